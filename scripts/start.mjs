@@ -1,0 +1,57 @@
+// `npm start`: install what is missing, prepare local secrets, migrate and seed the local D1, serve with wrangler dev.
+import { copyFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { ensureToolchain, ROOT, run, spawnLong } from "./lib.mjs";
+
+ensureToolchain(new URL(import.meta.url).pathname);
+
+const { DEMO_USERS, readVars, seed } = await import("./seed.mjs");
+
+const port = process.env.PORT || "8787";
+const host = process.env.HOST || "127.0.0.1";
+const persistTo = process.env.PERSIST_TO; // tests and benchmarks use a throwaway state directory
+const persistArgs = persistTo ? ["--persist-to", persistTo] : [];
+
+run("node", ["scripts/vendor.mjs"]);
+const devVars = join(ROOT, ".dev.vars");
+if (!existsSync(devVars)) {
+  copyFileSync(join(ROOT, ".dev.vars.example"), devVars);
+  console.log("• created .dev.vars from .dev.vars.example (edit it to change local secrets)");
+}
+console.log("• applying D1 migrations to the local database…");
+run("wrangler", ["d1", "migrations", "apply", "DB", "--local", ...persistArgs], {
+  stdio: ["ignore", "ignore", "inherit"],
+});
+const vars = { ...readVars(devVars), ...pick(process.env, ["SUPERUSER_EMAIL", "SUPERUSER_PASSWORD"]) };
+console.log("• making sure the superuser and the demo data exist…");
+await seed({ vars, persistTo });
+
+const base = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+console.log(`
+  edge-backoffice is starting on ${base}
+    live cursor page   ${base}/
+    API docs           ${base}/docs
+    OpenAPI document   ${base}/openapi.json
+    health             ${base}/health
+  sign in (POST /api/v1/auth/login):
+    superuser  ${vars.SUPERUSER_EMAIL} / ${vars.SUPERUSER_PASSWORD}
+${DEMO_USERS.map((u) => `    ${u.role.padEnd(9)}  ${u.email} / ${u.password}`).join("\n")}
+  crons: curl "${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*"
+`);
+
+const child = spawnLong("wrangler", [
+  "dev",
+  "--port",
+  port,
+  "--ip",
+  host,
+  "--show-interactive-dev-session=false",
+  "--test-scheduled",
+  ...persistArgs,
+]);
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code) => process.exit(code ?? 0));
+
+function pick(source, keys) {
+  return Object.fromEntries(keys.filter((k) => source[k]).map((k) => [k, source[k]]));
+}

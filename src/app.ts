@@ -1,0 +1,174 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import pkg from "../package.json";
+import type { AppEnv } from "./env";
+import { configProblems } from "./lib/config";
+import { createRouter } from "./lib/create-router";
+import { ApiError, codeForStatus, problemResponse } from "./lib/errors";
+import { errorFields, log } from "./lib/log";
+import { BEARER_AUTH } from "./lib/openapi";
+import { requestLog } from "./middleware/request-log";
+import { healthRouter } from "./routes/health/health.index";
+
+export const API_PREFIX = "/api/v1";
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The page and the docs load only from this origin: scripts from /vendor and /assets, the WebSocket back to 'self'.
+ * Inline styles are allowed because uPlot and Swagger UI set style attributes; inline scripts are not.
+ */
+export const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", "data:"],
+  connectSrc: ["'self'"],
+  fontSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
+type Router = OpenAPIHono<AppEnv>;
+
+/** Resource routers mounted under /api/v1, in the order they appear in the docs. */
+const apiRouters: Router[] = [
+  // resource routers: one line each, e.g. authRouter, usersRouter, tasksRouter, ...
+];
+
+export function createApp() {
+  const app = createRouter();
+
+  app.use("*", requestId());
+  app.use("*", requestLog);
+  app.use("*", secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, crossOriginEmbedderPolicy: false }));
+  app.use(
+    "/api/*",
+    cors({
+      origin: (origin, c) => (allowedOrigins(c.env).includes(origin) ? origin : null),
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type", "If-None-Match"],
+      exposeHeaders: ["X-Request-Id", "ETag", "Retry-After", "Location"],
+      maxAge: 600,
+    }),
+  );
+  app.use("*", async (c, next) => {
+    const problems = configProblems(c.env);
+    if (problems.length > 0) {
+      log("error", "refusing to serve: unsafe configuration", { problems, request_id: c.get("requestId") });
+      throw new ApiError(
+        "service_unavailable",
+        "The service is not configured; the operator has been told why in the logs.",
+      );
+    }
+    await next();
+  });
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError("payload_too_large", `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+  );
+  app.use(
+    "*",
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (_c, methods) => {
+        throw new ApiError("method_not_allowed", `Allowed methods: ${methods.join(", ")}.`, {
+          headers: { Allow: methods.join(", ") },
+        });
+      },
+    }),
+  );
+
+  app.route("/", healthRouter);
+  for (const router of apiRouters) app.route(API_PREFIX, router);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", BEARER_AUTH, {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "An access token from POST /api/v1/auth/login (15 minutes).",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "edge-backoffice API",
+      version: pkg.version,
+      description:
+        "Accounts, task board, product catalog and live cursor analytics on Cloudflare Workers. Errors are RFC 9457 problem+json.",
+      license: { name: "MIT" },
+    },
+    servers: [{ url: "/", description: "This deployment" }],
+  });
+  app.get(
+    "/docs",
+    swaggerUI({
+      url: "/openapi.json",
+      baseUrl: "/vendor",
+      title: "edge-backoffice API",
+      // Swagger UI is vendored from npm (no CDN) and started by a same-origin script, so the CSP needs no inline script.
+      manuallySwaggerUIHtml: (asset) => `
+        <div id="swagger-ui"></div>
+        ${asset.css.map((href) => `<link rel="stylesheet" href="${href}" />`).join("")}
+        ${asset.js.map((src) => `<script src="${src}"></script>`).join("")}
+        <script src="/assets/swagger-init.js"></script>`,
+    }),
+  );
+
+  app.notFound((c) =>
+    problemResponse("not_found", `No route for ${c.req.method} ${c.req.path}.`, {
+      instance: c.req.path,
+      requestId: c.get("requestId"),
+    }),
+  );
+
+  app.onError((error, c) => {
+    const ctx = { instance: c.req.path, requestId: c.get("requestId") };
+    if (error instanceof ApiError) {
+      const response = problemResponse(error.code, error.detail, ctx, error.options);
+      return mergeHeaders(response, c.res.headers);
+    }
+    if (error instanceof HTTPException) {
+      // Thrown by Hono itself: malformed JSON (400), content type (415) and the like.
+      const code = /json/i.test(error.message) && error.status === 400 ? "malformed_json" : codeForStatus(error.status);
+      return mergeHeaders(problemResponse(code, error.message, ctx), c.res.headers);
+    }
+    log("error", "unhandled error", { ...ctx, method: c.req.method, ...errorFields(error) });
+    return mergeHeaders(
+      problemResponse("internal", "Something went wrong on our side; quote the request id when reporting it.", ctx),
+      c.res.headers,
+    );
+  });
+
+  return app;
+}
+
+/** Keep headers set by earlier middleware (request id, security headers, CORS) on error responses. */
+function mergeHeaders(response: Response, earlier: Headers): Response {
+  for (const [name, value] of earlier) {
+    if (name !== "content-type" && name !== "content-length" && !response.headers.has(name)) {
+      response.headers.set(name, value);
+    }
+  }
+  return response;
+}
+
+function allowedOrigins(env: Env): string[] {
+  return (env.CORS_ORIGINS ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export type App = ReturnType<typeof createApp>;

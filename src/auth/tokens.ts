@@ -1,0 +1,98 @@
+import { errors, jwtVerify, SignJWT } from "jose";
+import type { Role } from "../db/schema";
+import { ApiError } from "../lib/errors";
+
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+const ALGORITHM = "HS256";
+
+const keyCache = new Map<string, Uint8Array>();
+function signingKey(env: Env): Uint8Array {
+  let key = keyCache.get(env.JWT_SECRET);
+  if (!key) {
+    key = new TextEncoder().encode(env.JWT_SECRET);
+    keyCache.set(env.JWT_SECRET, key);
+  }
+  return key;
+}
+
+export type SignOptions = {
+  /** JOSE header `typ`, pinned again at verification so one kind of token cannot stand in for another. */
+  typ: string;
+  subject: string;
+  ttlSeconds: number;
+  audience?: string;
+  claims?: Record<string, unknown>;
+  now?: number;
+};
+
+/** HS256 JWT with iss, aud, sub, iat, exp and a fresh jti. */
+export async function signJwt(env: Env, options: SignOptions): Promise<string> {
+  const now = Math.floor((options.now ?? Date.now()) / 1000);
+  return new SignJWT(options.claims ?? {})
+    .setProtectedHeader({ alg: ALGORITHM, typ: options.typ })
+    .setIssuer(env.JWT_ISSUER)
+    .setAudience(options.audience ?? env.JWT_AUDIENCE)
+    .setSubject(options.subject)
+    .setIssuedAt(now)
+    .setExpirationTime(now + options.ttlSeconds)
+    .setJti(crypto.randomUUID())
+    .sign(signingKey(env));
+}
+
+/**
+ * Verifies with algorithm, issuer, audience and type pinned (RFC 8725). Any failure is a 401 whose detail says
+ * only what a client can act on (expired or invalid), never which check failed.
+ */
+export async function verifyJwt(
+  env: Env,
+  token: string,
+  expected: { typ: string; audience?: string; requiredClaims?: string[] },
+) {
+  try {
+    const { payload } = await jwtVerify(token, signingKey(env), {
+      algorithms: [ALGORITHM],
+      issuer: env.JWT_ISSUER,
+      audience: expected.audience ?? env.JWT_AUDIENCE,
+      typ: expected.typ,
+      requiredClaims: ["sub", "iat", "exp", "jti", ...(expected.requiredClaims ?? [])],
+      clockTolerance: 5,
+    });
+    return payload;
+  } catch (error) {
+    if (error instanceof errors.JWTExpired) throw new ApiError("unauthorized", "The token has expired.");
+    throw new ApiError("unauthorized", "The token is invalid.");
+  }
+}
+
+export function accessTokenTtl(env: Env): number {
+  return Number(env.ACCESS_TOKEN_TTL_SECONDS) || 900;
+}
+
+export function signAccessToken(env: Env, user: { id: string; role: Role }, now?: number) {
+  return signJwt(env, {
+    typ: ACCESS_TOKEN_TYPE,
+    subject: user.id,
+    ttlSeconds: accessTokenTtl(env),
+    claims: { role: user.role },
+    now,
+  });
+}
+
+export async function verifyAccessToken(env: Env, token: string) {
+  const payload = await verifyJwt(env, token, { typ: ACCESS_TOKEN_TYPE, requiredClaims: ["role"] });
+  return { userId: payload.sub as string, role: payload.role as Role, jti: payload.jti as string };
+}
+
+/** An opaque 256-bit refresh token (base64url); only its SHA-256 hash is stored. */
+export function generateOpaqueToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+export async function sha256Hex(value: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,237 @@
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Times are integer epoch milliseconds; ids are UUIDs; money is integer cents.
+const createdAt = () => integer("created_at").notNull();
+const updatedAt = () => integer("updated_at").notNull();
+
+export const ROLES = ["superuser", "admin", "member"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Accounts. Email is stored lower-cased; a deleted user keeps its row (tasks stay attributed) with deleted_at set. */
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull(),
+    username: text("username").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    role: text("role", { enum: ROLES }).notNull().default("member"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("users_email_unique").on(t.email),
+    uniqueIndex("users_username_unique").on(t.username),
+    index("users_role_idx").on(t.role),
+  ],
+);
+
+/** Opaque refresh tokens, stored only as SHA-256 hashes; rotation links parent to child within one family. */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    familyId: text("family_id").notNull(),
+    parentId: text("parent_id"),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [
+    uniqueIndex("refresh_tokens_hash_unique").on(t.tokenHash),
+    index("refresh_tokens_family_idx").on(t.familyId),
+    index("refresh_tokens_user_idx").on(t.userId),
+  ],
+);
+
+/** Fixed-window counters for login throttling, keyed by e.g. `acct:<email>` or `ip:<address>`. */
+export const rateLimits = sqliteTable("rate_limits", {
+  key: text("key").primaryKey(),
+  windowStart: integer("window_start").notNull(),
+  count: integer("count").notNull(),
+});
+
+export const TASK_STATUSES = ["todo", "in_progress", "done"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** The shared task wall. notified_for holds the expires_at value a notice was sent for (re-armed when it differs). */
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    status: text("status", { enum: TASK_STATUSES }).notNull().default("todo"),
+    expiresAt: integer("expires_at"),
+    notifiedFor: integer("notified_for"),
+    createdBy: text("created_by")
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("tasks_created_at_idx").on(t.createdAt),
+    index("tasks_updated_at_idx").on(t.updatedAt),
+    index("tasks_status_created_at_idx").on(t.status, t.createdAt),
+    index("tasks_created_by_created_at_idx").on(t.createdBy, t.createdAt),
+    index("tasks_expires_at_idx").on(t.expiresAt),
+    index("tasks_title_idx").on(t.title),
+  ],
+);
+
+/** In-app notifications, newest first per user. */
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    kind: text("kind").notNull(),
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    entityType: text("entity_type"),
+    entityId: text("entity_id"),
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>(),
+    readAt: integer("read_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("notifications_user_created_idx").on(t.userId, t.createdAt)],
+);
+
+export const OUTBOX_STATUSES = ["queued", "sent", "retrying", "failed", "recorded"] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+
+/** Every mail, one row per recipient; the row id is the queue message id, so redelivery is detectable. */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    id: text("id").primaryKey(),
+    recipientEmail: text("recipient_email").notNull(),
+    recipientName: text("recipient_name"),
+    subject: text("subject").notNull(),
+    textBody: text("text_body").notNull(),
+    htmlBody: text("html_body").notNull(),
+    kind: text("kind").notNull(),
+    entityType: text("entity_type"),
+    entityId: text("entity_id"),
+    status: text("status", { enum: OUTBOX_STATUSES }).notNull().default("queued"),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    index("outbox_status_created_idx").on(t.status, t.createdAt),
+    index("outbox_kind_created_idx").on(t.kind, t.createdAt),
+    index("outbox_created_idx").on(t.createdAt),
+  ],
+);
+
+/** Queue message ids already applied; written in the same db.batch() as the effect (at-least-once delivery). */
+export const processedMessages = sqliteTable("processed_messages", {
+  id: text("id").primaryKey(),
+  queue: text("queue").notNull(),
+  processedAt: integer("processed_at").notNull(),
+});
+
+/** Catalog. sku is a UUID; price in integer cents; views is the exact anonymous single-product read count. */
+export const products = sqliteTable(
+  "products",
+  {
+    sku: text("sku").primaryKey(),
+    name: text("name").notNull(),
+    brand: text("brand").notNull(),
+    priceCents: integer("price_cents").notNull(),
+    views: integer("views").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("products_brand_idx").on(t.brand, t.createdAt),
+    index("products_name_idx").on(t.name),
+    index("products_price_idx").on(t.priceCents),
+    index("products_created_at_idx").on(t.createdAt),
+  ],
+);
+
+/** Every create/update/delete of a product; survives the product's deletion (no foreign key on purpose). */
+export const productHistory = sqliteTable(
+  "product_history",
+  {
+    id: text("id").primaryKey(),
+    sku: text("sku").notNull(),
+    action: text("action", { enum: ["create", "update", "delete"] }).notNull(),
+    actorId: text("actor_id").notNull(),
+    changes: text("changes", { mode: "json" }).$type<Record<string, { from: unknown; to: unknown }>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("product_history_sku_created_idx").on(t.sku, t.createdAt)],
+);
+
+/** Anonymous views per product per UTC day (YYYY-MM-DD), for reports. */
+export const productViewsDaily = sqliteTable(
+  "product_views_daily",
+  {
+    sku: text("sku").notNull(),
+    day: text("day").notNull(),
+    views: integer("views").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.sku, t.day] }), index("product_views_daily_day_idx").on(t.day)],
+);
+
+/** One row per browser session of the cursor page; live totals live in the session's Durable Object. */
+export const cursorSessions = sqliteTable(
+  "cursor_sessions",
+  {
+    id: text("id").primaryKey(),
+    label: text("label"),
+    viewportWidth: integer("viewport_width").notNull(),
+    viewportHeight: integer("viewport_height").notNull(),
+    createdAt: createdAt(),
+    endedAt: integer("ended_at"),
+    eventCount: integer("event_count").notNull().default(0),
+    totalDistance: real("total_distance").notNull().default(0),
+    lastEventAt: integer("last_event_at"),
+  },
+  (t) => [index("cursor_sessions_created_idx").on(t.createdAt)],
+);
+
+/** Raw cursor events; (session_id, seq) makes redelivered inserts no-ops and gives keyset pagination. */
+export const cursorEvents = sqliteTable(
+  "cursor_events",
+  {
+    sessionId: text("session_id").notNull(),
+    seq: integer("seq").notNull(),
+    x: real("x").notNull(),
+    y: real("y").notNull(),
+    t: integer("t").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index("cursor_events_t_idx").on(t.t)],
+);
+
+/** Per-second aggregates, kept after raw events are pruned. last_seq orders overlapping writes of one second. */
+export const cursorSeconds = sqliteTable(
+  "cursor_seconds",
+  {
+    sessionId: text("session_id").notNull(),
+    second: integer("second").notNull(),
+    distance: real("distance").notNull(),
+    peakSpeed: real("peak_speed").notNull(),
+    eventCount: integer("event_count").notNull(),
+    startX: real("start_x").notNull(),
+    startY: real("start_y").notNull(),
+    endX: real("end_x").notNull(),
+    endY: real("end_y").notNull(),
+    lastSeq: integer("last_seq").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.second] })],
+);

@@ -1,0 +1,10 @@
+import type { RequestIdVariables } from "hono/request-id";
+import type { Role } from "./db/schema";
+
+/** The signed-in caller, as loaded from D1 on each request (so deletes and role changes apply at once). */
+export type AuthUser = { id: string; email: string; username: string; role: Role };
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: RequestIdVariables & { user: AuthUser };
+};

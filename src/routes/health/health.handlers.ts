@@ -1,0 +1,36 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import pkg from "../../../package.json";
+import type { AppEnv } from "../../env";
+import { errorFields, log } from "../../lib/log";
+import type { health } from "./health.routes";
+
+export const getHealth: RouteHandler<typeof health, AppEnv> = async (c) => {
+  const started = Date.now();
+  try {
+    await c.env.DB.prepare("SELECT 1").first();
+    return c.json(
+      {
+        status: "ok" as const,
+        version: pkg.version,
+        checks: { db: { status: "ok" as const, latency_ms: Date.now() - started } },
+      },
+      200,
+    );
+  } catch (error) {
+    log("error", "health check: database did not answer", { request_id: c.get("requestId"), ...errorFields(error) });
+    return c.json(
+      {
+        status: "degraded" as const,
+        version: pkg.version,
+        checks: {
+          db: {
+            status: "error" as const,
+            latency_ms: Date.now() - started,
+            error: "the database did not answer",
+          },
+        },
+      },
+      503,
+    );
+  }
+};

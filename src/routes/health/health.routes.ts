@@ -1,0 +1,24 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { jsonContent } from "../../lib/openapi";
+
+export const HealthSchema = z
+  .object({
+    status: z.enum(["ok", "degraded"]),
+    version: z.string(),
+    checks: z.object({
+      db: z.object({ status: z.enum(["ok", "error"]), latency_ms: z.number(), error: z.string().optional() }),
+    }),
+  })
+  .openapi("Health");
+
+export const health = createRoute({
+  method: "get",
+  path: "/health",
+  tags: ["health"],
+  summary: "Liveness and database check",
+  description: "Answers 200 when D1 answers a trivial query, 503 (same body shape) when it does not.",
+  responses: {
+    200: jsonContent(HealthSchema, "The app and its database are up"),
+    503: jsonContent(HealthSchema, "The database does not answer"),
+  },
+});

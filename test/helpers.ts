@@ -1,0 +1,90 @@
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+import { hashPassword } from "../src/auth/passwords";
+import { signAccessToken } from "../src/auth/tokens";
+import { getDb } from "../src/db/client";
+import { type Role, users } from "../src/db/schema";
+
+export const BASE = "http://localhost";
+
+/** A request to the Worker's real fetch handler (the same entry point wrangler serves). */
+export function call(path: string, init: RequestInit & { token?: string; json?: unknown } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers, body }));
+}
+
+/** Same, under /api/v1. */
+export function api(path: string, init: RequestInit & { token?: string; json?: unknown } = {}): Promise<Response> {
+  return call(`/api/v1${path}`, init);
+}
+
+export type TestUser = { id: string; email: string; username: string; password: string; role: Role; token: string };
+
+let counter = 0;
+/** Inserts a user straight into D1 (unique email/username per call) and signs an access token for it. */
+export async function createUser(
+  role: Role = "member",
+  overrides: Partial<Pick<TestUser, "email" | "username" | "password">> = {},
+) {
+  counter += 1;
+  const tag = `${role}${counter}-${crypto.randomUUID().slice(0, 8)}`;
+  const user = {
+    id: crypto.randomUUID(),
+    email: overrides.email ?? `${tag}@test.local`,
+    username: overrides.username ?? tag,
+    password: overrides.password ?? `password-${tag}`,
+    role,
+  };
+  const now = Date.now();
+  await getDb(env.DB)
+    .insert(users)
+    .values({
+      id: user.id,
+      email: user.email.toLowerCase(),
+      username: user.username,
+      passwordHash: await hashPassword(user.password),
+      role,
+      createdAt: now,
+      updatedAt: now,
+    });
+  const token = await signAccessToken(env, user);
+  return { ...user, token } satisfies TestUser;
+}
+
+/** Asserts an RFC 9457 problem+json answer with the given status and returns its body. */
+export async function expectProblem(res: Response, status: number) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  const body = (await res.json()) as {
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+    errors?: { path: string; message: string }[];
+    [key: string]: unknown;
+  };
+  expect(body.status).toBe(status);
+  expect(body.type).toMatch(/^https:\/\/edge-backoffice\.dev\/problems\//);
+  expect(typeof body.title).toBe("string");
+  expect(typeof body.detail).toBe("string");
+  return body;
+}
+
+/** Row counts of every table, to prove a rejected write changed nothing. */
+export async function tableCounts(): Promise<Record<string, number>> {
+  const { results } = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'",
+  ).all<{ name: string }>();
+  const counts: Record<string, number> = {};
+  for (const { name } of results) {
+    const row = await env.DB.prepare(`SELECT count(*) AS n FROM "${name}"`).first<{ n: number }>();
+    counts[name] = row?.n ?? 0;
+  }
+  return counts;
+}
