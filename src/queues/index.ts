@@ -1,9 +1,12 @@
 import { log } from "../lib/log";
+import { handleAnalyticsBatch } from "./analytics";
 
 export type QueueHandler = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
 
 /** Consumers by queue name (the names in wrangler.toml). Each acks or retries its own messages. */
-export const queueHandlers: Record<string, QueueHandler> = {};
+export const queueHandlers: Record<string, QueueHandler> = {
+  analytics: handleAnalyticsBatch,
+};
 
 /** The Worker's `queue` entry point: dispatch on the queue name; an unknown queue is logged and acknowledged. */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
