@@ -29,8 +29,3 @@ export async function handleAnalyticsBatch(batch: MessageBatch<unknown>, env: En
     await analyticsHandlers[type]!(messages, env);
   }
 }
-
-/** Exponential backoff for message.retry(): 2 s, 4 s, 8 s … capped at 5 minutes. */
-export function backoffSeconds(attempts: number, base = 2, cap = 300): number {
-  return Math.min(cap, base ** Math.max(1, attempts));
-}
