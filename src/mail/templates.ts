@@ -1,0 +1,135 @@
+import type { MailMessage } from "./enqueue";
+
+export type RenderedMail = { subject: string; text: string; html: string };
+export type RenderedNotification = { title: string; body: string };
+
+const PRODUCT_VERBS = { create: "created", update: "updated", delete: "deleted" } as const;
+const MAX_SUBJECT = 200;
+
+/** Escapes text for HTML element content and quoted attribute values. Every user-supplied value goes through it. */
+export function escapeHtml(value: string): string {
+  return value
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+}
+
+/**
+ * A subject is one line: user-supplied values with CR/LF or other control characters are flattened (no header
+ * injection should a relay ever build headers from it) and the whole is cut to a sane length.
+ */
+export function oneLine(value: string, max = MAX_SUBJECT): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what we strip.
+  const flat = value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** "2026-11-20 14:05 UTC": unambiguous for every reader, whatever their time zone. */
+export function formatTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+/** A change value for display: strings as they are, null as "(none)", anything else as JSON. */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return "(none)";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+type Parts = {
+  subject: string;
+  /** Heading line, plain text (escaped when put into HTML). */
+  heading: string;
+  /** Key/value lines, plain text. */
+  facts: [string, string][];
+  /** A table of changes, plain text cells. */
+  changes?: [string, string, string][];
+  footer: string;
+};
+
+function partsFor(message: MailMessage): Parts {
+  switch (message.kind) {
+    case "task.expiring":
+      return {
+        subject: `Task expiring: ${message.task.title}`,
+        heading: `The task "${message.task.title}" expires at ${formatTime(message.task.expiresAt)}.`,
+        facts: [
+          ["Task", message.task.title],
+          ["Expires at", formatTime(message.task.expiresAt)],
+          ["Task id", message.task.id],
+        ],
+        footer: "An automatic notice from the task board: the task is not done yet.",
+      };
+    case "task.expired":
+      return {
+        subject: `Task expired: ${message.task.title}`,
+        heading: `The task "${message.task.title}" expired at ${formatTime(message.task.expiresAt)}.`,
+        facts: [
+          ["Task", message.task.title],
+          ["Expired at", formatTime(message.task.expiresAt)],
+          ["Task id", message.task.id],
+        ],
+        footer: "An automatic notice from the task board: the task is not done yet.",
+      };
+    case "product.changed": {
+      const verb = PRODUCT_VERBS[message.action];
+      const { product, actor } = message;
+      return {
+        subject: `Product ${verb}: ${product.name}`,
+        heading: `${actor.username} ${verb} the product "${product.name}".`,
+        facts: [
+          ["Product", product.name],
+          ["Brand", product.brand],
+          ["Price", product.price],
+          ["SKU", product.sku],
+          ["Changed by", actor.username],
+        ],
+        changes: Object.entries(message.changes).map(([field, change]) => [
+          field,
+          formatValue(change.from),
+          formatValue(change.to),
+        ]),
+        footer: "You get this because you are an administrator of the product catalog.",
+      };
+    }
+  }
+}
+
+/** Subject, plain-text and HTML bodies of a mail. The HTML escapes every value; the text needs no escaping. */
+export function renderMail(message: MailMessage): RenderedMail {
+  const parts = partsFor(message);
+  const subject = oneLine(parts.subject);
+
+  const textLines = [parts.heading, "", ...parts.facts.map(([k, v]) => `${k}: ${v}`)];
+  if (parts.changes && parts.changes.length > 0) {
+    textLines.push("", "Changes:", ...parts.changes.map(([field, from, to]) => `  ${field}: ${from} -> ${to}`));
+  }
+  textLines.push("", "-- ", parts.footer);
+  const text = `${textLines.join("\n")}\n`;
+
+  const e = escapeHtml;
+  const facts = parts.facts.map(([k, v]) => `<tr><th align="left">${e(k)}</th><td>${e(v)}</td></tr>`).join("");
+  const changes =
+    parts.changes && parts.changes.length > 0
+      ? `<h2>Changes</h2><table><tr><th align="left">Field</th><th align="left">From</th><th align="left">To</th></tr>${parts.changes
+          .map(([field, from, to]) => `<tr><td>${e(field)}</td><td>${e(from)}</td><td>${e(to)}</td></tr>`)
+          .join("")}</table>`
+      : "";
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${e(subject)}</title></head><body><p>${e(parts.heading)}</p><table>${facts}</table>${changes}<p><small>${e(parts.footer)}</small></p></body></html>`;
+
+  return { subject, text, html };
+}
+
+/** The in-app notification of a mail: a short title and a one-line body (plain text; the client escapes). */
+export function renderNotification(message: MailMessage): RenderedNotification {
+  const parts = partsFor(message);
+  return { title: oneLine(parts.subject), body: oneLine(parts.heading, 1000) };
+}
