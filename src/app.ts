@@ -144,7 +144,12 @@ export function createApp() {
       const code = /json/i.test(error.message) && error.status === 400 ? "malformed_json" : codeForStatus(error.status);
       return mergeHeaders(problemResponse(code, error.message, ctx), c.res.headers);
     }
-    log("error", "unhandled error", { ...ctx, method: c.req.method, ...errorFields(error) });
+    log("error", "unhandled error", {
+      request_id: ctx.requestId,
+      method: c.req.method,
+      path: c.req.path,
+      ...errorFields(error),
+    });
     return mergeHeaders(
       problemResponse("internal", "Something went wrong on our side; quote the request id when reporting it.", ctx),
       c.res.headers,
