@@ -1,0 +1,209 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { outbox } from "../db/schema";
+import { errorFields, log } from "../lib/log";
+import type { MailQueueBody } from "../mail/enqueue";
+import { mailerFromEnv, senderFromEnv } from "../mail/mailchannels";
+import type { Mailer, SendResult } from "../mail/mailer";
+import { backoffSeconds } from "./backoff";
+
+/**
+ * Mirrors `max_retries` of the `mail` consumer in wrangler.toml (a test keeps them equal). A message is delivered at
+ * most MAIL_MAX_RETRIES + 1 times; when the last delivery calls retry(), the platform moves it to `mail-dlq`.
+ */
+export const MAIL_MAX_RETRIES = 5;
+export const MAIL_QUEUE = "mail";
+export const MAIL_DLQ = "mail-dlq";
+
+/** Rows in these states are done with: a redelivered message for them is acknowledged without sending. */
+const PENDING = ["queued", "retrying"] as const;
+
+export type MailOutcome = "sent" | "recorded" | "failed" | "retrying" | "dead-lettering" | "skipped";
+
+function outboxId(body: unknown): string | null {
+  const id = typeof body === "object" && body !== null ? (body as Partial<MailQueueBody>).id : undefined;
+  return typeof id === "string" && id.length > 0 && id.length <= 64 ? id : null;
+}
+
+/** The delivery is the last the platform will make: retrying it now dead-letters it. */
+export function isFinalAttempt(attempts: number, maxRetries = MAIL_MAX_RETRIES): boolean {
+  return attempts > maxRetries;
+}
+
+/** Delay before the next try: exponential in the delivery count, never sooner than the provider's Retry-After. */
+export function retryDelay(attempts: number, result?: SendResult): number {
+  const base = backoffSeconds(attempts);
+  const hint = result?.outcome === "retry" ? (result.retryAfterSeconds ?? 0) : 0;
+  return Math.min(Math.max(base, hint), 12 * 60 * 60);
+}
+
+/**
+ * One message of the `mail` queue: the outbox row it names is sent once.
+ *
+ * Idempotency: the row's status is the processed-message key. A row that is already sent, recorded or failed is
+ * acknowledged without sending. Before sending, the consumer claims the row with a compare-and-set on `attempts`,
+ * so two deliveries of the same message running at once (at-least-once delivery, max_concurrency 2) cannot both send.
+ * The one gap no queue can close: a crash after MailChannels accepted the mail but before the row says `sent`
+ * sends it again on redelivery.
+ */
+export async function processMailMessage(
+  message: Message<unknown>,
+  env: Env,
+  mailer: Mailer | null,
+  now: () => number = Date.now,
+): Promise<MailOutcome> {
+  const id = outboxId(message.body);
+  if (!id) {
+    log("warn", "mail message without an outbox id acknowledged", { message_id: message.id });
+    message.ack();
+    return "skipped";
+  }
+  const db = getDb(env.DB);
+  const [row] = await db.select().from(outbox).where(eq(outbox.id, id)).limit(1);
+  if (!row) {
+    log("warn", "mail message for a missing outbox row acknowledged", { outbox_id: id, message_id: message.id });
+    message.ack();
+    return "skipped";
+  }
+  if (!(PENDING as readonly string[]).includes(row.status)) {
+    log("info", "mail already handled; redelivery acknowledged", { outbox_id: id, status: row.status });
+    message.ack();
+    return "skipped";
+  }
+
+  const claimed = await db
+    .update(outbox)
+    .set({ attempts: sql`${outbox.attempts} + 1`, updatedAt: now() })
+    .where(and(eq(outbox.id, id), eq(outbox.attempts, row.attempts), inArray(outbox.status, PENDING)))
+    .returning({ attempts: outbox.attempts });
+  if (claimed.length === 0) {
+    // Another delivery of this message claimed the row first; it acks or retries its own copy.
+    log("info", "mail claimed by a concurrent delivery; this copy acknowledged", { outbox_id: id });
+    message.ack();
+    return "skipped";
+  }
+  const attempt = claimed[0]!.attempts;
+
+  if (!mailer) {
+    await db.update(outbox).set({ status: "recorded", lastError: null, updatedAt: now() }).where(eq(outbox.id, id));
+    log("info", "mail recorded, not sent: MAILCHANNELS_API_KEY is not set", {
+      outbox_id: id,
+      kind: row.kind,
+      to: row.recipientEmail,
+      subject: row.subject,
+    });
+    message.ack();
+    return "recorded";
+  }
+
+  const result = await mailer.send({
+    to: { email: row.recipientEmail, name: row.recipientName },
+    from: senderFromEnv(env),
+    subject: row.subject,
+    text: row.textBody,
+    html: row.htmlBody,
+  });
+
+  const fields = { outbox_id: id, kind: row.kind, attempt, delivery: message.attempts, mailer: mailer.name };
+  if (result.outcome === "sent") {
+    const at = now();
+    await db
+      .update(outbox)
+      .set({ status: "sent", lastError: null, sentAt: at, updatedAt: at })
+      .where(eq(outbox.id, id));
+    log("info", "mail sent", { ...fields, status: result.status });
+    message.ack();
+    return "sent";
+  }
+  if (result.outcome === "failed") {
+    await db
+      .update(outbox)
+      .set({ status: "failed", lastError: result.error, updatedAt: now() })
+      .where(eq(outbox.id, id));
+    log("warn", "mail refused by the provider; not retried", { ...fields, error: result.error });
+    message.ack();
+    return "failed";
+  }
+
+  await db
+    .update(outbox)
+    .set({ status: "retrying", lastError: result.error, updatedAt: now() })
+    .where(eq(outbox.id, id));
+  const delaySeconds = retryDelay(message.attempts, result);
+  const final = isFinalAttempt(message.attempts);
+  log(final ? "error" : "warn", final ? "mail failed on its last delivery; dead-lettering" : "mail will be retried", {
+    ...fields,
+    error: result.error,
+    delay_seconds: final ? undefined : delaySeconds,
+  });
+  // On the final delivery this retry() is what moves the message to mail-dlq (dead_letter_queue in wrangler.toml).
+  message.retry({ delaySeconds });
+  return final ? "dead-lettering" : "retrying";
+}
+
+/** The `mail` consumer: each message acked or retried on its own; one failing never holds back the others. */
+export async function handleMailBatch(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  _ctx?: ExecutionContext,
+  mailer: Mailer | null = mailerFromEnv(env),
+): Promise<void> {
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      try {
+        await processMailMessage(message, env, mailer);
+      } catch (error) {
+        // D1 unavailable and the like: nothing was decided, so try the whole message again later.
+        log("error", "mail message failed in the consumer; retrying", {
+          message_id: message.id,
+          ...errorFields(error),
+        });
+        message.retry({ delaySeconds: retryDelay(message.attempts) });
+      }
+    }),
+  );
+}
+
+/** The `mail-dlq` consumer: a message here exhausted its retries, so its outbox row is marked failed for good. */
+export async function handleMailDeadLetters(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  _ctx?: ExecutionContext,
+  now: () => number = Date.now,
+): Promise<void> {
+  const db = getDb(env.DB);
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      const id = outboxId(message.body);
+      if (!id) {
+        log("warn", "dead-lettered mail message without an outbox id acknowledged", { message_id: message.id });
+        message.ack();
+        return;
+      }
+      try {
+        // Only a row still pending is failed: one that was sent or recorded meanwhile keeps its status.
+        const updated = await db
+          .update(outbox)
+          .set({
+            status: "failed",
+            lastError: sql`coalesce(${outbox.lastError} || '; ', '') || ${`gave up after ${MAIL_MAX_RETRIES + 1} deliveries (dead-lettered)`}`,
+            updatedAt: now(),
+          })
+          .where(and(eq(outbox.id, id), inArray(outbox.status, PENDING)))
+          .returning({ attempts: outbox.attempts });
+        log("error", "mail dead-lettered; outbox row marked failed", {
+          outbox_id: id,
+          changed: updated.length > 0,
+          attempts: updated[0]?.attempts,
+        });
+        message.ack();
+      } catch (error) {
+        log("error", "dead-lettered mail could not be marked failed; retrying", {
+          outbox_id: id,
+          ...errorFields(error),
+        });
+        message.retry({ delaySeconds: retryDelay(message.attempts) });
+      }
+    }),
+  );
+}
