@@ -2,7 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import pkg from "../../../package.json";
 import type { AppEnv } from "../../env";
 import { errorFields, log } from "../../lib/log";
-import type { health } from "./health.routes";
+import type { health, live } from "./health.routes";
 
 export const getHealth: RouteHandler<typeof health, AppEnv> = async (c) => {
   const started = Date.now();
@@ -34,3 +34,5 @@ export const getHealth: RouteHandler<typeof health, AppEnv> = async (c) => {
     );
   }
 };
+
+export const getLive: RouteHandler<typeof live, AppEnv> = (c) => c.json({ status: "ok" as const }, 200);

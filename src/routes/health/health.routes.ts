@@ -22,3 +22,16 @@ export const health = createRoute({
     503: jsonContent(HealthSchema, "The database does not answer"),
   },
 });
+
+export const LiveSchema = z.object({ status: z.literal("ok") }).openapi("Live");
+
+export const live = createRoute({
+  method: "get",
+  path: "/health/live",
+  tags: ["health"],
+  summary: "Liveness probe (no database)",
+  description:
+    'Answers a constant `{ "status": "ok" }` without touching D1: a liveness probe for orchestrators, and the bare ' +
+    "route the benchmarks compare every other route against (the platform's own limit on a machine).",
+  responses: { 200: jsonContent(LiveSchema, "The Worker is running") },
+});
