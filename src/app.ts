@@ -14,7 +14,9 @@ import { ApiError, codeForStatus, problemResponse } from "./lib/errors";
 import { errorFields, log } from "./lib/log";
 import { BEARER_AUTH } from "./lib/openapi";
 import { requestLog } from "./middleware/request-log";
+import { authRouter } from "./routes/auth/auth.index";
 import { healthRouter } from "./routes/health/health.index";
+import { usersRouter } from "./routes/users/users.index";
 
 export const API_PREFIX = "/api/v1";
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -41,6 +43,8 @@ type Router = OpenAPIHono<AppEnv>;
 /** Resource routers mounted under /api/v1, in the order they appear in the docs. */
 const apiRouters: Router[] = [
   // resource routers: one line each, e.g. authRouter, usersRouter, tasksRouter, ...
+  authRouter,
+  usersRouter,
 ];
 
 export function createApp() {

@@ -1,0 +1,126 @@
+import { and, eq, inArray, isNull } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { users } from "../db/schema";
+import { ApiError } from "../lib/errors";
+import { log } from "../lib/log";
+import { toIso } from "../lib/time";
+import { hashPassword } from "./passwords";
+
+/** Usernames are stored lower-case: 3 to 30 of a-z 0-9 _ . - starting with a letter or digit. */
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{2,29}$/;
+
+/** A soft-deleted user's row keeps its id (tasks stay attributed) but gives up its email and username for reuse. */
+export const deletedEmail = (id: string) => `deleted+${id}@invalid`;
+export const deletedUsername = (id: string) => `deleted-${id}`;
+/** Never a valid scrypt hash, so nothing verifies against a deleted account. */
+export const DISABLED_PASSWORD_HASH = "!deleted";
+
+type UserRow = typeof users.$inferSelect;
+
+/** The public shape of a user (never the hash). */
+export function toUser(row: Pick<UserRow, "id" | "email" | "username" | "role" | "createdAt" | "updatedAt">) {
+  return {
+    id: row.id,
+    email: row.email,
+    username: row.username,
+    role: row.role,
+    created_at: toIso(row.createdAt),
+    updated_at: toIso(row.updatedAt),
+  };
+}
+
+/** `Jane.Doe+x@…` → `jane.doex`; padded to 3 characters, cut to 24 so a suffix still fits in 30. */
+export function usernameBase(email: string): string {
+  const local = email.split("@")[0] ?? "";
+  let base = local
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]/g, "")
+    .replace(/^[^a-z0-9]+/, "")
+    .slice(0, 24);
+  if (base.length < 3) base = `${base}user`.slice(0, 24);
+  return base;
+}
+
+/**
+ * A free username derived from the email: the base itself, else the base with a short random suffix. One query
+ * checks every candidate; the unique index still decides a race (the insert then answers 409).
+ */
+export async function uniqueUsername(db: Db, email: string): Promise<string> {
+  const base = usernameBase(email);
+  const candidates = [base, ...Array.from({ length: 5 }, () => `${base}-${crypto.randomUUID().slice(0, 4)}`)];
+  const taken = await db.select({ username: users.username }).from(users).where(inArray(users.username, candidates));
+  const used = new Set(taken.map((row) => row.username));
+  return candidates.find((name) => !used.has(name)) ?? `${base}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Which unique index a failed insert/update hit (a race the pre-check did not see), else null. */
+export function uniqueViolation(error: unknown): "email" | "username" | null {
+  const text = `${error instanceof Error ? error.message : ""} ${error instanceof Error && error.cause instanceof Error ? error.cause.message : ""}`;
+  if (!/UNIQUE constraint failed/i.test(text)) return null;
+  if (/users\.email/.test(text)) return "email";
+  if (/users\.username/.test(text)) return "username";
+  return null;
+}
+
+/** 409 naming the field that is taken. */
+export function conflict(field: "email" | "username"): ApiError {
+  return new ApiError("conflict", `That ${field} is already taken.`, {
+    errors: [{ path: field, message: `${field} already taken` }],
+  });
+}
+
+/**
+ * 409 when the email or username belongs to another live or deleted row (deleted rows have rewritten values, so in
+ * practice only live users conflict). The superuser's configured email is reserved even before that account exists.
+ */
+export async function assertAvailable(
+  db: Db,
+  env: Env,
+  wanted: { email?: string; username?: string },
+  selfId?: string,
+) {
+  if (wanted.email && wanted.email === superuserEmail(env)) throw conflict("email");
+  const checks = [];
+  if (wanted.email) checks.push(eq(users.email, wanted.email));
+  if (wanted.username) checks.push(eq(users.username, wanted.username));
+  if (checks.length === 0) return;
+  for (const check of checks) {
+    const [row] = await db.select({ id: users.id, email: users.email }).from(users).where(check).limit(1);
+    if (row && row.id !== selfId) throw conflict(row.email === wanted.email ? "email" : "username");
+  }
+}
+
+export function superuserEmail(env: Env): string | null {
+  return env.SUPERUSER_EMAIL ? env.SUPERUSER_EMAIL.trim().toLowerCase() : null;
+}
+
+/**
+ * Makes sure the superuser from SUPERUSER_EMAIL / SUPERUSER_PASSWORD exists. `npm start` seeds it; the Worker also
+ * calls this when someone signs in with that email and no such user is found, so a fresh deployment needs no script.
+ * Idempotent (INSERT … ON CONFLICT DO NOTHING); an existing row is never changed, whatever its role.
+ */
+export async function ensureSuperuser(db: Db, env: Env, now: number): Promise<boolean> {
+  const email = superuserEmail(env);
+  if (!email || !env.SUPERUSER_PASSWORD) return false;
+  const [existing] = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.email, email), isNull(users.deletedAt)))
+    .limit(1);
+  if (existing) return false;
+  const result = await db
+    .insert(users)
+    .values({
+      id: crypto.randomUUID(),
+      email,
+      username: await uniqueUsername(db, email),
+      passwordHash: await hashPassword(env.SUPERUSER_PASSWORD),
+      role: "superuser",
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing();
+  const created = result.meta.changes === 1;
+  if (created) log("info", "superuser created from SUPERUSER_EMAIL", { email });
+  return created;
+}

@@ -1,0 +1,171 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import { and, asc, count, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
+import {
+  assertAvailable,
+  conflict,
+  DISABLED_PASSWORD_HASH,
+  deletedEmail,
+  deletedUsername,
+  toUser,
+  uniqueViolation,
+} from "../../auth/accounts";
+import { hashPassword } from "../../auth/passwords";
+import { revokeUserTokens } from "../../auth/refresh";
+import { type Db, getDb } from "../../db/client";
+import { users } from "../../db/schema";
+import type { AppEnv } from "../../env";
+import { ApiError } from "../../lib/errors";
+import { parseOrdering } from "../../lib/ordering";
+import { page } from "../../lib/pagination";
+import { forbiddenReason, type UserAction } from "./users.policy";
+import type * as routes from "./users.routes";
+import { USER_ORDERING } from "./users.schemas";
+
+const orderColumns = { created_at: users.createdAt, email: users.email, username: users.username };
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+async function liveUser(db: Db, id: string) {
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, id), isNull(users.deletedAt)))
+    .limit(1);
+  if (!row) throw new ApiError("not_found", "No user with that id.");
+  return row;
+}
+
+function authorize(
+  actor: { id: string; role: AppEnv["Variables"]["user"]["role"] },
+  target: Parameters<typeof forbiddenReason>[1],
+  action: UserAction,
+) {
+  const reason = forbiddenReason(actor, target, action);
+  if (reason) throw new ApiError("forbidden", reason);
+}
+
+/** The unique indexes decide races the pre-checks cannot see; name the field that lost. */
+async function mapConflicts<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    const field = uniqueViolation(error);
+    if (field) throw conflict(field);
+    throw error;
+  }
+}
+
+export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
+  const { limit, offset, role, search, ordering } = c.req.valid("query");
+  const order = parseOrdering(ordering, USER_ORDERING, { field: "created_at", direction: "desc" });
+  const conditions: SQL[] = [isNull(users.deletedAt)];
+  if (role) conditions.push(eq(users.role, role));
+  if (search) {
+    // SQLite's LIKE is case-insensitive for ASCII; both columns are stored lower-case anyway.
+    const pattern = `%${escapeLike(search.toLowerCase())}%`;
+    conditions.push(sql`(${users.email} LIKE ${pattern} ESCAPE '\\' OR ${users.username} LIKE ${pattern} ESCAPE '\\')`);
+  }
+  const where = and(...conditions);
+  const db = getDb(c.env.DB);
+  const column = orderColumns[order.field];
+  const [rows, [{ total }]] = await db.batch([
+    db
+      .select()
+      .from(users)
+      .where(where)
+      .orderBy(order.direction === "asc" ? asc(column) : desc(column), asc(users.id))
+      .limit(limit)
+      .offset(offset),
+    db.select({ total: count() }).from(users).where(where),
+  ]);
+  return c.json(page(rows.map(toUser), total, { limit, offset }), 200);
+};
+
+export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  authorize(c.get("user"), null, { kind: "create", role: body.role });
+  const db = getDb(c.env.DB);
+  await assertAvailable(db, c.env, body);
+  const now = Date.now();
+  const row = {
+    id: crypto.randomUUID(),
+    email: body.email,
+    username: body.username,
+    passwordHash: await hashPassword(body.password),
+    role: body.role,
+    createdAt: now,
+    updatedAt: now,
+    deletedAt: null,
+  };
+  await mapConflicts(db.insert(users).values(row));
+  c.header("Location", `/api/v1/users/${row.id}`);
+  return c.json(toUser(row), 201);
+};
+
+export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
+  const row = await liveUser(getDb(c.env.DB), c.req.valid("param").id);
+  return c.json(toUser(row), 200);
+};
+
+export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const body = c.req.valid("json");
+  const db = getDb(c.env.DB);
+  const target = await liveUser(db, id);
+  authorize(c.get("user"), target, { kind: "update", role: body.role });
+
+  const password = body.password?.toLowerCase();
+  if (password && (password === target.email || password === target.username)) {
+    throw new ApiError("validation_failed", "The request body is invalid.", {
+      errors: [{ path: "password", message: "The password must not equal the email or username." }],
+    });
+  }
+  await assertAvailable(
+    db,
+    c.env,
+    {
+      email: body.email !== target.email ? body.email : undefined,
+      username: body.username !== target.username ? body.username : undefined,
+    },
+    id,
+  );
+  const now = Date.now();
+  const changes = {
+    ...(body.email !== undefined && { email: body.email }),
+    ...(body.username !== undefined && { username: body.username }),
+    ...(body.role !== undefined && { role: body.role }),
+    ...(body.password !== undefined && { passwordHash: await hashPassword(body.password) }),
+    updatedAt: now,
+  };
+  const write = db
+    .update(users)
+    .set(changes)
+    .where(and(eq(users.id, id), isNull(users.deletedAt)));
+  // A new password ends every session of the user in the same batch.
+  await mapConflicts(body.password ? db.batch([write, revokeUserTokens(db, id, now)]) : write.then(() => undefined));
+  return c.json(toUser({ ...target, ...changes }), 200);
+};
+
+export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const db = getDb(c.env.DB);
+  const target = await liveUser(db, id);
+  authorize(c.get("user"), target, { kind: "delete" });
+  const now = Date.now();
+  await db.batch([
+    db
+      .update(users)
+      .set({
+        deletedAt: now,
+        updatedAt: now,
+        email: deletedEmail(id),
+        username: deletedUsername(id),
+        passwordHash: DISABLED_PASSWORD_HASH,
+      })
+      .where(and(eq(users.id, id), isNull(users.deletedAt))),
+    revokeUserTokens(db, id, now),
+  ]);
+  return c.body(null, 204);
+};
