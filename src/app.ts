@@ -16,6 +16,8 @@ import { BEARER_AUTH } from "./lib/openapi";
 import { requestLog } from "./middleware/request-log";
 import { authRouter } from "./routes/auth/auth.index";
 import { healthRouter } from "./routes/health/health.index";
+import { productsRouter } from "./routes/products/products.index";
+import { reportsRouter } from "./routes/reports/reports.index";
 import { usersRouter } from "./routes/users/users.index";
 
 export const API_PREFIX = "/api/v1";
@@ -45,6 +47,8 @@ const apiRouters: Router[] = [
   // resource routers: one line each, e.g. authRouter, usersRouter, tasksRouter, ...
   authRouter,
   usersRouter,
+  productsRouter,
+  reportsRouter,
 ];
 
 export function createApp() {

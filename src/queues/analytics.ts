@@ -1,4 +1,5 @@
 import { log } from "../lib/log";
+import { handleProductViews } from "./product-views";
 
 /**
  * The `analytics` queue carries several kinds of messages, each `{ type, id, ... }`. The consumer groups a batch by
@@ -9,7 +10,9 @@ export type AnalyticsMessage = { type: string; id: string };
 export type AnalyticsHandler = (messages: Message<AnalyticsMessage>[], env: Env) => Promise<void>;
 
 /** Handlers by message type; product views and cursor events register here. */
-export const analyticsHandlers: Record<string, AnalyticsHandler> = {};
+export const analyticsHandlers: Record<string, AnalyticsHandler> = {
+  "product.view": handleProductViews,
+};
 
 export async function handleAnalyticsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const groups = new Map<string, Message<AnalyticsMessage>[]>();

@@ -1,0 +1,125 @@
+import { inArray, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { getDb } from "../db/client";
+import { processedMessages, products, productViewsDaily } from "../db/schema";
+import { errorFields, log } from "../lib/log";
+import type { AnalyticsMessage } from "./analytics";
+import { backoffSeconds } from "./backoff";
+
+/** Sent by GET /products/{sku} for each anonymous read; `id` is ours (the idempotency key), `at` epoch ms. */
+export type ProductViewMessage = { type: "product.view"; id: string; sku: string; at: number };
+
+export const PRODUCT_VIEW_QUEUE = "analytics";
+/** D1 allows at most 100 bound parameters a statement; a processed_messages row binds 3. */
+const PROCESSED_ROWS_PER_STATEMENT = 33;
+const ID_LOOKUP_CHUNK = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isViewMessage(body: unknown): body is ProductViewMessage {
+  const b = body as Partial<ProductViewMessage> | null;
+  return (
+    typeof b === "object" &&
+    b !== null &&
+    b.type === "product.view" &&
+    typeof b.id === "string" &&
+    b.id.length > 0 &&
+    b.id.length <= 100 &&
+    typeof b.sku === "string" &&
+    UUID.test(b.sku) &&
+    typeof b.at === "number" &&
+    Number.isFinite(b.at) &&
+    Number.isFinite(new Date(b.at).getTime())
+  );
+}
+
+/** UTC day (YYYY-MM-DD) of an epoch-ms instant: the key of product_views_daily. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Views per SKU and per (SKU, day) of the given messages. */
+export function tallyViews(views: ProductViewMessage[]) {
+  const perSku = new Map<string, number>();
+  const perDay = new Map<string, { sku: string; day: string; views: number }>();
+  for (const view of views) {
+    perSku.set(view.sku, (perSku.get(view.sku) ?? 0) + 1);
+    const day = utcDay(view.at);
+    const key = `${view.sku}|${day}`;
+    const entry = perDay.get(key) ?? { sku: view.sku, day, views: 0 };
+    entry.views += 1;
+    perDay.set(key, entry);
+  }
+  return { perSku, perDay: [...perDay.values()] };
+}
+
+/**
+ * Applies a group of `product.view` messages: one UPDATE per SKU (never one per view), one upsert per (SKU, day),
+ * and the message ids into processed_messages, all in ONE db.batch (a transaction on D1). Redelivery is therefore
+ * harmless: ids already recorded are skipped, and should a concurrent consumer record an id between our lookup and
+ * our batch, the primary key makes the whole batch fail and roll back, and the retry skips it. Views of a SKU that
+ * no longer exists change nothing (the UPDATE matches no row, the daily upsert inserts nothing).
+ * All messages are acked when the batch commits and retried with backoff when it fails.
+ */
+export async function handleProductViews(messages: Message<AnalyticsMessage>[], env: Env, now = Date.now()) {
+  const valid: { message: Message<AnalyticsMessage>; view: ProductViewMessage }[] = [];
+  for (const message of messages) {
+    if (isViewMessage(message.body)) valid.push({ message, view: message.body });
+    else {
+      // Retrying cannot fix a malformed body; acknowledge it so it does not end up in the dead-letter queue.
+      log("warn", "malformed product.view message acknowledged", { message_id: message.id });
+      message.ack();
+    }
+  }
+  if (valid.length === 0) return;
+
+  const db = getDb(env.DB);
+  try {
+    const ids = [...new Set(valid.map(({ view }) => view.id))];
+    const seen = new Set<string>();
+    for (let i = 0; i < ids.length; i += ID_LOOKUP_CHUNK) {
+      const rows = await db
+        .select({ id: processedMessages.id })
+        .from(processedMessages)
+        .where(inArray(processedMessages.id, ids.slice(i, i + ID_LOOKUP_CHUNK)));
+      for (const row of rows) seen.add(row.id);
+    }
+    // Also drops a second copy of the same id inside this batch.
+    const fresh = new Map<string, ProductViewMessage>();
+    for (const { view } of valid) if (!seen.has(view.id) && !fresh.has(view.id)) fresh.set(view.id, view);
+
+    if (fresh.size > 0) {
+      const { perSku, perDay } = tallyViews([...fresh.values()]);
+      const statements: BatchItem<"sqlite">[] = [];
+      for (const [sku, n] of perSku) {
+        statements.push(
+          db
+            .update(products)
+            .set({ views: sql`${products.views} + ${n}` })
+            .where(sql`${products.sku} = ${sku}`),
+        );
+      }
+      for (const { sku, day, views } of perDay) {
+        // INSERT … SELECT FROM products: no row for a SKU that is gone. The WHERE is also what SQLite's parser needs
+        // to tell the upsert's ON CONFLICT from a join constraint.
+        statements.push(
+          db.run(sql`INSERT INTO product_views_daily (sku, day, views)
+            SELECT ${products.sku}, ${day}, ${views} FROM ${products} WHERE ${products.sku} = ${sku}
+            ON CONFLICT (sku, day) DO UPDATE SET views = ${productViewsDaily.views} + excluded.views`),
+        );
+      }
+      const rows = [...fresh.keys()].map((id) => ({ id, queue: PRODUCT_VIEW_QUEUE, processedAt: now }));
+      for (let i = 0; i < rows.length; i += PROCESSED_ROWS_PER_STATEMENT) {
+        statements.push(db.insert(processedMessages).values(rows.slice(i, i + PROCESSED_ROWS_PER_STATEMENT)));
+      }
+      const [first, ...rest] = statements;
+      await db.batch([first!, ...rest]);
+    }
+    for (const { message } of valid) message.ack();
+  } catch (error) {
+    log("error", "product views not applied; retrying the batch", {
+      messages: valid.length,
+      ...errorFields(error),
+    });
+    for (const { message } of valid) message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+  }
+}

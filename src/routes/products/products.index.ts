@@ -1,0 +1,12 @@
+import { createRouter } from "../../lib/create-router";
+import * as handlers from "./products.handlers";
+import * as routes from "./products.routes";
+
+export const productsRouter = createRouter()
+  .openapi(routes.listProducts, handlers.listProducts)
+  .openapi(routes.createProduct, handlers.createProduct)
+  .openapi(routes.productHistory, handlers.productHistoryList)
+  .openapi(routes.getProduct, handlers.getProduct)
+  .openapi(routes.replaceProduct, handlers.replaceProduct)
+  .openapi(routes.patchProduct, handlers.patchProduct)
+  .openapi(routes.deleteProduct, handlers.deleteProduct);

@@ -1,0 +1,148 @@
+import { createRoute } from "@hono/zod-openapi";
+import { optionalUser, requireRole, requireUser } from "../../auth/require-auth";
+import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent } from "../../lib/openapi";
+import { PaginationQuery } from "../../lib/pagination";
+import {
+  HistoryPageSchema,
+  ProductCreateSchema,
+  ProductListQuery,
+  ProductPageSchema,
+  ProductPatchSchema,
+  ProductReplaceSchema,
+  ProductSchema,
+  SkuParam,
+} from "./products.schemas";
+
+const tags = ["products"];
+const cacheHeaders = {
+  ETag: {
+    description: "Weak validator of the representation; send it back in If-None-Match.",
+    schema: { type: "string" },
+  },
+  "Cache-Control": {
+    description: "`public, max-age=10` for anonymous callers, `private, no-store` when signed in.",
+    schema: { type: "string" },
+  },
+} as const;
+
+export const listProducts = createRoute({
+  method: "get",
+  path: "/products",
+  tags,
+  summary: "List products",
+  description:
+    "Anyone may read the catalog; a bearer token is optional, but a bad one is a 401. Filters combine: `brand` (exact), " +
+    "`q` (substring of the name, case-insensitive), `min_price`/`max_price` (inclusive). List reads are not counted " +
+    "as views. Answers carry an ETag over the whole page; If-None-Match with it answers 304.",
+  middleware: [optionalUser] as const,
+  request: { query: ProductListQuery },
+  responses: {
+    200: { ...jsonContent(ProductPageSchema, "A page of products"), headers: cacheHeaders },
+    304: { description: "Not modified: the page still matches If-None-Match" },
+    ...errorResponses(400, 401),
+  },
+});
+
+export const getProduct = createRoute({
+  method: "get",
+  path: "/products/{sku}",
+  tags,
+  summary: "Read one product",
+  description:
+    "Anyone may read a product. Each read by an anonymous caller (200 or 304) counts one view, sent to the `analytics` " +
+    "queue after the response; reads with a token do not count. The weak ETag covers every field except `views`, so " +
+    "a cached copy stays valid while views are counted; `views` in a 200 is exact up to messages still in the queue.",
+  middleware: [optionalUser] as const,
+  request: { params: SkuParam },
+  responses: {
+    200: { ...jsonContent(ProductSchema, "The product"), headers: cacheHeaders },
+    304: { description: "Not modified: the product still matches If-None-Match (the view is still counted)" },
+    ...errorResponses(400, 401, 404),
+  },
+});
+
+export const createProduct = createRoute({
+  method: "post",
+  path: "/products",
+  tags,
+  summary: "Create a product (admin)",
+  description:
+    "Creates a product with a generated sku. The product, its history entry and a mail to every other admin and the " +
+    "superuser are written in one batch. Unknown fields are a 422.",
+  security: bearerSecurity,
+  middleware: [requireUser, requireRole("admin")] as const,
+  request: { body: jsonBody(ProductCreateSchema) },
+  responses: {
+    201: {
+      ...jsonContent(ProductSchema, "The created product"),
+      headers: { Location: { description: "The product's URL", schema: { type: "string" } } },
+    },
+    ...errorResponses(401, 403, ...BODY_ERRORS),
+  },
+});
+
+export const replaceProduct = createRoute({
+  method: "put",
+  path: "/products/{sku}",
+  tags,
+  summary: "Replace a product's fields (admin)",
+  description:
+    "Sets name, brand and price (all required). Only fields whose value changes are recorded in the history and " +
+    "mailed; a PUT that changes nothing writes nothing and answers the product unchanged.",
+  security: bearerSecurity,
+  middleware: [requireUser, requireRole("admin")] as const,
+  request: { params: SkuParam, body: jsonBody(ProductReplaceSchema) },
+  responses: {
+    200: jsonContent(ProductSchema, "The product after the change"),
+    ...errorResponses(401, 403, 404, ...BODY_ERRORS),
+  },
+});
+
+export const patchProduct = createRoute({
+  method: "patch",
+  path: "/products/{sku}",
+  tags,
+  summary: "Change some of a product's fields (admin)",
+  description: "Like PUT, but with any non-empty subset of name, brand and price.",
+  security: bearerSecurity,
+  middleware: [requireUser, requireRole("admin")] as const,
+  request: { params: SkuParam, body: jsonBody(ProductPatchSchema) },
+  responses: {
+    200: jsonContent(ProductSchema, "The product after the change"),
+    ...errorResponses(401, 403, 404, ...BODY_ERRORS),
+  },
+});
+
+export const deleteProduct = createRoute({
+  method: "delete",
+  path: "/products/{sku}",
+  tags,
+  summary: "Delete a product (admin)",
+  description:
+    "Deletes the product; its history (including this delete) stays readable and the other admins are mailed. " +
+    "Its daily view counts are kept but no longer reported.",
+  security: bearerSecurity,
+  middleware: [requireUser, requireRole("admin")] as const,
+  request: { params: SkuParam },
+  responses: {
+    204: { description: "Deleted" },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const productHistory = createRoute({
+  method: "get",
+  path: "/products/{sku}/history",
+  tags,
+  summary: "A product's change history (admin)",
+  description:
+    "Every create, update and delete, newest first: who, when, and each changed field from → to (prices as numbers). " +
+    "Still readable after the product is deleted; 404 only when the sku never existed.",
+  security: bearerSecurity,
+  middleware: [requireUser, requireRole("admin")] as const,
+  request: { params: SkuParam, query: PaginationQuery },
+  responses: {
+    200: jsonContent(HistoryPageSchema, "A page of history entries"),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});

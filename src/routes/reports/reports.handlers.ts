@@ -1,0 +1,81 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import { and, asc, between, desc, eq, sql, sum } from "drizzle-orm";
+import { getDb } from "../../db/client";
+import { products, productViewsDaily } from "../../db/schema";
+import type { AppEnv } from "../../env";
+import { ApiError } from "../../lib/errors";
+import type * as routes from "./reports.routes";
+import { MAX_REPORT_DAYS } from "./reports.schemas";
+
+const DAY_MS = 86_400_000;
+const dayMs = (day: string) => Date.parse(`${day}T00:00:00Z`);
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Every UTC day from `from` to `to`, inclusive. */
+export function daysBetween(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let t = dayMs(from); t <= dayMs(to); t += DAY_MS) days.push(dayOf(t));
+  return days;
+}
+
+export const productViews: RouteHandler<typeof routes.productViews, AppEnv> = async (c) => {
+  const query = c.req.valid("query");
+  const to = query.to ?? dayOf(Date.now());
+  const from = query.from ?? dayOf(dayMs(to) - 6 * DAY_MS);
+  if (from > to) {
+    throw new ApiError("bad_request", "`from` is after `to`.", {
+      errors: [{ path: "from", message: "must not be after to" }],
+    });
+  }
+  const days = daysBetween(from, to);
+  if (days.length > MAX_REPORT_DAYS) {
+    throw new ApiError("bad_request", `The range spans ${days.length} days; at most ${MAX_REPORT_DAYS} are allowed.`, {
+      errors: [{ path: "from", message: `at most ${MAX_REPORT_DAYS} days before to` }],
+    });
+  }
+
+  const db = getDb(c.env.DB);
+  const total = sql<number>`cast(${sum(productViewsDaily.views)} as integer)`;
+  const top = await db
+    .select({ sku: products.sku, name: products.name, brand: products.brand, total })
+    .from(productViewsDaily)
+    .innerJoin(products, eq(products.sku, productViewsDaily.sku))
+    .where(between(productViewsDaily.day, from, to))
+    .groupBy(products.sku)
+    .orderBy(desc(total), asc(products.sku))
+    .limit(query.limit);
+
+  const perDay = new Map<string, Map<string, number>>();
+  if (top.length > 0) {
+    // The SKUs travel as one JSON parameter, so the statement binds 3 parameters whatever the limit.
+    const rows = await db
+      .select({ sku: productViewsDaily.sku, day: productViewsDaily.day, views: productViewsDaily.views })
+      .from(productViewsDaily)
+      .where(
+        and(
+          between(productViewsDaily.day, from, to),
+          sql`${productViewsDaily.sku} IN (SELECT value FROM json_each(${JSON.stringify(top.map((p) => p.sku))}))`,
+        ),
+      );
+    for (const row of rows) {
+      const series = perDay.get(row.sku) ?? new Map<string, number>();
+      series.set(row.day, row.views);
+      perDay.set(row.sku, series);
+    }
+  }
+
+  return c.json(
+    {
+      from,
+      to,
+      items: top.map((product) => ({
+        sku: product.sku,
+        name: product.name,
+        brand: product.brand,
+        total_views: Number(product.total),
+        series: days.map((day) => ({ day, views: perDay.get(product.sku)?.get(day) ?? 0 })),
+      })),
+    },
+    200,
+  );
+};
