@@ -15,6 +15,7 @@ import { errorFields, log } from "./lib/log";
 import { BEARER_AUTH } from "./lib/openapi";
 import { requestLog } from "./middleware/request-log";
 import { authRouter } from "./routes/auth/auth.index";
+import { cursorRouter } from "./routes/cursor/cursor.index";
 import { healthRouter } from "./routes/health/health.index";
 import { productsRouter } from "./routes/products/products.index";
 import { reportsRouter } from "./routes/reports/reports.index";
@@ -49,6 +50,7 @@ const apiRouters: Router[] = [
   usersRouter,
   productsRouter,
   reportsRouter,
+  cursorRouter,
 ];
 
 export function createApp() {

@@ -1,4 +1,5 @@
 import { errorFields, log } from "../lib/log";
+import { cursorRetention } from "./retention";
 
 export type CronJob = (env: Env, now: Date) => Promise<unknown>;
 
@@ -6,7 +7,9 @@ export const EVERY_MINUTE = "* * * * *";
 export const DAILY = "17 3 * * *";
 
 /** Jobs by cron expression (the strings in wrangler.toml `[triggers]`). */
-export const cronJobs: Record<string, CronJob> = {};
+export const cronJobs: Record<string, CronJob> = {
+  [DAILY]: cursorRetention,
+};
 
 /** The Worker's `scheduled` entry point: dispatch on the expression; an unknown one is logged, never thrown. */
 export async function handleScheduled(cron: string, env: Env, now: Date): Promise<void> {

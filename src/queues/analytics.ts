@@ -1,4 +1,5 @@
 import { log } from "../lib/log";
+import { handleCursorEvents } from "./cursor-events";
 import { handleProductViews } from "./product-views";
 
 /**
@@ -12,6 +13,7 @@ export type AnalyticsHandler = (messages: Message<AnalyticsMessage>[], env: Env)
 /** Handlers by message type; product views and cursor events register here. */
 export const analyticsHandlers: Record<string, AnalyticsHandler> = {
   "product.view": handleProductViews,
+  "cursor.events": handleCursorEvents,
 };
 
 export async function handleAnalyticsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {

@@ -1,0 +1,134 @@
+import { createRoute } from "@hono/zod-openapi";
+import { requireRole, requireUser } from "../../auth/require-auth";
+import { eventsBatchSchema, ServerFrameSchema } from "../../cursor/protocol";
+import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent, UuidParam } from "../../lib/openapi";
+import { PaginationQuery } from "../../lib/pagination";
+import {
+  AcceptedSchema,
+  CreatedSessionSchema,
+  CreateSessionSchema,
+  EventsPageSchema,
+  EventsQuery,
+  LiveQuery,
+  SessionPageSchema,
+  StatsQuery,
+  StatsSchema,
+} from "./cursor.schemas";
+
+const tags = ["cursor"];
+const SESSION_AUTH = "The session's own token (from POST /cursor/sessions) or an admin's access token.";
+
+export const createSession = createRoute({
+  method: "post",
+  path: "/cursor/sessions",
+  tags,
+  summary: "Start a cursor session",
+  description:
+    "Anyone may start one (the page at / does on load). Returns the session token that every other route of this " +
+    "session needs, the WebSocket URL with the token already in it, the server clock to base event times on, and " +
+    "the sampling hints the page uses.",
+  request: { body: jsonBody(CreateSessionSchema) },
+  responses: {
+    201: jsonContent(CreatedSessionSchema, "The session; `Location` points at its stats"),
+    ...errorResponses(...BODY_ERRORS),
+  },
+});
+
+export const postEvents = createRoute({
+  method: "post",
+  path: "/cursor/sessions/{id}/events",
+  tags,
+  summary: "Post a batch of cursor events",
+  description:
+    "1 to 1,000 events `{ x, y, t }`, validated all-or-nothing: the first offending event is named in the " +
+    "problem's `errors` path (`events.3.t`). Events must be in time order, not before the previous batch's last " +
+    "`t` and at most 60 s ahead of the server clock. The session's Durable Object continues the path from the " +
+    "previous batch, pushes a frame to every live viewer and queues the events for D1. Session token only.",
+  security: bearerSecurity,
+  request: { params: UuidParam("id"), body: jsonBody(eventsBatchSchema()) },
+  responses: {
+    202: jsonContent(AcceptedSchema, "Accepted: live totals after this batch"),
+    ...errorResponses(...BODY_ERRORS, 401, 403, 404, 409),
+  },
+});
+
+export const live = createRoute({
+  method: "get",
+  path: "/cursor/sessions/{id}/live",
+  tags,
+  summary: "Live frames over a WebSocket",
+  description:
+    "Upgrades to a WebSocket (hibernating Durable Object). The first message is a `hello` frame with the totals " +
+    "so far, then a `frame` after every accepted batch, and `ended` before the server closes the socket. Send the " +
+    `text \`ping\` to get \`pong\` (answered without waking the object). ${SESSION_AUTH} Browsers pass the token as ` +
+    "`?token=` (already in `ws_url`). Over-long or too frequent client messages close the socket (1009/1008).",
+  security: bearerSecurity,
+  request: { params: UuidParam("id"), query: LiveQuery },
+  responses: {
+    101: {
+      description: "Switching Protocols: JSON text frames follow, each one of the CursorFrame shapes",
+      content: { "application/json": { schema: ServerFrameSchema } },
+    },
+    ...errorResponses(400, 401, 403, 404, 409, 426, 429),
+  },
+});
+
+export const stats = createRoute({
+  method: "get",
+  path: "/cursor/sessions/{id}/stats",
+  tags,
+  summary: "Re-aggregated statistics",
+  description:
+    "Re-aggregates the stored per-second rows into buckets of any size (`1s` to `24h`, aligned to the epoch): " +
+    "distance, average speed (distance / bucket seconds), peak speed, first and last point and event count. " +
+    `At most 1,000 buckets per request. Trails the live figures by the queue's delay (about a second). ${SESSION_AUTH}`,
+  security: bearerSecurity,
+  request: { params: UuidParam("id"), query: StatsQuery },
+  responses: {
+    200: jsonContent(StatsSchema, "Buckets that saw events, oldest first"),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const listEvents = createRoute({
+  method: "get",
+  path: "/cursor/sessions/{id}/events",
+  tags,
+  summary: "Stored raw events",
+  description: `Keyset pagination by sequence number: pass \`next_after\` back as \`after\`. Raw events older than CURSOR_RETENTION_DAYS are pruned daily. ${SESSION_AUTH}`,
+  security: bearerSecurity,
+  request: { params: UuidParam("id"), query: EventsQuery },
+  responses: {
+    200: jsonContent(EventsPageSchema, "Events in sequence order"),
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const endSession = createRoute({
+  method: "delete",
+  path: "/cursor/sessions/{id}",
+  tags,
+  summary: "End a session",
+  description: `Ends the session: live viewers get an \`ended\` frame and their sockets are closed; further events are refused with 409. Stored data is kept. Idempotent. ${SESSION_AUTH}`,
+  security: bearerSecurity,
+  request: { params: UuidParam("id") },
+  responses: {
+    204: { description: "Ended" },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const listSessions = createRoute({
+  method: "get",
+  path: "/cursor/sessions",
+  tags,
+  summary: "List cursor sessions (admin)",
+  description: "Newest first, with the totals stored so far.",
+  security: bearerSecurity,
+  middleware: [requireUser, requireRole("admin")],
+  request: { query: PaginationQuery },
+  responses: {
+    200: jsonContent(SessionPageSchema, "A page of sessions"),
+    ...errorResponses(400, 401, 403),
+  },
+});
