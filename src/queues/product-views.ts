@@ -1,4 +1,4 @@
-import { inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { getDb } from "../db/client";
 import { processedMessages, products, productViewsDaily } from "../db/schema";
@@ -95,16 +95,25 @@ export async function handleProductViews(messages: Message<AnalyticsMessage>[], 
           db
             .update(products)
             .set({ views: sql`${products.views} + ${n}` })
-            .where(sql`${products.sku} = ${sku}`),
+            .where(eq(products.sku, sku)),
         );
       }
       for (const { sku, day, views } of perDay) {
         // INSERT … SELECT FROM products: no row for a SKU that is gone. The WHERE is also what SQLite's parser needs
         // to tell the upsert's ON CONFLICT from a join constraint.
         statements.push(
-          db.run(sql`INSERT INTO product_views_daily (sku, day, views)
-            SELECT ${products.sku}, ${day}, ${views} FROM ${products} WHERE ${products.sku} = ${sku}
-            ON CONFLICT (sku, day) DO UPDATE SET views = ${productViewsDaily.views} + excluded.views`),
+          db
+            .insert(productViewsDaily)
+            .select(
+              db
+                .select({ sku: products.sku, day: sql`${day}`.as("day"), views: sql`${views}`.as("views") })
+                .from(products)
+                .where(eq(products.sku, sku)),
+            )
+            .onConflictDoUpdate({
+              target: [productViewsDaily.sku, productViewsDaily.day],
+              set: { views: sql`${productViewsDaily.views} + excluded.views` },
+            }),
         );
       }
       const rows = [...fresh.keys()].map((id) => ({ id, queue: PRODUCT_VIEW_QUEUE, processedAt: now }));
