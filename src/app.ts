@@ -19,6 +19,7 @@ import { cursorRouter } from "./routes/cursor/cursor.index";
 import { healthRouter } from "./routes/health/health.index";
 import { productsRouter } from "./routes/products/products.index";
 import { reportsRouter } from "./routes/reports/reports.index";
+import { tasksRouter } from "./routes/tasks/tasks.index";
 import { usersRouter } from "./routes/users/users.index";
 
 export const API_PREFIX = "/api/v1";
@@ -48,6 +49,7 @@ const apiRouters: Router[] = [
   // resource routers: one line each, e.g. authRouter, usersRouter, tasksRouter, ...
   authRouter,
   usersRouter,
+  tasksRouter,
   productsRouter,
   reportsRouter,
   cursorRouter,

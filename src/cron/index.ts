@@ -1,4 +1,5 @@
 import { errorFields, log } from "../lib/log";
+import { expireTasksJob } from "./expire-tasks";
 import { cursorRetention } from "./retention";
 
 export type CronJob = (env: Env, now: Date) => Promise<unknown>;
@@ -8,6 +9,7 @@ export const DAILY = "17 3 * * *";
 
 /** Jobs by cron expression (the strings in wrangler.toml `[triggers]`). */
 export const cronJobs: Record<string, CronJob> = {
+  [EVERY_MINUTE]: expireTasksJob,
   [DAILY]: cursorRetention,
 };
 

@@ -1,0 +1,205 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import { inArray } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { expiryOnWrite } from "../../cron/expire-tasks";
+import { getDb } from "../../db/client";
+import { tasks } from "../../db/schema";
+import type { AppEnv, AuthUser } from "../../env";
+import { ApiError } from "../../lib/errors";
+import { parseFieldSelection, pickFields } from "../../lib/fields";
+import { parseOrdering } from "../../lib/ordering";
+import { page } from "../../lib/pagination";
+import { fromIso } from "../../lib/time";
+import { type Prepared, sendQueued } from "../../mail/enqueue";
+import {
+  canEditAll,
+  listConditions,
+  listTasks as listTaskRows,
+  loadTask,
+  loadTasks,
+  planUpdate,
+  type TaskRow,
+  toTask,
+  type WritePlan,
+} from "./tasks.queries";
+import type * as routes from "./tasks.routes";
+import { TASK_FIELDS, TASK_ORDERING, type TaskChanges } from "./tasks.schemas";
+
+const FORBIDDEN_EDIT = "Only the creator or an admin may change fields other than status.";
+const FORBIDDEN_DELETE = "Only the creator or an admin may delete this task.";
+
+function notFound(id: string): never {
+  throw new ApiError("not_found", `No task with id ${id}.`);
+}
+
+/** Runs the statements as one transaction, then queues the mail they recorded. */
+async function commit(env: Env, statements: BatchItem<"sqlite">[], queueMessages: Prepared["queueMessages"]) {
+  const [first, ...rest] = statements;
+  if (!first) return;
+  await getDb(env.DB).batch([first, ...rest]);
+  await sendQueued(env, queueMessages);
+}
+
+export const listTasks: RouteHandler<typeof routes.listTasks, AppEnv> = async (c) => {
+  const query = c.req.valid("query");
+  const selected = parseFieldSelection(TASK_FIELDS, query.fields, query.omit);
+  const ordering = parseOrdering(query.ordering, TASK_ORDERING, { field: "created_at", direction: "desc" });
+  const pagination = { limit: query.limit, offset: query.offset };
+  const db = getDb(c.env.DB);
+  const where = await listConditions(db, query);
+  if (where === null) return c.json(page([], 0, pagination), 200);
+  const { rows, total } = await listTaskRows(db, where, ordering, pagination);
+  return c.json(
+    page(
+      rows.map((row) => pickFields(toTask(row), selected)),
+      total,
+      pagination,
+    ),
+    200,
+  );
+};
+
+export const getTask: RouteHandler<typeof routes.getTask, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { fields, omit } = c.req.valid("query");
+  const selected = parseFieldSelection(TASK_FIELDS, fields, omit);
+  const row = await loadTask(getDb(c.env.DB), id);
+  if (!row) notFound(id);
+  return c.json(pickFields(toTask(row), selected), 200);
+};
+
+export const createTask: RouteHandler<typeof routes.createTask, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const user = c.get("user");
+  const db = getDb(c.env.DB);
+  const now = Date.now();
+  const id = crypto.randomUUID();
+  const expiresAt = fromIso(body.expires_at);
+  const expiry = expiryOnWrite(db, c.env, {
+    task: { id, title: body.title, status: body.status, expiresAt, notifiedFor: null },
+    previousExpiresAt: undefined,
+    creator: { ...user, deletedAt: null },
+    now,
+  });
+  const row: TaskRow = {
+    id,
+    title: body.title,
+    description: body.description,
+    status: body.status,
+    expiresAt,
+    notifiedFor: expiry.notifiedFor,
+    createdBy: user.id,
+    createdAt: now,
+    updatedAt: now,
+    creatorUsername: user.username,
+    creatorEmail: user.email,
+    creatorDeletedAt: null,
+  };
+  const { creatorUsername: _u, creatorEmail: _e, creatorDeletedAt: _d, ...values } = row;
+  await commit(c.env, [db.insert(tasks).values(values), ...expiry.statements], expiry.queueMessages);
+  c.header("Location", `/api/v1/tasks/${id}`);
+  return c.json(toTask(row), 201);
+};
+
+/** Applies one task's changes after the permission check; 403 when a non-status field changes for a non-owner. */
+async function updateOne(c: { env: Env; get: (key: "user") => AuthUser }, id: string, changes: TaskChanges) {
+  const db = getDb(c.env.DB);
+  const row = await loadTask(db, id);
+  if (!row) notFound(id);
+  const plan = planUpdate(db, c.env, row, changes, Date.now());
+  if (!canEditAll(c.get("user"), row) && plan.changed.some((field) => field !== "status")) {
+    throw new ApiError("forbidden", FORBIDDEN_EDIT, {
+      errors: plan.changed
+        .filter((field) => field !== "status")
+        .map((field) => ({ path: field, message: "only the creator or an admin may change this" })),
+    });
+  }
+  await commit(c.env, plan.statements, plan.queueMessages);
+  return toTask(plan.after);
+}
+
+export const replaceTask: RouteHandler<typeof routes.replaceTask, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  return c.json(await updateOne(c, id, c.req.valid("json")), 200);
+};
+
+export const patchTask: RouteHandler<typeof routes.patchTask, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  return c.json(await updateOne(c, id, c.req.valid("json")), 200);
+};
+
+export const deleteTask: RouteHandler<typeof routes.deleteTask, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const db = getDb(c.env.DB);
+  const row = await loadTask(db, id);
+  if (!row) notFound(id);
+  if (!canEditAll(c.get("user"), row)) throw new ApiError("forbidden", FORBIDDEN_DELETE);
+  // The scan only ever notices rows that exist, so removing the row is what cancels a pending notice.
+  await db.delete(tasks).where(inArray(tasks.id, [id]));
+  return c.body(null, 204);
+};
+
+type Failure = { id: string; reason: "not_found" | "forbidden" };
+
+/** 404 when any id is unknown, else 403; every offending id is listed with its reason and its path in the body. */
+function bulkFailure(failures: (Failure & { path: string })[], total: number, verb: string): never {
+  const code = failures.some((f) => f.reason === "not_found") ? "not_found" : "forbidden";
+  throw new ApiError(code, `${failures.length} of the ${total} tasks cannot be ${verb} by you; nothing was changed.`, {
+    errors: failures.map((f) => ({ path: f.path, message: f.reason })),
+    extra: { failures: failures.map(({ id, reason }) => ({ id, reason })) },
+  });
+}
+
+export const bulkUpdateTasks: RouteHandler<typeof routes.bulkUpdateTasks, AppEnv> = async (c) => {
+  const { tasks: items } = c.req.valid("json");
+  const user = c.get("user");
+  const db = getDb(c.env.DB);
+  const rows = new Map(
+    (
+      await loadTasks(
+        db,
+        items.map((item) => item.id),
+      )
+    ).map((row) => [row.id, row]),
+  );
+  const now = Date.now();
+  const failures: (Failure & { path: string })[] = [];
+  const plans: WritePlan[] = [];
+  items.forEach(({ id, ...changes }, index) => {
+    const row = rows.get(id);
+    if (!row) {
+      failures.push({ id, reason: "not_found", path: `tasks.${index}.id` });
+      return;
+    }
+    const plan = planUpdate(db, c.env, row, changes, now);
+    if (!canEditAll(user, row) && plan.changed.some((field) => field !== "status")) {
+      failures.push({ id, reason: "forbidden", path: `tasks.${index}.id` });
+      return;
+    }
+    plans.push(plan);
+  });
+  if (failures.length > 0) bulkFailure(failures, items.length, "changed");
+  await commit(
+    c.env,
+    plans.flatMap((plan) => plan.statements),
+    plans.flatMap((plan) => plan.queueMessages),
+  );
+  return c.json({ items: plans.map((plan) => toTask(plan.after)) }, 200);
+};
+
+export const bulkDeleteTasks: RouteHandler<typeof routes.bulkDeleteTasks, AppEnv> = async (c) => {
+  const { ids } = c.req.valid("json");
+  const user = c.get("user");
+  const db = getDb(c.env.DB);
+  const rows = new Map((await loadTasks(db, ids)).map((row) => [row.id, row]));
+  const failures: (Failure & { path: string })[] = [];
+  ids.forEach((id, index) => {
+    const row = rows.get(id);
+    if (!row) failures.push({ id, reason: "not_found", path: `ids.${index}` });
+    else if (!canEditAll(user, row)) failures.push({ id, reason: "forbidden", path: `ids.${index}` });
+  });
+  if (failures.length > 0) bulkFailure(failures, ids.length, "deleted");
+  // One statement (at most 100 bound parameters) is already atomic.
+  await db.delete(tasks).where(inArray(tasks.id, ids));
+  return c.body(null, 204);
+};

@@ -1,0 +1,13 @@
+import { createRouter } from "../../lib/create-router";
+import * as handlers from "./tasks.handlers";
+import * as routes from "./tasks.routes";
+
+export const tasksRouter = createRouter()
+  .openapi(routes.listTasks, handlers.listTasks)
+  .openapi(routes.createTask, handlers.createTask)
+  .openapi(routes.bulkUpdateTasks, handlers.bulkUpdateTasks)
+  .openapi(routes.bulkDeleteTasks, handlers.bulkDeleteTasks)
+  .openapi(routes.getTask, handlers.getTask)
+  .openapi(routes.replaceTask, handlers.replaceTask)
+  .openapi(routes.patchTask, handlers.patchTask)
+  .openapi(routes.deleteTask, handlers.deleteTask);

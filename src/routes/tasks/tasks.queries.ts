@@ -1,0 +1,202 @@
+import { and, asc, count, desc, eq, getTableColumns, gt, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { isAdmin } from "../../auth/require-auth";
+import { expiryOnWrite } from "../../cron/expire-tasks";
+import type { Db } from "../../db/client";
+import { type TaskStatus, tasks, users } from "../../db/schema";
+import type { AuthUser } from "../../env";
+import type { Ordering } from "../../lib/ordering";
+import type { Pagination } from "../../lib/pagination";
+import { fromIso, toIso } from "../../lib/time";
+import type { Prepared } from "../../mail/enqueue";
+import type { TASK_ORDERING, Task, TaskChanges } from "./tasks.schemas";
+
+/** A task row with what the responses and the expiry notice need of its creator. */
+export type TaskRow = typeof tasks.$inferSelect & {
+  creatorUsername: string;
+  creatorEmail: string;
+  creatorDeletedAt: number | null;
+};
+
+const rowColumns = {
+  ...getTableColumns(tasks),
+  creatorUsername: users.username,
+  creatorEmail: users.email,
+  creatorDeletedAt: users.deletedAt,
+};
+
+export function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    status: row.status,
+    expires_at: toIso(row.expiresAt),
+    created_by: { id: row.createdBy, username: row.creatorUsername },
+    created_at: toIso(row.createdAt),
+    updated_at: toIso(row.updatedAt),
+  };
+}
+
+/** Rows by id (at most 100 ids: one bound parameter each), in no particular order. */
+export function loadTasks(db: Db, ids: string[]): Promise<TaskRow[]> {
+  return db
+    .select(rowColumns)
+    .from(tasks)
+    .innerJoin(users, eq(users.id, tasks.createdBy))
+    .where(inArray(tasks.id, ids));
+}
+
+export async function loadTask(db: Db, id: string): Promise<TaskRow | undefined> {
+  const [row] = await loadTasks(db, [id]);
+  return row;
+}
+
+export function canEditAll(user: AuthUser, row: Pick<TaskRow, "createdBy">): boolean {
+  return row.createdBy === user.id || isAdmin(user);
+}
+
+/**
+ * Users matched by `search` are resolved first (the users table is small) and the tasks filtered by
+ * `created_by IN (...)`, which the (created_by, created_at) index serves. Past this many matches the ids go in as
+ * a sub-select instead, so the statement stays under D1's 100 bound parameters.
+ */
+export const MAX_INLINE_CREATORS = 50;
+
+function creatorMatch(search: string): SQL {
+  return or(
+    sql`instr(lower(${users.username}), lower(${search})) > 0`,
+    sql`instr(lower(${users.email}), lower(${search})) > 0`,
+  )!;
+}
+
+export type TaskFilters = {
+  search?: string;
+  status?: TaskStatus[];
+  q?: string;
+  expires_before?: string;
+  expires_after?: string;
+};
+
+/** The WHERE of a list, or null when it cannot match anything (a search that matches no user). */
+export async function listConditions(db: Db, filters: TaskFilters): Promise<SQL | undefined | null> {
+  const conditions: SQL[] = [];
+  if (filters.search !== undefined) {
+    const matched = await db
+      .select({ id: users.id })
+      .from(users)
+      .where(creatorMatch(filters.search))
+      .limit(MAX_INLINE_CREATORS + 1);
+    if (matched.length === 0) return null;
+    conditions.push(
+      matched.length <= MAX_INLINE_CREATORS
+        ? inArray(
+            tasks.createdBy,
+            matched.map((u) => u.id),
+          )
+        : inArray(tasks.createdBy, db.select({ id: users.id }).from(users).where(creatorMatch(filters.search))),
+    );
+  }
+  if (filters.status?.length) conditions.push(inArray(tasks.status, filters.status));
+  if (filters.q !== undefined) conditions.push(sql`instr(lower(${tasks.title}), lower(${filters.q})) > 0`);
+  if (filters.expires_before !== undefined) conditions.push(lt(tasks.expiresAt, fromIso(filters.expires_before)));
+  if (filters.expires_after !== undefined) conditions.push(gt(tasks.expiresAt, fromIso(filters.expires_after)));
+  return and(...conditions);
+}
+
+const orderColumns = {
+  created_at: tasks.createdAt,
+  updated_at: tasks.updatedAt,
+  expires_at: tasks.expiresAt,
+  title: tasks.title,
+} as const;
+
+export function orderBy(ordering: Ordering<(typeof TASK_ORDERING)[number]>): SQL[] {
+  const by = ordering.direction === "desc" ? desc : asc;
+  const column = orderColumns[ordering.field];
+  // Ties broken by id so pages never overlap or skip; tasks without an expiry last whichever the direction.
+  const nullsLast = ordering.field === "expires_at" ? [sql`${tasks.expiresAt} IS NULL`] : [];
+  return [...nullsLast, by(column), by(tasks.id)];
+}
+
+/** The page and the total in one batch, so both come from the same snapshot. */
+export async function listTasks(
+  db: Db,
+  where: SQL | undefined,
+  ordering: Ordering<(typeof TASK_ORDERING)[number]>,
+  { limit, offset }: Pagination,
+): Promise<{ rows: TaskRow[]; total: number }> {
+  const [rows, [counted]] = await db.batch([
+    db
+      .select(rowColumns)
+      .from(tasks)
+      .innerJoin(users, eq(users.id, tasks.createdBy))
+      .where(where)
+      .orderBy(...orderBy(ordering))
+      .limit(limit)
+      .offset(offset),
+    db.select({ total: count() }).from(tasks).where(where),
+  ]);
+  return { rows, total: counted?.total ?? 0 };
+}
+
+export type WritePlan = {
+  /** Fields whose value differs from the stored one. */
+  changed: (keyof TaskChanges)[];
+  statements: BatchItem<"sqlite">[];
+  queueMessages: Prepared["queueMessages"];
+  after: TaskRow;
+};
+
+/**
+ * The statements that apply `changes` to `row` (nothing when every value is already stored): an UPDATE of only the
+ * changed columns, plus what the expiry rules ask for in the same batch. Permission is checked by the caller.
+ */
+export function planUpdate(db: Db, env: Env, row: TaskRow, changes: TaskChanges, now: number): WritePlan {
+  const next = {
+    title: changes.title ?? row.title,
+    description: changes.description ?? row.description,
+    status: changes.status ?? row.status,
+    expiresAt: changes.expires_at === undefined ? row.expiresAt : fromIso(changes.expires_at),
+  };
+  const changed: (keyof TaskChanges)[] = [];
+  if (next.title !== row.title) changed.push("title");
+  if (next.description !== row.description) changed.push("description");
+  if (next.status !== row.status) changed.push("status");
+  if (next.expiresAt !== row.expiresAt) changed.push("expires_at");
+  if (changed.length === 0) return { changed, statements: [], queueMessages: [], after: row };
+
+  const expiry = expiryOnWrite(db, env, {
+    task: {
+      id: row.id,
+      title: next.title,
+      status: next.status,
+      expiresAt: next.expiresAt,
+      notifiedFor: row.notifiedFor,
+    },
+    previousExpiresAt: row.expiresAt,
+    creator: {
+      id: row.createdBy,
+      email: row.creatorEmail,
+      username: row.creatorUsername,
+      deletedAt: row.creatorDeletedAt,
+    },
+    now,
+  });
+  const set: Partial<typeof tasks.$inferInsert> = { updatedAt: now };
+  if (changed.includes("title")) set.title = next.title;
+  if (changed.includes("description")) set.description = next.description;
+  if (changed.includes("status")) set.status = next.status;
+  if (changed.includes("expires_at")) {
+    set.expiresAt = next.expiresAt;
+    set.notifiedFor = expiry.notifiedFor;
+  }
+  // The UPDATE comes first: the notice rows of an expired task belong to the task as written.
+  const update = db.update(tasks).set(set).where(eq(tasks.id, row.id));
+  return {
+    changed,
+    statements: [update, ...expiry.statements],
+    queueMessages: expiry.queueMessages,
+    after: { ...row, ...next, notifiedFor: expiry.notifiedFor, updatedAt: now },
+  };
+}
