@@ -20,7 +20,7 @@ async function login(email: string, password: string) {
   return (await res.json()) as TokenPair;
 }
 
-describe("register", () => {
+describe("register", { timeout: 20_000 }, () => {
   it("creates a member, lower-cases the email, and signs in", async () => {
     const tag = unique();
     const res = await api("/auth/register", {
@@ -69,7 +69,7 @@ describe("register", () => {
   });
 });
 
-describe("login, refresh, logout, me", () => {
+describe("login, refresh, logout, me", { timeout: 20_000 }, () => {
   it("logs in with any email casing and returns the documented pair", async () => {
     const user = await createUser("member");
     const body = await login(user.email.toUpperCase(), user.password);
