@@ -39,11 +39,16 @@ function parse(stored: string) {
   return { N: Number(n), r: Number(r), p: Number(p), keyLength: key.length, salt: Buffer.from(salt, "base64"), key };
 }
 
+/** A stored hash that is malformed or asks for more memory than the cap never verifies (and never throws a 500). */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const parsed = parse(stored);
-  if (!parsed) return false;
-  const key = await derive(password, parsed.salt, parsed);
-  return key.length === parsed.key.length && timingSafeEqual(key, parsed.key);
+  if (!parsed || parsed.key.length === 0) return false;
+  try {
+    const key = await derive(password, parsed.salt, parsed);
+    return key.length === parsed.key.length && timingSafeEqual(key, parsed.key);
+  } catch {
+    return false;
+  }
 }
 
 export function needsRehash(stored: string): boolean {

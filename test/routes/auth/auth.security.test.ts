@@ -24,7 +24,7 @@ async function familyRows(userId: string) {
   return results;
 }
 
-describe("refresh token reuse detection (RFC 9700)", () => {
+describe("refresh token reuse detection (RFC 9700)", { timeout: 20_000 }, () => {
   it("presenting a rotated token is 401 and revokes the family, so the newer token dies too", async () => {
     const user = await createUser("member");
     const first = await login(user.email, user.password);
@@ -76,7 +76,7 @@ describe("access tokens follow the account at once", { timeout: 20_000 }, () => 
   });
 });
 
-describe("JWT tampering is always 401", () => {
+describe("JWT tampering is always 401", { timeout: 20_000 }, () => {
   const b64 = (value: unknown) =>
     btoa(JSON.stringify(value)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 
