@@ -17,6 +17,8 @@ import { requestLog } from "./middleware/request-log";
 import { authRouter } from "./routes/auth/auth.index";
 import { cursorRouter } from "./routes/cursor/cursor.index";
 import { healthRouter } from "./routes/health/health.index";
+import { notificationsRouter } from "./routes/notifications/notifications.index";
+import { outboxRouter } from "./routes/outbox/outbox.index";
 import { productsRouter } from "./routes/products/products.index";
 import { reportsRouter } from "./routes/reports/reports.index";
 import { tasksRouter } from "./routes/tasks/tasks.index";
@@ -50,6 +52,8 @@ const apiRouters: Router[] = [
   authRouter,
   usersRouter,
   tasksRouter,
+  notificationsRouter,
+  outboxRouter,
   productsRouter,
   reportsRouter,
   cursorRouter,
