@@ -117,8 +117,9 @@ export type ScanResult = {
 
 type DueTask = ExpiryTask & { creator: Creator };
 
-async function selectDue(db: Db, horizon: number, limit: number): Promise<DueTask[]> {
-  const rows = await db
+/** Due tasks with their creators, soonest expiry first; served by the expires_at index up to the horizon. */
+export function dueQuery(db: Db, horizon: number, limit: number) {
+  return db
     .select({
       id: tasks.id,
       title: tasks.title,
@@ -140,6 +141,10 @@ async function selectDue(db: Db, horizon: number, limit: number): Promise<DueTas
     )
     .orderBy(tasks.expiresAt, tasks.id)
     .limit(limit);
+}
+
+async function selectDue(db: Db, horizon: number, limit: number): Promise<DueTask[]> {
+  const rows = await dueQuery(db, horizon, limit);
   return rows.map((row) => ({
     id: row.id,
     title: row.title,

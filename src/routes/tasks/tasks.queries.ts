@@ -119,24 +119,35 @@ export function orderBy(ordering: Ordering<(typeof TASK_ORDERING)[number]>): SQL
   return [...nullsLast, by(column), by(tasks.id)];
 }
 
+/** The page of rows (with the creator's username) for a list. */
+export function pageQuery(
+  db: Db,
+  where: SQL | undefined,
+  ordering: Ordering<(typeof TASK_ORDERING)[number]>,
+  { limit, offset }: Pagination,
+) {
+  return db
+    .select(rowColumns)
+    .from(tasks)
+    .innerJoin(users, eq(users.id, tasks.createdBy))
+    .where(where)
+    .orderBy(...orderBy(ordering))
+    .limit(limit)
+    .offset(offset);
+}
+
+export function countQuery(db: Db, where: SQL | undefined) {
+  return db.select({ total: count() }).from(tasks).where(where);
+}
+
 /** The page and the total in one batch, so both come from the same snapshot. */
 export async function listTasks(
   db: Db,
   where: SQL | undefined,
   ordering: Ordering<(typeof TASK_ORDERING)[number]>,
-  { limit, offset }: Pagination,
+  pagination: Pagination,
 ): Promise<{ rows: TaskRow[]; total: number }> {
-  const [rows, [counted]] = await db.batch([
-    db
-      .select(rowColumns)
-      .from(tasks)
-      .innerJoin(users, eq(users.id, tasks.createdBy))
-      .where(where)
-      .orderBy(...orderBy(ordering))
-      .limit(limit)
-      .offset(offset),
-    db.select({ total: count() }).from(tasks).where(where),
-  ]);
+  const [rows, [counted]] = await db.batch([pageQuery(db, where, ordering, pagination), countQuery(db, where)]);
   return { rows, total: counted?.total ?? 0 };
 }
 
