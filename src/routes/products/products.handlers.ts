@@ -232,7 +232,8 @@ export const getProduct: RouteHandler<typeof routes.getProduct, AppEnv> = async 
   const row = await findProduct(getDb(c.env.DB), sku);
   const product = toProduct(row);
   const anonymous = !currentUser(c);
-  if (anonymous) countView(c, sku);
+  // HEAD (served by this handler too) transfers no product, so it is not a view.
+  if (anonymous && c.req.method === "GET") countView(c, sku);
   // views is left out of the validator: counting views must not invalidate every cached copy of the product.
   const { views: _views, ...stable } = product;
   const etag = await weakEtag(stable);

@@ -96,8 +96,13 @@ describe("counting views", () => {
     expect(after.updated_at).toBe(product.updated_at);
   });
 
-  it("sends nothing for a missing product or a bad token", async () => {
+  it("sends nothing for a HEAD, a missing product or a bad token", async () => {
     const sentFor = watchViewSends();
+    const product = await create("Headed");
+    const head = await api(`/products/${product.sku}`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("etag")).toMatch(/^W\//);
+    expect(sentFor(product.sku)).toEqual([]);
     const missing = crypto.randomUUID();
     await expectProblem(await api(`/products/${missing}`), 404);
     await expectProblem(await api(`/products/${missing}`, { token: "bad" }), 401);
