@@ -1,0 +1,154 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  type CursorSession,
+  cursorSessionStub,
+  MAX_VIEWER_MESSAGE_BYTES,
+  MAX_VIEWER_MESSAGES,
+} from "../../src/cursor/cursor-session";
+import { createSession, openViewer, postEvents, waitForStoredEvents } from "./helpers";
+
+describe("CursorSession state", () => {
+  it("keeps the last point, totals, seq counter and open second in its SQLite storage", async () => {
+    const s = await createSession();
+    const t = s.server_time;
+    await postEvents(s.id, s.token, [
+      { x: 0, y: 0, t },
+      { x: 3, y: 4, t: t + 10 },
+    ]);
+    const stub = cursorSessionStub(env, s.id);
+    await runInDurableObject(stub, async (_instance: CursorSession, state) => {
+      const row = state.storage.sql.exec("SELECT * FROM session").one();
+      expect(row).toMatchObject({ session_id: s.id, last_x: 3, last_y: 4, last_t: t + 10, total_distance: 5 });
+      expect(row.next_seq).toBe(2);
+      expect(JSON.parse(row.open_second as string)).toMatchObject({ event_count: 2, last_seq: 1 });
+      // Everything was handed to the queue: the outbox is empty.
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM outbox").one().n).toBe(0);
+    });
+  });
+
+  it("survives eviction: the next batch continues the path and the totals", async () => {
+    const s = await createSession();
+    const t = s.server_time;
+    await postEvents(s.id, s.token, [
+      { x: 0, y: 0, t },
+      { x: 30, y: 40, t: t + 100 },
+    ]);
+    const stub = cursorSessionStub(env, s.id);
+    await evictDurableObject(stub);
+    const res = await postEvents(s.id, s.token, [{ x: 60, y: 80, t: t + 200 }]);
+    expect(await res.json()).toMatchObject({ first_seq: 2, distance: 50, total_distance: 100, event_count: 3 });
+    // And an out-of-order batch is still recognised after the eviction.
+    await evictDurableObject(stub);
+    expect((await postEvents(s.id, s.token, [{ x: 0, y: 0, t: t + 150 }])).status).toBe(422);
+    expect(await stub.snapshot()).toMatchObject({ total_distance: 100, event_count: 3, next_seq: 3 });
+    await waitForStoredEvents(s.id, 3);
+    const seqs = await env.DB.prepare("SELECT seq FROM cursor_events WHERE session_id = ? ORDER BY seq")
+      .bind(s.id)
+      .all<{ seq: number }>();
+    expect(seqs.results.map((r) => r.seq)).toEqual([0, 1, 2]);
+  });
+
+  it("keeps queue messages in its outbox when the queue fails, and the alarm delivers them later", async () => {
+    const s = await createSession();
+    const stub = cursorSessionStub(env, s.id);
+    const t = s.server_time;
+    await runInDurableObject(stub, async (instance: CursorSession, state) => {
+      const real = env.ANALYTICS_QUEUE;
+      // Swap the object's queue binding for one that is down.
+      const self = instance as unknown as { env: Env };
+      self.env = {
+        ...env,
+        ANALYTICS_QUEUE: { sendBatch: () => Promise.reject(new Error("queue down")) } as unknown as Queue,
+      };
+      const result = await instance.ingest([
+        { x: 0, y: 0, t },
+        { x: 0, y: 7, t: t + 10 },
+      ]);
+      expect(result).toMatchObject({ ok: true, total_distance: 7 });
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM outbox").one().n).toBe(1);
+      expect(await state.storage.getAlarm()).not.toBeNull();
+      self.env = { ...env, ANALYTICS_QUEUE: real };
+    });
+    // Eviction between the failure and the retry loses nothing: the outbox is in SQLite.
+    await evictDurableObject(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stub.snapshot())?.pending_messages).toBe(0);
+    await waitForStoredEvents(s.id, 2);
+  });
+});
+
+describe("CursorSession WebSockets", () => {
+  it("every viewer gets every frame; a late viewer first gets the totals so far", async () => {
+    const s = await createSession();
+    const t = s.server_time;
+    const a = await openViewer(s.ws_url);
+    const b = await openViewer(s.ws_url);
+    expect(await a.frame(0)).toMatchObject({ type: "hello", total_distance: 0, event_count: 0, last_point: null });
+    await b.frame(0);
+    await postEvents(s.id, s.token, [
+      { x: 0, y: 0, t },
+      { x: 6, y: 8, t: t + 100 },
+    ]);
+    await postEvents(s.id, s.token, [{ x: 6, y: 18, t: t + 200 }]);
+    for (const viewer of [a, b]) {
+      expect(await viewer.frame(1)).toMatchObject({ type: "frame", distance: 10, total_distance: 10, events: 2 });
+      expect(await viewer.frame(2)).toMatchObject({ type: "frame", distance: 10, total_distance: 20, speed: 100 });
+    }
+    const late = await openViewer(s.ws_url);
+    expect(await late.frame(0)).toMatchObject({
+      type: "hello",
+      total_distance: 20,
+      event_count: 3,
+      last_t: t + 200,
+      last_point: { x: 6, y: 18 },
+    });
+    expect((await stub(s.id).snapshot())?.viewers).toBe(3);
+    for (const v of [a, b, late]) v.ws.close(1000);
+  });
+
+  it("answers ping with pong (auto-response) and re-sends hello on request", async () => {
+    const s = await createSession();
+    const viewer = await openViewer(s.ws_url);
+    await viewer.frame(0);
+    const pong = new Promise<string>((resolve) =>
+      viewer.ws.addEventListener("message", (e) => e.data === "pong" && resolve(e.data)),
+    );
+    viewer.ws.send("ping");
+    expect(await pong).toBe("pong");
+    viewer.ws.send("hello");
+    expect(await viewer.frame(1)).toMatchObject({ type: "hello", session_id: s.id });
+    viewer.ws.close(1000);
+  });
+
+  it("hibernated sockets stay connected through an eviction and keep receiving frames", async () => {
+    const s = await createSession();
+    const t = s.server_time;
+    const viewer = await openViewer(s.ws_url);
+    await viewer.frame(0);
+    await postEvents(s.id, s.token, [{ x: 0, y: 0, t }]);
+    await viewer.frame(1);
+    await evictDurableObject(stub(s.id));
+    await postEvents(s.id, s.token, [{ x: 0, y: 5, t: t + 50 }]);
+    expect(await viewer.frame(2)).toMatchObject({ type: "frame", total_distance: 5, event_count: 2 });
+    viewer.ws.close(1000);
+  });
+
+  it("closes a socket that sends oversized or too many messages", async () => {
+    const s = await createSession();
+    const big = await openViewer(s.ws_url);
+    await big.frame(0);
+    big.ws.send("x".repeat(MAX_VIEWER_MESSAGE_BYTES + 1));
+    expect((await big.closed).code).toBe(1009);
+
+    const chatty = await openViewer(s.ws_url);
+    await chatty.frame(0);
+    for (let i = 0; i <= MAX_VIEWER_MESSAGES; i++) chatty.ws.send("noise");
+    expect((await chatty.closed).code).toBe(1008);
+  });
+});
+
+function stub(id: string) {
+  return cursorSessionStub(env, id);
+}
