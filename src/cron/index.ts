@@ -1,4 +1,5 @@
 import { errorFields, log } from "../lib/log";
+import { requeueStaleMail } from "../mail/requeue";
 import { expireTasksJob } from "./expire-tasks";
 import { cursorRetention } from "./retention";
 
@@ -9,7 +10,13 @@ export const DAILY = "17 3 * * *";
 
 /** Jobs by cron expression (the strings in wrangler.toml `[triggers]`). */
 export const cronJobs: Record<string, CronJob> = {
-  [EVERY_MINUTE]: expireTasksJob,
+  // Beside the expiry scan: re-send mail whose queue message was lost. One failing does not stop the other.
+  [EVERY_MINUTE]: async (env, now) => {
+    const [tasks, mail] = await Promise.allSettled([expireTasksJob(env, now), requeueStaleMail(env, now)]);
+    if (tasks.status === "rejected") throw tasks.reason;
+    if (mail.status === "rejected") throw mail.reason;
+    return { tasks: tasks.value, mail: mail.value };
+  },
   [DAILY]: cursorRetention,
 };
 
