@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, count, desc, eq, gte, inArray, isNull, lte, ne, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Context } from "hono";
 import { type Db, getDb } from "../../db/client";
 import { productHistory, products, users } from "../../db/schema";
@@ -71,6 +72,42 @@ async function findProduct(db: Db, sku: string): Promise<ProductRow> {
   const row = await db.select().from(products).where(eq(products.sku, sku)).get();
   if (!row) throw new ApiError("not_found", `No product with sku ${sku}.`);
   return row;
+}
+
+/** The row exactly as it was read (views aside, which the consumer changes all the time). */
+function unchangedSince(row: ProductRow) {
+  return and(
+    eq(products.sku, row.sku),
+    eq(products.updatedAt, row.updatedAt),
+    eq(products.name, row.name),
+    eq(products.brand, row.brand),
+    eq(products.priceCents, row.priceCents),
+  );
+}
+
+/**
+ * Optimistic concurrency inside one db.batch(): the UPDATE or DELETE before this statement only matches the row as it
+ * was read, and this statement aborts the whole batch (history and mails included) when that matched nothing, i.e.
+ * when another admin changed or deleted the product in between. SQLite has no RAISE() outside triggers, so the error
+ * is json() of a non-JSON string; a D1 batch is one transaction, so nothing of it stays.
+ */
+function abortUnlessChanged(db: Db) {
+  return db
+    .select({ ok: sql<number>`CASE WHEN changes() = 0 THEN json('lost update') ELSE 1 END` })
+    .from(sql`(SELECT 1)`);
+}
+
+/** Runs a change's batch; a lost race (see abortUnlessChanged) is a 409 rather than a 500. */
+async function commitChange(db: Db, statements: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]) {
+  try {
+    await db.batch(statements);
+  } catch (error) {
+    const text = `${error instanceof Error ? error.message : error} ${error instanceof Error ? error.cause : ""}`;
+    if (/malformed JSON/i.test(text)) {
+      throw new ApiError("conflict", "The product was changed by someone else meanwhile; read it again and retry.");
+    }
+    throw error;
+  }
 }
 
 /**
@@ -276,16 +313,16 @@ async function update(c: Context<AppEnv>, sku: string, body: { name?: string; br
   if (Object.keys(changes).length === 0) return toProduct(existing);
   const now = Date.now();
   const record = await changeRecord(db, c.env, actor, "update", { sku, ...next }, changes, now);
-  const [updated] = await db.batch([
+  await commitChange(db, [
     db
       .update(products)
       .set({ ...next, updatedAt: now })
-      .where(eq(products.sku, sku))
-      .returning(),
+      .where(unchangedSince(existing)),
+    abortUnlessChanged(db),
     ...record.statements,
   ]);
   sendAfterResponse(c, record.queueMessages);
-  return toProduct(updated[0] ?? { ...existing, ...next, updatedAt: now });
+  return toProduct({ ...existing, ...next, updatedAt: now });
 }
 
 export const replaceProduct: RouteHandler<typeof routes.replaceProduct, AppEnv> = async (c) => {
@@ -305,7 +342,11 @@ export const deleteProduct: RouteHandler<typeof routes.deleteProduct, AppEnv> = 
   const existing = await findProduct(db, sku);
   const now = Date.now();
   const record = await changeRecord(db, c.env, actor, "delete", existing, diffProduct(existing, null), now);
-  await db.batch([db.delete(products).where(eq(products.sku, sku)), ...record.statements]);
+  await commitChange(db, [
+    db.delete(products).where(unchangedSince(existing)),
+    abortUnlessChanged(db),
+    ...record.statements,
+  ]);
   sendAfterResponse(c, record.queueMessages);
   return c.body(null, 204);
 };

@@ -88,13 +88,14 @@ export const replaceProduct = createRoute({
   summary: "Replace a product's fields (admin)",
   description:
     "Sets name, brand and price (all required). Only fields whose value changes are recorded in the history and " +
-    "mailed; a PUT that changes nothing writes nothing and answers the product unchanged.",
+    "mailed; a PUT that changes nothing writes nothing and answers the product unchanged. 409 when another admin " +
+    "changed or deleted the product between this request's read and its write (nothing is written then).",
   security: bearerSecurity,
   middleware: [requireUser, requireRole("admin")] as const,
   request: { params: SkuParam, body: jsonBody(ProductReplaceSchema) },
   responses: {
     200: jsonContent(ProductSchema, "The product after the change"),
-    ...errorResponses(401, 403, 404, ...BODY_ERRORS),
+    ...errorResponses(401, 403, 404, 409, ...BODY_ERRORS),
   },
 });
 
@@ -109,7 +110,7 @@ export const patchProduct = createRoute({
   request: { params: SkuParam, body: jsonBody(ProductPatchSchema) },
   responses: {
     200: jsonContent(ProductSchema, "The product after the change"),
-    ...errorResponses(401, 403, 404, ...BODY_ERRORS),
+    ...errorResponses(401, 403, 404, 409, ...BODY_ERRORS),
   },
 });
 
@@ -126,7 +127,7 @@ export const deleteProduct = createRoute({
   request: { params: SkuParam },
   responses: {
     204: { description: "Deleted" },
-    ...errorResponses(400, 401, 403, 404),
+    ...errorResponses(400, 401, 403, 404, 409),
   },
 });
 

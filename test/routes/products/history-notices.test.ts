@@ -222,3 +222,36 @@ describe("history and notices", () => {
     expect(await catalogCounts()).toEqual(before);
   });
 });
+
+describe("concurrent changes", () => {
+  it("a write that loses a race to another admin is a 409 and leaves no history or mail behind", async () => {
+    const res = await api("/products", {
+      method: "POST",
+      token: alice.token,
+      json: { name: "Race", brand: "B", price: 1 },
+    });
+    const { sku } = (await res.json()) as { sku: string };
+    for (const [method, json] of [
+      ["PATCH", { price: 2 }],
+      ["PUT", { name: "Race 2", brand: "B", price: 2 }],
+      ["DELETE", undefined],
+    ] as const) {
+      const batch = env.DB.batch.bind(env.DB);
+      // Bob's change commits between this request's read and its batch.
+      vi.spyOn(env.DB, "batch").mockImplementationOnce(async (statements) => {
+        await env.DB.prepare("UPDATE products SET brand = brand || '!', updated_at = updated_at + 1 WHERE sku = ?")
+          .bind(sku)
+          .run();
+        return batch(statements);
+      });
+      const before = await catalogCounts();
+      const lost = await expectProblem(await api(`/products/${sku}`, { method, json, token: alice.token }), 409);
+      expect(lost.detail).toMatch(/changed by someone else/);
+      expect(await catalogCounts()).toEqual(before);
+      vi.restoreAllMocks();
+    }
+    const product = (await (await api(`/products/${sku}`, { token: alice.token })).json()) as Record<string, unknown>;
+    expect(product).toMatchObject({ name: "Race", brand: "B!!!", price: 1 });
+    expect((await history(sku)).items.map((e) => e.action)).toEqual(["create"]);
+  });
+});
