@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { EVERY_MINUTE } from "../../src/cron";
@@ -43,7 +43,7 @@ describe("requeueStaleMail", () => {
     const [id] = await insertOutbox([{ email: "lost-message@example.com" }]);
     await age(id!, STALE_QUEUED_MS + 1000);
     const controller = createScheduledController({ cron: EVERY_MINUTE, scheduledTime: new Date() });
-    await worker.scheduled(controller, env, createExecutionContext());
+    await worker.scheduled(controller, env);
     await vi.waitFor(async () => expect((await outboxRow(id!)).status).toBe("recorded"), {
       timeout: 10_000,
       interval: 100,
