@@ -13,6 +13,8 @@ export const VIEWER_WINDOW_MS = 10_000;
 /** Queue sendBatch takes at most 100 messages and 256 KB; messages are at most 48 KB each. */
 const SEND_BATCH_BYTES = 200_000;
 const FLUSH_RETRY_MS = 2_000;
+/** Set with every batch: if the flush after it never completes, this alarm sends the outbox. */
+const SAFETY_ALARM_MS = 5_000;
 
 export type IngestResult =
   | {
@@ -143,6 +145,7 @@ export class CursorSession extends DurableObject<Env> {
         );
       }
     });
+    void this.ctx.storage.setAlarm(now + SAFETY_ALARM_MS);
 
     const frame: DataFrame = {
       type: "frame",
@@ -155,7 +158,9 @@ export class CursorSession extends DurableObject<Env> {
       window_ms: result.windowMs,
     };
     this.broadcast(frame);
-    await this.flush();
+    // The answer does not wait for the queue: the messages are already durable in the outbox, and the alarm set
+    // above hands them over should this flush not finish (eviction, a failed send).
+    void this.flush();
 
     return {
       ok: true,
@@ -331,7 +336,7 @@ export class CursorSession extends DurableObject<Env> {
       if (left > 0) await this.ctx.storage.setAlarm(Date.now());
     } catch (error) {
       log("warn", "cursor events not yet queued; retrying from the outbox", errorFields(error));
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   type CursorSession,
   cursorSessionStub,
@@ -23,9 +23,9 @@ describe("CursorSession state", () => {
       expect(row).toMatchObject({ session_id: s.id, last_x: 3, last_y: 4, last_t: t + 10, total_distance: 5 });
       expect(row.next_seq).toBe(2);
       expect(JSON.parse(row.open_second as string)).toMatchObject({ event_count: 2, last_seq: 1 });
-      // Everything was handed to the queue: the outbox is empty.
-      expect(state.storage.sql.exec("SELECT count(*) AS n FROM outbox").one().n).toBe(0);
     });
+    // Everything is handed to the queue right after the answer: the outbox empties.
+    await vi.waitFor(async () => expect((await stub.snapshot())?.pending_messages).toBe(0));
   });
 
   it("survives eviction: the next batch continues the path and the totals", async () => {
@@ -58,17 +58,29 @@ describe("CursorSession state", () => {
       const real = env.ANALYTICS_QUEUE;
       // Swap the object's queue binding for one that is down.
       const self = instance as unknown as { env: Env };
+      let attempts = 0;
       self.env = {
         ...env,
-        ANALYTICS_QUEUE: { sendBatch: () => Promise.reject(new Error("queue down")) } as unknown as Queue,
+        ANALYTICS_QUEUE: {
+          sendBatch: () => {
+            attempts += 1;
+            return Promise.reject(new Error("queue down"));
+          },
+        } as unknown as Queue,
       };
+      const started = Date.now();
       const result = await instance.ingest([
         { x: 0, y: 0, t },
         { x: 0, y: 7, t: t + 10 },
       ]);
+      // The answer does not depend on the queue.
       expect(result).toMatchObject({ ok: true, total_distance: 7 });
+      // The failed send leaves the message in the outbox and brings the alarm forward to a quick retry.
+      await vi.waitFor(async () => {
+        expect(attempts).toBe(1);
+        expect((await state.storage.getAlarm())! - started).toBeLessThan(4000);
+      });
       expect(state.storage.sql.exec("SELECT count(*) AS n FROM outbox").one().n).toBe(1);
-      expect(await state.storage.getAlarm()).not.toBeNull();
       self.env = { ...env, ANALYTICS_QUEUE: real };
     });
     // Eviction between the failure and the retry loses nothing: the outbox is in SQLite.

@@ -1,0 +1,497 @@
+// The live cursor page: samples the pointer once per animation frame, posts a batch every 100 ms (or 50 events)
+// with the session token, and draws what the session's Durable Object sends back over the WebSocket.
+// A same-origin file (the CSP allows no inline script); uPlot is vendored from npm into /vendor.
+(() => {
+  const API = "/api/v1/cursor/sessions";
+  const CHART_WINDOW_S = 60;
+  const MAX_PENDING = 20_000; // kept while the server is unreachable (~5 minutes of fast movement)
+  const MAX_BATCH = 1000;
+  const IDLE_MS = 400; // no frame for this long: the pointer is at rest
+  const PING_MS = 20_000;
+  const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  const $ = (id) => document.getElementById(id);
+  const el = {
+    speed: $("speed"),
+    peak: $("peak"),
+    distance: $("distance"),
+    distanceHuman: $("distance-human"),
+    events: $("events"),
+    rtt: $("rtt"),
+    viewers: $("viewers"),
+    status: $("status-text"),
+    banner: $("banner"),
+    bannerText: $("banner-text"),
+    retry: $("retry"),
+    sessionId: $("session-id"),
+    trail: $("trail"),
+    pad: $("pad"),
+  };
+
+  const fmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+  const fmt1 = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+
+  const s = {
+    session: null, // { id, token, ws_url, server_time, batch_interval_ms, batch_max_events }
+    clockBase: 0,
+    perfBase: 0,
+    pending: [],
+    inflight: false,
+    lastSentAt: 0,
+    retryAt: 0,
+    postFailures: 0,
+    pointer: null, // latest pointer position, sampled on the next frame
+    sampled: null, // last sampled position
+    ws: null,
+    wsFailures: 0,
+    wsTimer: 0,
+    pingTimer: 0,
+    pongDue: 0,
+    hidden: document.hidden,
+    starting: false,
+    totals: { distance: 0, events: 0, t: 0 },
+    speed: 0,
+    peak: 0,
+    lastFrameAt: 0,
+    shown: { speed: 0, distance: 0, events: 0 },
+    chart: { x: [], speed: [], distance: [], dirty: false },
+  };
+
+  // ---- clock: the server's, advanced by the monotonic clock (immune to the user's clock being off) ----
+  const now = () => Math.round(s.clockBase + (performance.now() - s.perfBase));
+
+  // ---- status and banner ----
+  function setState(state, text) {
+    document.body.dataset.state = state;
+    el.status.textContent = text;
+  }
+
+  function showBanner(text) {
+    el.bannerText.textContent = text;
+    el.banner.hidden = false;
+  }
+
+  function hideBanner() {
+    el.banner.hidden = true;
+  }
+
+  function backoff(failures) {
+    const base = Math.min(10_000, 500 * 2 ** Math.max(0, failures - 1));
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  function offline(delayMs) {
+    const seconds = Math.max(1, Math.round(delayMs / 1000));
+    const kept = s.pending.length
+      ? ` ${fmt.format(s.pending.length)} movements are kept and sent when it is back.`
+      : "";
+    showBanner(`Retrying in ${seconds} s.${kept}`);
+    setState("offline", "Offline");
+  }
+
+  // ---- session ----
+  async function startSession() {
+    if (s.starting) return;
+    s.starting = true;
+    closeSocket();
+    for (let failures = 0; ; failures++) {
+      try {
+        const res = await fetch(API, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ viewport: { width: innerWidth, height: innerHeight } }),
+        });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const session = await res.json();
+        s.session = session;
+        s.clockBase = session.server_time;
+        s.perfBase = performance.now();
+        s.pending = [];
+        s.sampled = null;
+        s.totals = { distance: 0, events: 0, t: 0 };
+        s.peak = 0;
+        s.chart.x = [];
+        s.chart.speed = [];
+        s.chart.distance = [];
+        s.chart.dirty = true;
+        el.sessionId.textContent = session.id.slice(0, 8);
+        el.sessionId.title = session.id;
+        s.postFailures = 0;
+        hideBanner();
+        s.starting = false;
+        connect();
+        return;
+      } catch {
+        const delay = backoff(failures + 1);
+        offline(delay);
+        await sleep(delay);
+      }
+    }
+  }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // ---- sampling: at most one point per animation frame ----
+  function onPointer(event) {
+    if (event.pointerType === "touch" && !el.pad.contains(event.target)) return;
+    s.pointer = { x: event.clientX, y: event.clientY };
+  }
+  addEventListener("pointermove", onPointer, { passive: true });
+  addEventListener("pointerdown", onPointer, { passive: true });
+
+  function sample() {
+    const p = s.pointer;
+    if (!p || !s.session || s.hidden) return;
+    if (s.sampled && s.sampled.x === p.x && s.sampled.y === p.y) return;
+    s.sampled = p;
+    const point = { x: p.x, y: p.y, t: now() };
+    s.pending.push(point);
+    if (s.pending.length > MAX_PENDING) s.pending.splice(0, s.pending.length - MAX_PENDING);
+    trailPush(point);
+  }
+
+  // ---- posting: one request in flight at a time, so batches arrive in time order ----
+  function maybeSend() {
+    if (!s.session || s.inflight || s.starting || s.pending.length === 0) return;
+    const t = performance.now();
+    if (t < s.retryAt) return;
+    const due = t - s.lastSentAt >= s.session.batch_interval_ms || s.pending.length >= s.session.batch_max_events;
+    if (due || s.hidden) send();
+  }
+
+  async function send() {
+    const session = s.session;
+    const batch = s.pending.splice(0, MAX_BATCH);
+    s.inflight = true;
+    s.lastSentAt = performance.now();
+    const started = performance.now();
+    try {
+      const res = await fetch(`${API}/${session.id}/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${session.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ events: batch }),
+        keepalive: s.hidden,
+      });
+      if (res.status === 202) {
+        const body = await res.json();
+        el.rtt.textContent = fmt.format(performance.now() - started);
+        s.postFailures = 0;
+        s.retryAt = 0;
+        if (!el.banner.hidden && s.ws?.readyState === WebSocket.OPEN) hideBanner();
+        // The socket normally brings these first; this keeps the figures right while it reconnects.
+        applyTotals(body.total_distance, body.event_count, body.last_t);
+        if (s.ws?.readyState !== WebSocket.OPEN) setState("reconnecting", "Reconnecting…");
+        else setState("live", "Live");
+      } else if ([401, 403, 404, 409].includes(res.status)) {
+        // Token expired or session ended elsewhere: start afresh.
+        if (session === s.session) startSession();
+      } else if (res.status === 422) {
+        console.warn("cursor batch rejected", await res.json().catch(() => null));
+      } else {
+        throw new Error(`HTTP ${res.status}`);
+      }
+    } catch {
+      if (session === s.session) {
+        s.pending.unshift(...batch);
+        s.postFailures += 1;
+        const delay = backoff(s.postFailures);
+        s.retryAt = performance.now() + delay;
+        offline(delay);
+      }
+    } finally {
+      s.inflight = false;
+    }
+  }
+
+  // ---- WebSocket ----
+  function connect() {
+    if (!s.session || s.hidden) return;
+    clearTimeout(s.wsTimer);
+    const ws = new WebSocket(s.session.ws_url);
+    s.ws = ws;
+    ws.addEventListener("open", () => {
+      if (ws !== s.ws) return;
+      s.wsFailures = 0;
+      hideBanner();
+      setState("live", "Live");
+      clearInterval(s.pingTimer);
+      s.pongDue = 0;
+      s.pingTimer = setInterval(() => {
+        if (s.pongDue && performance.now() > s.pongDue) return ws.close(4000, "no pong");
+        ws.send("ping");
+        s.pongDue = performance.now() + 10_000;
+      }, PING_MS);
+    });
+    ws.addEventListener("message", (event) => {
+      if (ws !== s.ws) return;
+      if (event.data === "pong") {
+        s.pongDue = 0;
+        return;
+      }
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      onFrame(frame);
+    });
+    ws.addEventListener("close", () => {
+      if (ws !== s.ws) return;
+      clearInterval(s.pingTimer);
+      s.ws = null;
+      if (s.hidden || s.starting) return;
+      s.wsFailures += 1;
+      const delay = backoff(s.wsFailures);
+      if (s.wsFailures >= 3) offline(delay);
+      else setState("reconnecting", "Reconnecting…");
+      s.wsTimer = setTimeout(connect, delay);
+    });
+  }
+
+  function closeSocket() {
+    clearTimeout(s.wsTimer);
+    clearInterval(s.pingTimer);
+    const ws = s.ws;
+    s.ws = null;
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, "bye");
+  }
+
+  function onFrame(frame) {
+    if (frame.type === "hello") {
+      applyTotals(frame.total_distance, frame.event_count, frame.last_t ?? 0);
+    } else if (frame.type === "frame") {
+      s.speed = frame.speed;
+      s.peak = Math.max(s.peak, frame.speed);
+      s.lastFrameAt = performance.now();
+      applyTotals(frame.total_distance, frame.event_count, frame.t);
+      chartPush(frame.t, frame.speed, frame.total_distance);
+    } else if (frame.type === "ended") {
+      startSession();
+    }
+  }
+
+  function applyTotals(distance, events, t) {
+    if (events < s.totals.events) return; // an older answer than what is shown
+    s.totals = { distance, events, t };
+    el.distance.dataset.value = String(distance);
+    el.events.dataset.value = String(events);
+  }
+
+  // ---- figures: eased towards the latest values, once per frame ----
+  function renderFigures() {
+    const idle = performance.now() - s.lastFrameAt > IDLE_MS;
+    if (idle && s.speed !== 0) {
+      s.speed = 0;
+      if (s.totals.t) chartPush(s.totals.t + IDLE_MS, 0, s.totals.distance);
+    }
+    const ease = reducedMotion ? 1 : 0.25;
+    const step = (from, to) => (Math.abs(to - from) < 0.5 ? to : from + (to - from) * ease);
+    s.shown.speed = step(s.shown.speed, s.speed);
+    s.shown.distance = step(s.shown.distance, s.totals.distance);
+    s.shown.events = s.totals.events;
+    el.speed.dataset.value = String(s.speed);
+    el.peak.dataset.value = String(s.peak);
+    el.speed.textContent = fmt.format(s.shown.speed);
+    el.peak.textContent = fmt.format(s.peak);
+    el.distance.textContent = fmt.format(s.shown.distance);
+    el.events.textContent = fmt.format(s.shown.events);
+    const metres = (s.totals.distance / 96) * 0.0254;
+    el.distanceHuman.textContent =
+      metres < 1
+        ? `≈ ${fmt.format(metres * 100)} cm at 96 px per inch`
+        : `≈ ${fmt1.format(metres)} m at 96 px per inch`;
+  }
+
+  // ---- charts ----
+  const charts = [];
+
+  function css(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  }
+
+  function makeChart(container, key, color, fill) {
+    const gradient = (u) => {
+      const g = u.ctx.createLinearGradient(0, u.bbox.top, 0, u.bbox.top + u.bbox.height);
+      g.addColorStop(0, css(fill));
+      g.addColorStop(1, "transparent");
+      return g;
+    };
+    const axis = {
+      stroke: css("--faint"),
+      grid: { stroke: css("--grid"), width: 1 },
+      ticks: { show: false },
+      font: "12px system-ui, sans-serif",
+    };
+    const spline = window.uPlot.paths?.spline?.();
+    const chart = new window.uPlot(
+      {
+        width: Math.max(200, container.clientWidth),
+        height: container.clientHeight || 230,
+        padding: [8, 12, 0, 4],
+        legend: { show: false },
+        cursor: { drag: { x: false, y: false }, points: { size: 7 } },
+        scales: {
+          x: { time: true },
+          y: { range: (_u, _min, max) => [0, Math.max(key === "speed" ? 100 : 500, max * 1.15)] },
+        },
+        axes: [
+          { ...axis, space: 70 },
+          { ...axis, size: 56, values: (_u, ticks) => ticks.map((v) => compact(v)) },
+        ],
+        series: [
+          {},
+          {
+            label: key,
+            stroke: css(color),
+            width: 2,
+            fill: gradient,
+            points: { show: false },
+            ...(spline ? { paths: spline } : {}),
+          },
+        ],
+      },
+      [s.chart.x, s.chart[key]],
+      container,
+    );
+    charts.push({ chart, key, container });
+  }
+
+  function compact(v) {
+    if (v >= 1_000_000) return `${fmt1.format(v / 1_000_000)}M`;
+    if (v >= 10_000) return `${fmt.format(v / 1000)}k`;
+    return fmt.format(v);
+  }
+
+  function buildCharts() {
+    for (const { chart } of charts.splice(0)) chart.destroy();
+    makeChart($("chart-speed"), "speed", "--speed", "--speed-fill");
+    makeChart($("chart-distance"), "distance", "--distance", "--distance-fill");
+  }
+
+  function chartPush(t, speed, distance) {
+    const x = t / 1000;
+    const c = s.chart;
+    if (c.x.length && x < c.x[c.x.length - 1]) return;
+    c.x.push(x);
+    c.speed.push(speed);
+    c.distance.push(distance);
+    const cutoff = x - CHART_WINDOW_S;
+    let drop = 0;
+    while (drop < c.x.length && c.x[drop] < cutoff) drop++;
+    if (drop) {
+      c.x.splice(0, drop);
+      c.speed.splice(0, drop);
+      c.distance.splice(0, drop);
+    }
+    c.dirty = true;
+  }
+
+  function renderCharts() {
+    if (!s.chart.dirty || charts.length === 0) return;
+    s.chart.dirty = false;
+    for (const { chart, key } of charts) chart.setData([s.chart.x, s.chart[key]]);
+  }
+
+  const resize = new ResizeObserver(() => {
+    for (const { chart, container } of charts) {
+      chart.setSize({ width: Math.max(200, container.clientWidth), height: container.clientHeight || 230 });
+    }
+  });
+
+  // ---- the trail: the last second of movement, fading out ----
+  const trail = { points: [], ctx: el.trail.getContext("2d"), dpr: 1 };
+
+  function sizeTrail() {
+    trail.dpr = Math.min(2, devicePixelRatio || 1);
+    el.trail.width = innerWidth * trail.dpr;
+    el.trail.height = innerHeight * trail.dpr;
+  }
+
+  function trailPush(point) {
+    if (reducedMotion) return;
+    trail.points.push({ x: point.x, y: point.y, at: performance.now() });
+  }
+
+  function renderTrail() {
+    if (reducedMotion) return;
+    const { ctx, dpr, points } = trail;
+    const t = performance.now();
+    while (points.length && t - points[0].at > 900) points.shift();
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, innerWidth, innerHeight);
+    if (points.length < 2) return;
+    const speedColor = css("--speed");
+    const distanceColor = css("--distance");
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    for (let i = 1; i < points.length; i++) {
+      const a = points[i - 1];
+      const b = points[i];
+      const life = 1 - (t - b.at) / 900;
+      ctx.globalAlpha = Math.max(0, life) * 0.85;
+      ctx.strokeStyle = i / points.length > 0.5 ? distanceColor : speedColor;
+      ctx.lineWidth = 1 + life * 4;
+      ctx.beginPath();
+      ctx.moveTo(a.x, a.y);
+      ctx.lineTo(b.x, b.y);
+      ctx.stroke();
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  // ---- the frame loop ----
+  function frame() {
+    sample();
+    maybeSend();
+    renderFigures();
+    renderCharts();
+    renderTrail();
+    requestAnimationFrame(frame);
+  }
+
+  // Animation frames stop in a hidden tab; this keeps batches flowing (and flushes the last one) regardless.
+  setInterval(maybeSend, 50);
+
+  // ---- visibility: pause sampling and the socket while hidden, resume where we left off ----
+  document.addEventListener("visibilitychange", () => {
+    s.hidden = document.hidden;
+    if (s.hidden) {
+      maybeSend();
+      closeSocket();
+      setState("paused", "Paused");
+    } else {
+      s.sampled = null;
+      s.pointer = null;
+      setState("reconnecting", "Reconnecting…");
+      if (s.session) connect();
+    }
+  });
+
+  addEventListener("online", () => {
+    s.retryAt = 0;
+    if (!s.ws && s.session) connect();
+  });
+
+  el.retry.addEventListener("click", () => {
+    s.retryAt = 0;
+    s.wsFailures = 0;
+    if (!s.session) return;
+    if (!s.ws) connect();
+    maybeSend();
+  });
+
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", buildCharts);
+  addEventListener("resize", sizeTrail);
+
+  function boot() {
+    sizeTrail();
+    buildCharts();
+    for (const { container } of charts) resize.observe(container);
+    requestAnimationFrame(frame);
+    startSession();
+  }
+
+  if (window.uPlot) boot();
+  else addEventListener("load", boot, { once: true });
+})();
