@@ -1,0 +1,162 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { call } from "../helpers";
+import { type Built, CALLERS, MATRIX, makeWorld, send, tokenOf, type World } from "./operations";
+import {
+  cursorEvents,
+  type Document,
+  openapiDocument,
+  operationsOf,
+  printSummary,
+  resolve,
+  responseViolations,
+  validate,
+} from "./support";
+
+let doc: Document;
+let w: World;
+
+beforeAll(async () => {
+  doc = await openapiDocument();
+  w = await makeWorld();
+});
+
+/** The same request with its path id swapped for `value` (a missing uuid, or something that is not one). */
+function withPathId(built: Built, template: string, value: string): Built {
+  const names = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+  if (names.length === 0) return built;
+  // The last templated segment of the path is the id the operation acts on.
+  const segments = template.split("/");
+  const index = segments.findLastIndex((s) => s.startsWith("{"));
+  const actual = built.path.split("/");
+  actual[index] = value;
+  return { ...built, path: actual.join("/") };
+}
+
+describe("every response matches the OpenAPI document", () => {
+  it("validates the validator on a few known shapes", () => {
+    const problem = { $ref: "#/components/schemas/Problem" };
+    expect(validate(doc, problem, { type: "t", title: "T", status: 400, detail: "d" })).toEqual([]);
+    expect(validate(doc, problem, { type: "t", title: "T", status: "400", detail: "d" })).not.toEqual([]);
+    expect(validate(doc, problem, { title: "T", status: 400, detail: "d" })).not.toEqual([]);
+    expect(validate(doc, { type: "string", format: "uuid" }, "nope")).not.toEqual([]);
+    expect(validate(doc, { type: ["string", "null"], format: "date-time" }, null)).toEqual([]);
+    expect(validate(doc, { type: "integer", minimum: 1 }, 1.5)).not.toEqual([]);
+    expect(() => validate(doc, { if: {} }, 1)).toThrow(/unsupported keyword/);
+  });
+
+  it("flags an undocumented status, a wrong content type and a body that breaks the schema", async () => {
+    const me = operationsOf(doc).find((o) => o.key === "GET /api/v1/auth/me")!;
+    const json = (body: unknown, status = 200, type = "application/json") =>
+      new Response(JSON.stringify(body), { status, headers: { "content-type": type } });
+    expect(await responseViolations(doc, me, json({}, 418))).toHaveLength(1);
+    expect(await responseViolations(doc, me, json({}, 200, "text/html"))).toHaveLength(1);
+    const user = { id: w.member.id, email: "a@b.c", username: "abc", role: "member" };
+    expect((await responseViolations(doc, me, json(user))).join()).toMatch(/created_at/);
+  });
+
+  it("on every operation, for every caller, on a missing id and on a malformed one", async () => {
+    const violations: string[] = [];
+    let checked = 0;
+    for (const operation of operationsOf(doc)) {
+      const row = MATRIX[operation.key];
+      if (!row) continue;
+      const requests: Promise<[Built, string | undefined]>[] = [];
+      for (const caller of [...CALLERS, ...(row.session ? (["own", "foreign"] as const) : [])]) {
+        requests.push(Promise.resolve(row.build(w)).then((built) => [built, tokenOf(w, built, caller)]));
+      }
+      const privileged = row.session ? "own" : "superuser";
+      if (operation.path.includes("{")) {
+        requests.push(
+          Promise.resolve(row.build(w)).then((built) => [
+            withPathId(built, operation.path, crypto.randomUUID()),
+            w.superuser.token,
+          ]),
+          Promise.resolve(row.build(w)).then((built) => [
+            withPathId(built, operation.path, "not-a-uuid"),
+            tokenOf(w, built, privileged),
+          ]),
+        );
+      }
+      if (operation.op.requestBody) {
+        requests.push(
+          Promise.resolve(row.build(w)).then((built) => [
+            { ...built, json: { unexpected: true } },
+            tokenOf(w, built, privileged),
+          ]),
+        );
+      }
+      // The requests of one operation are independent of each other, so they run side by side.
+      const found = await Promise.all(
+        requests.map(async (request) => {
+          const [built, token] = await request;
+          return responseViolations(doc, operation, await send(built, token));
+        }),
+      );
+      violations.push(...found.flat());
+      checked += found.length;
+    }
+    printSummary("responses", { operations: operationsOf(doc).length, responses_checked: checked });
+    expect(violations).toEqual([]);
+  }, 90_000);
+
+  it("list pages, field selections and stats with data in them", async () => {
+    await api2(`/api/v1/cursor/sessions/${w.session.id}/events`, w.session.token, { events: cursorEvents(5) });
+    const cases: [string, string, string | undefined][] = [
+      ["GET /api/v1/tasks", "/api/v1/tasks?fields=id,title&limit=5", w.member.token],
+      ["GET /api/v1/tasks", "/api/v1/tasks?omit=description&ordering=-expires_at", w.member.token],
+      ["GET /api/v1/tasks/{id}", `/api/v1/tasks/${w.task.id}?fields=status`, w.member.token],
+      ["GET /api/v1/products", "/api/v1/products?fields=sku,price&ordering=-views", undefined],
+      ["GET /api/v1/users", "/api/v1/users?role=member&ordering=email", w.admin.token],
+      ["GET /api/v1/notifications", "/api/v1/notifications?unread=true", w.member.token],
+      [
+        "GET /api/v1/cursor/sessions/{id}/stats",
+        `/api/v1/cursor/sessions/${w.session.id}/stats?bucket=1s`,
+        w.session.token,
+      ],
+      [
+        "GET /api/v1/cursor/sessions/{id}/events",
+        `/api/v1/cursor/sessions/${w.session.id}/events?limit=2`,
+        w.session.token,
+      ],
+    ];
+    const violations: string[] = [];
+    const byKey = new Map(operationsOf(doc).map((o) => [o.key, o]));
+    for (const [key, path, token] of cases) {
+      const operation = byKey.get(key);
+      expect(operation, key).toBeDefined();
+      const res = await call(path, { token });
+      expect(res.status, path).toBeLessThan(300);
+      violations.push(...(await responseViolations(doc, operation!, res)));
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it("WebSocket frames match the documented CursorFrame", async () => {
+    const res = await call(`/api/v1/cursor/sessions/${w.otherSession.id}/live?token=${w.otherSession.token}`, {
+      headers: { Upgrade: "websocket" },
+    });
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    const frames: unknown[] = [];
+    const got = new Promise<void>((resolveFrames) => {
+      ws.addEventListener("message", (event) => {
+        if (event.data === "pong") return;
+        frames.push(JSON.parse(event.data as string));
+        if (frames.length >= 2) resolveFrames();
+      });
+    });
+    ws.accept();
+    await api2(`/api/v1/cursor/sessions/${w.otherSession.id}/events`, w.otherSession.token, {
+      events: cursorEvents(4),
+    });
+    await got;
+    ws.close(1000, "done");
+    const schema = resolve(doc, { $ref: "#/components/schemas/CursorFrame" });
+    for (const frame of frames) expect(validate(doc, schema, frame)).toEqual([]);
+  });
+});
+
+async function api2(path: string, token: string, json: unknown) {
+  const res = await call(path, { method: "POST", token, json });
+  expect(res.status).toBe(202);
+}
