@@ -19,6 +19,7 @@ const tags = ["cursor"];
 const SESSION_AUTH = "The session's own token (from POST /cursor/sessions) or an admin's access token.";
 
 export const createSession = createRoute({
+  operationId: "createCursorSession",
   method: "post",
   path: "/cursor/sessions",
   tags,
@@ -35,6 +36,7 @@ export const createSession = createRoute({
 });
 
 export const postEvents = createRoute({
+  operationId: "postCursorEvents",
   method: "post",
   path: "/cursor/sessions/{id}/events",
   tags,
@@ -53,6 +55,7 @@ export const postEvents = createRoute({
 });
 
 export const live = createRoute({
+  operationId: "watchCursorSession",
   method: "get",
   path: "/cursor/sessions/{id}/live",
   tags,
@@ -74,6 +77,7 @@ export const live = createRoute({
 });
 
 export const stats = createRoute({
+  operationId: "getCursorStats",
   method: "get",
   path: "/cursor/sessions/{id}/stats",
   tags,
@@ -91,6 +95,7 @@ export const stats = createRoute({
 });
 
 export const listEvents = createRoute({
+  operationId: "listCursorEvents",
   method: "get",
   path: "/cursor/sessions/{id}/events",
   tags,
@@ -105,6 +110,7 @@ export const listEvents = createRoute({
 });
 
 export const endSession = createRoute({
+  operationId: "endCursorSession",
   method: "delete",
   path: "/cursor/sessions/{id}",
   tags,
@@ -119,6 +125,7 @@ export const endSession = createRoute({
 });
 
 export const listSessions = createRoute({
+  operationId: "listCursorSessions",
   method: "get",
   path: "/cursor/sessions",
   tags,
