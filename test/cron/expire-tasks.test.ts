@@ -1,0 +1,318 @@
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  EXPIRY_KEY_QUEUE,
+  expiryKey,
+  expiryMessage,
+  isDue,
+  noticeWindowMs,
+  scanExpiringTasks,
+} from "../../src/cron/expire-tasks";
+import worker from "../../src/index";
+import { api, createUser, type TestUser } from "../helpers";
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+/** Each test works around its own future instant, later than every earlier test's, so scans never interfere. */
+let epoch = Date.now() + 365 * DAY;
+const nextBase = () => {
+  epoch += 30 * DAY;
+  return epoch;
+};
+
+type Notice = { kind: string; user_id: string; title: string };
+
+async function noticesFor(taskId: string): Promise<Notice[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT kind, user_id, title FROM notifications WHERE entity_type = 'task' AND entity_id = ? ORDER BY created_at",
+  )
+    .bind(taskId)
+    .all<Notice>();
+  return results;
+}
+
+async function mailsFor(taskId: string): Promise<{ kind: string; recipient_email: string; subject: string }[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT kind, recipient_email, subject FROM outbox WHERE entity_type = 'task' AND entity_id = ? ORDER BY created_at",
+  )
+    .bind(taskId)
+    .all<{ kind: string; recipient_email: string; subject: string }>();
+  return results;
+}
+
+async function create(user: TestUser, json: Record<string, unknown>): Promise<{ id: string }> {
+  const res = await api("/tasks", { method: "POST", token: user.token, json });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string };
+}
+
+async function patch(user: TestUser, id: string, json: Record<string, unknown>) {
+  const res = await api(`/tasks/${id}`, { method: "PATCH", token: user.token, json });
+  expect(res.status).toBe(200);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Inserts many tasks straight into D1 (7 parameters a row, 14 rows a statement, 50 statements a batch). */
+async function insertTasks(userId: string, expiresAt: (i: number) => number, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => crypto.randomUUID());
+  const statements: D1PreparedStatement[] = [];
+  const now = Date.now();
+  for (let i = 0; i < count; i += 14) {
+    const rows = ids.slice(i, i + 14);
+    statements.push(
+      env.DB.prepare(
+        `INSERT INTO tasks (id, title, status, expires_at, created_by, created_at, updated_at) VALUES ${rows
+          .map(() => "(?, ?, 'todo', ?, ?, ?, ?)")
+          .join(", ")}`,
+      ).bind(...rows.flatMap((id, j) => [id, `bulk task ${i + j}`, expiresAt(i + j), userId, now, now])),
+    );
+  }
+  for (let i = 0; i < statements.length; i += 50) await env.DB.batch(statements.slice(i, i + 50));
+  return ids;
+}
+
+async function noticeCounts(ids: string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += 90) {
+    const chunk = ids.slice(i, i + 90);
+    const { results } = await env.DB.prepare(
+      `SELECT entity_id AS id, count(*) AS n FROM notifications WHERE entity_type = 'task' AND entity_id IN (${chunk
+        .map(() => "?")
+        .join(",")}) GROUP BY entity_id`,
+    )
+      .bind(...chunk)
+      .all<{ id: string; n: number }>();
+    for (const row of results) counts.set(row.id, row.n);
+  }
+  return counts;
+}
+
+describe("expiry rules (pure)", () => {
+  it("a task is due only when not done, with an expiry inside the window, not yet noticed for it", () => {
+    const now = 1_000_000_000_000;
+    const window = 15 * MINUTE;
+    const base = { status: "todo" as const, notifiedFor: null };
+    expect(isDue({ ...base, expiresAt: null }, now, window)).toBe(false);
+    expect(isDue({ ...base, expiresAt: now + 7.5 * MINUTE }, now, window)).toBe(true);
+    expect(isDue({ ...base, expiresAt: now + 15 * MINUTE }, now, window)).toBe(true);
+    expect(isDue({ ...base, expiresAt: now + 15 * MINUTE + 1 }, now, window)).toBe(false);
+    expect(isDue({ ...base, expiresAt: now - DAY }, now, window)).toBe(true);
+    expect(isDue({ ...base, status: "done", expiresAt: now }, now, window)).toBe(false);
+    expect(isDue({ ...base, expiresAt: now, notifiedFor: now }, now, window)).toBe(false);
+    expect(isDue({ ...base, expiresAt: now, notifiedFor: now - 1 }, now, window)).toBe(true);
+  });
+
+  it("says expiring before the time and expired from it on; the window comes from EXPIRY_NOTICE_MINUTES", () => {
+    const task = { id: "t", title: "T", expiresAt: 5000 };
+    expect(expiryMessage(task, 4999).kind).toBe("task.expiring");
+    expect(expiryMessage(task, 5000).kind).toBe("task.expired");
+    expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "15" })).toBe(15 * MINUTE);
+    expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "5" })).toBe(5 * MINUTE);
+    expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "nonsense" })).toBe(15 * MINUTE);
+    expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "-3" })).toBe(0);
+    expect(expiryKey("abc", 42)).toBe(`${EXPIRY_KEY_QUEUE}:abc:42`);
+  });
+});
+
+describe("scanExpiringTasks with an injected clock", () => {
+  it("never notices a task without an expiry", async () => {
+    const user = await createUser();
+    const task = await create(user, { title: "Someday" });
+    await scanExpiringTasks(env, nextBase());
+    await scanExpiringTasks(env, nextBase() + 100 * 365 * DAY);
+    expect(await noticesFor(task.id)).toEqual([]);
+  });
+
+  it("notices a task 7.5 minutes ahead once, in-app and by mail to its creator, and not again", async () => {
+    const user = await createUser();
+    const base = nextBase();
+    const task = await create(user, { title: "Inventory", expires_at: iso(base) });
+    const first = await scanExpiringTasks(env, base - 7.5 * MINUTE);
+    expect(first.noticed).toBeGreaterThanOrEqual(1);
+    expect(await noticesFor(task.id)).toEqual([
+      { kind: "task.expiring", user_id: user.id, title: expect.stringContaining("Inventory") },
+    ]);
+    const mails = await mailsFor(task.id);
+    expect(mails).toEqual([
+      { kind: "task.expiring", recipient_email: user.email, subject: expect.stringContaining("Inventory") },
+    ]);
+    // Again the same minute, the next minute, and after the expiry passed: still one notice.
+    await scanExpiringTasks(env, base - 7.5 * MINUTE);
+    await scanExpiringTasks(env, base - 6.5 * MINUTE);
+    await scanExpiringTasks(env, base + MINUTE);
+    expect(await noticesFor(task.id)).toHaveLength(1);
+    expect(await mailsFor(task.id)).toHaveLength(1);
+  });
+
+  it("does not notice a task 30 minutes ahead yet, then does once it is inside the window", async () => {
+    const user = await createUser();
+    const base = nextBase();
+    const task = await create(user, { title: "Later", expires_at: iso(base) });
+    await scanExpiringTasks(env, base - 30 * MINUTE);
+    await scanExpiringTasks(env, base - 15 * MINUTE - 1);
+    expect(await noticesFor(task.id)).toEqual([]);
+    await scanExpiringTasks(env, base - 15 * MINUTE);
+    expect((await noticesFor(task.id)).map((n) => n.kind)).toEqual(["task.expiring"]);
+  });
+
+  it("notices a task created already expired at once ('expired'), and the scan adds nothing", async () => {
+    const user = await createUser();
+    const task = await create(user, { title: "Too late", expires_at: iso(Date.now() - 5 * MINUTE) });
+    expect((await noticesFor(task.id)).map((n) => n.kind)).toEqual(["task.expired"]);
+    expect((await mailsFor(task.id)).map((m) => m.kind)).toEqual(["task.expired"]);
+    await scanExpiringTasks(env, Date.now());
+    expect(await noticesFor(task.id)).toHaveLength(1);
+
+    // Created done with a past expiry: nothing to notice.
+    const done = await create(user, { title: "Done late", status: "done", expires_at: iso(Date.now() - MINUTE) });
+    await scanExpiringTasks(env, Date.now());
+    expect(await noticesFor(done.id)).toEqual([]);
+  });
+
+  it("re-arms when expires_at changes, including back to an expiry already noticed", async () => {
+    const user = await createUser();
+    const base = nextBase();
+    const task = await create(user, { title: "Moving", expires_at: iso(base) });
+    await scanExpiringTasks(env, base - 10 * MINUTE);
+    expect(await noticesFor(task.id)).toHaveLength(1);
+
+    // Moved an hour later: a second notice when the new time comes near, not before.
+    await patch(user, task.id, { expires_at: iso(base + 60 * MINUTE) });
+    await scanExpiringTasks(env, base - 5 * MINUTE);
+    expect(await noticesFor(task.id)).toHaveLength(1);
+    await scanExpiringTasks(env, base + 50 * MINUTE);
+    expect(await noticesFor(task.id)).toHaveLength(2);
+
+    // Moved back to the first time: armed again (its old idempotency key is forgotten).
+    await patch(user, task.id, { expires_at: iso(base) });
+    await scanExpiringTasks(env, base - 10 * MINUTE);
+    expect(await noticesFor(task.id)).toHaveLength(3);
+
+    // A title change does not re-arm.
+    await patch(user, task.id, { title: "Moving, renamed" });
+    await scanExpiringTasks(env, base - 9 * MINUTE);
+    expect(await noticesFor(task.id)).toHaveLength(3);
+
+    // Moved into the past: the expired notice is sent by the write itself.
+    await patch(user, task.id, { expires_at: iso(Date.now() - MINUTE) });
+    // (Sorted: the scans above wrote with their injected, later clock.)
+    expect((await noticesFor(task.id)).map((n) => n.kind).sort()).toEqual([
+      "task.expired",
+      "task.expiring",
+      "task.expiring",
+      "task.expiring",
+    ]);
+  });
+
+  it("is cancelled by marking the task done, and by deleting it", async () => {
+    const user = await createUser();
+    const base = nextBase();
+    const done = await create(user, { title: "Finished", expires_at: iso(base) });
+    const gone = await create(user, { title: "Dropped", expires_at: iso(base) });
+    await patch(user, done.id, { status: "done" });
+    expect((await api(`/tasks/${gone.id}`, { method: "DELETE", token: user.token })).status).toBe(204);
+    await scanExpiringTasks(env, base - 5 * MINUTE);
+    await scanExpiringTasks(env, base + 5 * MINUTE);
+    expect(await noticesFor(done.id)).toEqual([]);
+    expect(await noticesFor(gone.id)).toEqual([]);
+  });
+
+  it("claims a task of a deleted creator without notifying anyone", async () => {
+    const user = await createUser();
+    const base = nextBase();
+    const task = await create(user, { title: "Orphan", expires_at: iso(base) });
+    await env.DB.prepare("UPDATE users SET deleted_at = ? WHERE id = ?").bind(Date.now(), user.id).run();
+    const result = await scanExpiringTasks(env, base - MINUTE);
+    expect(result.skipped).toBeGreaterThanOrEqual(1);
+    expect(await noticesFor(task.id)).toEqual([]);
+    const row = await env.DB.prepare("SELECT notified_for FROM tasks WHERE id = ?").bind(task.id).first();
+    expect(row).toEqual({ notified_for: base });
+  });
+
+  it("never notices twice when two scans run at once, over several chunks", async () => {
+    const user = await createUser();
+    const base = nextBase();
+    const ids = await insertTasks(user.id, (i) => base + (i % 10) * 1000, 130);
+    const [a, b] = await Promise.all([scanExpiringTasks(env, base), scanExpiringTasks(env, base)]);
+    // Both read the same first chunk before either wrote, so at least one batch lost the race and was rolled back.
+    expect(a.conflicts + b.conflicts).toBeGreaterThanOrEqual(1);
+    const counts = await noticeCounts(ids);
+    expect(counts.size).toBe(130);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    // Between them the two scans noticed each task once (plus any leftovers of earlier tests).
+    expect(a.noticed + b.noticed).toBeGreaterThanOrEqual(130);
+    expect(a.noticed + b.noticed).toBeLessThan(130 + 20);
+    // And a third scan finds nothing left of these.
+    await scanExpiringTasks(env, base);
+    expect([...(await noticeCounts(ids)).values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("gets past a task whose key already exists without blocking the others", async () => {
+    const user = await createUser();
+    const base = nextBase();
+    const ids = await insertTasks(user.id, () => base, 5);
+    // An idempotency key without the claim (as a crash-free bug or manual edit could leave) for the third task.
+    await env.DB.prepare("INSERT INTO processed_messages (id, queue, processed_at) VALUES (?, ?, ?)")
+      .bind(expiryKey(ids[2]!, base), EXPIRY_KEY_QUEUE, Date.now())
+      .run();
+    const result = await scanExpiringTasks(env, base);
+    expect(result.conflicts).toBeGreaterThanOrEqual(1);
+    const counts = await noticeCounts(ids);
+    expect(ids.map((id) => counts.get(id) ?? 0)).toEqual([1, 1, 0, 1, 1]);
+    const claimed = await env.DB.prepare("SELECT notified_for FROM tasks WHERE id = ?").bind(ids[2]).first();
+    expect(claimed).toEqual({ notified_for: base });
+  });
+
+  it("stops at maxTasks and says there is more", async () => {
+    const user = await createUser();
+    const base = nextBase();
+    const ids = await insertTasks(user.id, () => base, 12);
+    const first = await scanExpiringTasks(env, base, { maxTasks: 5, chunkSize: 4 });
+    expect(first.more).toBe(true);
+    expect(first.batches).toBeGreaterThanOrEqual(2);
+    await scanExpiringTasks(env, base);
+    const counts = await noticeCounts(ids);
+    expect(ids.every((id) => counts.get(id) === 1)).toBe(true);
+  });
+});
+
+describe("the cron entry point", () => {
+  it("runs the scan for '* * * * *' at the controller's scheduled time", async () => {
+    const user = await createUser();
+    const base = nextBase();
+    const task = await create(user, { title: "Cron", expires_at: iso(base) });
+    // The Worker's own `scheduled` handler (a ScheduledController cannot cross into exports.default).
+    const tick = (scheduledTime: number) =>
+      worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime }), env);
+    await tick(base - 30 * MINUTE);
+    expect(await noticesFor(task.id)).toEqual([]);
+    await tick(base - 2 * MINUTE);
+    expect((await noticesFor(task.id)).map((n) => n.kind)).toEqual(["task.expiring"]);
+  });
+});
+
+describe("a few thousand due tasks in one run", () => {
+  it("notices every one exactly once, in bounded batches", async () => {
+    const user = await createUser();
+    const base = nextBase();
+    const count = 2500;
+    const ids = await insertTasks(user.id, (i) => base - (i % 600) * 1000, count);
+    const result = await scanExpiringTasks(env, base);
+    expect(result.noticed).toBeGreaterThanOrEqual(count);
+    expect(result.more).toBe(false);
+    expect(result.batches).toBeGreaterThanOrEqual(Math.ceil(count / 40));
+    const counts = await noticeCounts(ids);
+    expect(counts.size).toBe(count);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    const outbox = await env.DB.prepare(
+      `SELECT count(*) AS n FROM outbox WHERE kind = 'task.expired' AND recipient_email = ?`,
+    )
+      .bind(user.email)
+      .first<{ n: number }>();
+    expect(outbox?.n).toBe(count);
+    const again = await scanExpiringTasks(env, base);
+    expect(again.noticed).toBe(0);
+  }, 120_000);
+});
