@@ -38,7 +38,7 @@ async function liveUser(db: Db, id: string) {
 }
 
 function authorize(
-  actor: { id: string; role: AppEnv["Variables"]["user"]["role"] },
+  actor: Parameters<typeof forbiddenReason>[0],
   target: Parameters<typeof forbiddenReason>[1],
   action: UserAction,
 ) {
@@ -144,7 +144,7 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
     .set(changes)
     .where(and(eq(users.id, id), isNull(users.deletedAt)));
   // A new password ends every session of the user in the same batch.
-  await mapConflicts(body.password ? db.batch([write, revokeUserTokens(db, id, now)]) : write.then(() => undefined));
+  await mapConflicts(db.batch(body.password ? [write, revokeUserTokens(db, id, now)] : [write]));
   return c.json(toUser({ ...target, ...changes }), 200);
 };
 

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { scryptSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { verifyAccessToken } from "../../../src/auth/tokens";
 import { api, createUser } from "../../helpers";
@@ -141,6 +142,20 @@ describe("login, refresh, logout, me", { timeout: 20_000 }, () => {
     expect(dead.status).toBe(401);
     const alive = await api("/auth/refresh", { method: "POST", json: { refresh_token: other.refresh_token } });
     expect(alive.status).toBe(200);
+  });
+
+  it("a hash made with older, weaker parameters is upgraded at the next sign-in", async () => {
+    const user = await createUser("member");
+    const salt = Buffer.from("0123456789abcdef");
+    const key = scryptSync(user.password, salt, 32, { N: 1024, r: 8, p: 1 });
+    const weak = ["scrypt", 1024, 8, 1, salt.toString("base64"), key.toString("base64")].join("$");
+    await env.DB.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind(weak, user.id).run();
+    await login(user.email, user.password);
+    const row = await env.DB.prepare("SELECT password_hash FROM users WHERE id = ?")
+      .bind(user.id)
+      .first<{ password_hash: string }>();
+    expect(row?.password_hash).toMatch(/^scrypt\$16384\$8\$5\$/);
+    await login(user.email, user.password);
   });
 
   it("the superuser is created at its first sign-in when absent, exactly once", async () => {
