@@ -19,6 +19,7 @@ const signupOpen = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 export const register = createRoute({
+  operationId: "register",
   method: "post",
   path: "/auth/register",
   tags,
@@ -37,6 +38,7 @@ export const register = createRoute({
 });
 
 export const login = createRoute({
+  operationId: "login",
   method: "post",
   path: "/auth/login",
   tags,
@@ -54,6 +56,7 @@ export const login = createRoute({
 });
 
 export const refresh = createRoute({
+  operationId: "refreshTokens",
   method: "post",
   path: "/auth/refresh",
   tags,
@@ -70,6 +73,7 @@ export const refresh = createRoute({
 });
 
 export const logout = createRoute({
+  operationId: "logout",
   method: "post",
   path: "/auth/logout",
   tags,
@@ -85,6 +89,7 @@ export const logout = createRoute({
 });
 
 export const me = createRoute({
+  operationId: "getCurrentUser",
   method: "get",
   path: "/auth/me",
   tags,

@@ -10,6 +10,7 @@ const RULES =
   "The superuser itself can be neither changed nor deleted (403), and nobody may delete or demote themselves.";
 
 export const list = createRoute({
+  operationId: "listUsers",
   method: "get",
   path: "/users",
   tags,
@@ -25,6 +26,7 @@ export const list = createRoute({
 });
 
 export const create = createRoute({
+  operationId: "createUser",
   method: "post",
   path: "/users",
   tags,
@@ -40,6 +42,7 @@ export const create = createRoute({
 });
 
 export const get = createRoute({
+  operationId: "getUser",
   method: "get",
   path: "/users/{id}",
   tags,
@@ -55,6 +58,7 @@ export const get = createRoute({
 });
 
 export const update = createRoute({
+  operationId: "updateUser",
   method: "patch",
   path: "/users/{id}",
   tags,
@@ -73,6 +77,7 @@ export const update = createRoute({
 });
 
 export const remove = createRoute({
+  operationId: "deleteUser",
   method: "delete",
   path: "/users/{id}",
   tags,
