@@ -10,9 +10,10 @@ import pkg from "../package.json";
 import type { AppEnv } from "./env";
 import { configProblems } from "./lib/config";
 import { createRouter } from "./lib/create-router";
+import { isDatabaseError } from "./lib/db-errors";
 import { ApiError, codeForStatus, problemResponse } from "./lib/errors";
 import { errorFields, log } from "./lib/log";
-import { BEARER_AUTH } from "./lib/openapi";
+import { BEARER_AUTH, errorResponses } from "./lib/openapi";
 import { requestLog } from "./middleware/request-log";
 import { authRouter } from "./routes/auth/auth.index";
 import { cursorRouter } from "./routes/cursor/cursor.index";
@@ -110,6 +111,12 @@ export function createApp() {
   app.route("/", healthRouter);
   for (const router of apiRouters) app.route(API_PREFIX, router);
 
+  // Every API operation may meet a failing D1, which onError answers with a 503: document it once for all of them.
+  for (const definition of app.openAPIRegistry.definitions) {
+    if (definition.type !== "route" || !definition.route.path.startsWith(API_PREFIX)) continue;
+    if (definition.route.responses[503]) continue;
+    definition.route = { ...definition.route, responses: { ...definition.route.responses, ...errorResponses(503) } };
+  }
   app.openAPIRegistry.registerComponent("securitySchemes", BEARER_AUTH, {
     type: "http",
     scheme: "bearer",
@@ -159,6 +166,22 @@ export function createApp() {
       // Thrown by Hono itself: malformed JSON (400), content type (415) and the like.
       const code = /json/i.test(error.message) && error.status === 400 ? "malformed_json" : codeForStatus(error.status);
       return mergeHeaders(problemResponse(code, error.message, ctx), c.res.headers);
+    }
+    if (isDatabaseError(error)) {
+      // D1 failing (overloaded, reset, unreachable) is the service being unavailable, not a bug to show the client:
+      // the details go to the log only.
+      log("error", "database error", {
+        request_id: ctx.requestId,
+        method: c.req.method,
+        path: c.req.path,
+        ...errorFields(error),
+      });
+      return mergeHeaders(
+        problemResponse("service_unavailable", "The database is unavailable right now; try again shortly.", ctx, {
+          headers: { "Retry-After": "1" },
+        }),
+        c.res.headers,
+      );
     }
     log("error", "unhandled error", {
       request_id: ctx.requestId,
