@@ -5,12 +5,10 @@ export const NotificationSchema = z
   .object({
     id: z.uuid(),
     kind: z.string().openapi({ example: "task.expiring" }),
-    title: z
-      .string()
-      .openapi({
-        example: "Task expiring: Renew the domain",
-        description: "Plain text: escape it when rendering HTML.",
-      }),
+    title: z.string().openapi({
+      example: "Task expiring: Renew the domain",
+      description: "Plain text: escape it when rendering HTML.",
+    }),
     body: z.string().openapi({ description: "Plain text, one line." }),
     entity_type: z.string().nullable().openapi({ example: "task" }),
     entity_id: z.string().nullable(),
