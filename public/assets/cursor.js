@@ -298,9 +298,7 @@
     el.events.textContent = fmt.format(s.shown.events);
     const metres = (s.totals.distance / 96) * 0.0254;
     el.distanceHuman.textContent =
-      metres < 1
-        ? `≈ ${fmt.format(metres * 100)} cm at 96 px per inch`
-        : `≈ ${fmt1.format(metres)} m at 96 px per inch`;
+      metres < 1 ? `≈ ${fmt.format(metres * 100)} cm at 96 dpi` : `≈ ${fmt1.format(metres)} m at 96 dpi`;
   }
 
   // ---- charts ----
@@ -372,7 +370,14 @@
   function chartPush(t, speed, distance) {
     const x = t / 1000;
     const c = s.chart;
-    if (c.x.length && x < c.x[c.x.length - 1]) return;
+    const lastX = c.x[c.x.length - 1];
+    if (lastX !== undefined && x < lastX) return;
+    // After a rest, start the rise from zero rather than drawing a slow ramp across the pause.
+    if (lastX !== undefined && speed > 0 && x - lastX > (2 * IDLE_MS) / 1000 && c.speed[c.speed.length - 1] === 0) {
+      c.x.push(x - IDLE_MS / 2000);
+      c.speed.push(0);
+      c.distance.push(c.distance[c.distance.length - 1]);
+    }
     c.x.push(x);
     c.speed.push(speed);
     c.distance.push(distance);
