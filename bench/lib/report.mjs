@@ -1,0 +1,130 @@
+// The readable table printed at the end of `npm run bench` (the same numbers as bench/results.json).
+
+const mark = (pass) => (pass === true ? "ok" : pass === false ? "MISSED" : "");
+
+function table(headers, rows) {
+  const cells = [headers, ...rows].map((row) =>
+    row.map((cell) => (cell === null || cell === undefined ? "–" : String(cell))),
+  );
+  const widths = headers.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const line = (row) => `| ${row.map((cell, i) => cell.padEnd(widths[i])).join(" | ")} |`;
+  return [line(cells[0]), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.slice(1).map(line)].join(
+    "\n",
+  );
+}
+
+export function formatReport(results) {
+  const out = [];
+  const m = results.machine;
+  out.push(`# npm run bench, ${results.date}`);
+  out.push(`machine: ${m.cpu}, ${m.nproc} cores, ${m.memory}; load average at start ${m.loadavg_start.join(" ")}`);
+  out.push(`settings: ${results.settings.connections} connections, ${results.settings.duration_s} s per route`);
+  if (results.bundle) {
+    const b = results.bundle;
+    out.push(
+      `\n## Bundle\n${table(["raw KB", "gzip KB", "target", ""], [[b.raw_kb, b.gzip_kb, `< ${b.target_gzip_kb}`, mark(b.pass)]])}`,
+    );
+  }
+  if (results.login?.hash) {
+    const h = results.login.hash;
+    const rows = [[`hashPassword (Node, ${h.params}, ${h.memory_mib} MiB)`, h.hash_p50_ms, null]];
+    rows.push([`verifyPassword (Node)`, h.verify_p50_ms, h.verify_p99_ms]);
+    for (const [name, harness] of Object.entries(results.harnesses ?? {})) {
+      if (harness.login) rows.push([`POST /api/v1/auth/login (${name})`, harness.login.p50_ms, harness.login.p99_ms]);
+    }
+    out.push(`\n## Login\n${table(["what", "p50 ms", "p99 ms"], rows)}`);
+  }
+  for (const [name, harness] of Object.entries(results.harnesses ?? {})) {
+    out.push(`\n## ${name}: ${harness.description}`);
+    if (harness.rest) {
+      out.push(
+        table(
+          ["route", "req/s", "p50 ms", "p99 ms", "ratio", "target", "non-2xx", ""],
+          harness.rest.map((r) => [
+            r.label,
+            r.rps,
+            r.p50_ms,
+            r.p99_ms,
+            r.ratio,
+            r.target === null ? null : `≥ ${r.target}`,
+            r.non2xx + r.errors,
+            mark(r.pass),
+          ]),
+        ),
+      );
+    }
+    if (harness.bare_with_asset_router) {
+      const b = harness.bare_with_asset_router;
+      if (b.error) out.push(`bare route with Miniflare's asset router in front: ${b.error}`);
+      else
+        out.push(
+          `bare route with Miniflare's asset router in front: ${b.rps} req/s, p50 ${b.p50_ms} ms, p99 ${b.p99_ms} ms`,
+        );
+    }
+    if (harness.cursor) {
+      const c = harness.cursor;
+      out.push(
+        `\ncursor pipeline\n${table(
+          ["figure", "value", "target", ""],
+          [
+            [
+              "events/s accepted (100-event batches, 2 viewers)",
+              c.events_per_s,
+              `≥ ${c.targets.events_per_s}`,
+              mark(c.pass.events_per_s),
+            ],
+            ["send → frame p50 ms", c.frame_latency_p50_ms, `≤ ${c.targets.p50_ms}`, mark(c.pass.p50)],
+            ["send → frame p99 ms", c.frame_latency_p99_ms, `≤ ${c.targets.p99_ms}`, mark(c.pass.p99)],
+            [`events in D1 after drain (sent ${c.events_sent})`, c.events_in_d1, "= sent", mark(c.pass.d1_count)],
+            ["queue drain after the last batch, s", c.drain_s, null, ""],
+          ],
+        )}`,
+      );
+    }
+    if (harness.views) {
+      const v = harness.views;
+      out.push(
+        `\nview counting\n${table(
+          ["figure", "value", ""],
+          [
+            [`anonymous reads (${v.reads_per_s} req/s, non-2xx ${v.non2xx + v.errors})`, v.reads, ""],
+            [
+              "views counted in D1 after drain (per product min/max)",
+              `${v.views_counted} (${v.per_product.min}/${v.per_product.max})`,
+              mark(v.exact),
+            ],
+            ["queue batches (messages per batch)", `${v.queue_batches} (${v.messages_per_batch})`, ""],
+            ["D1 write statements per 1,000 views", v.d1_write_statements_per_1000_views, ""],
+            ["  of which product UPDATEs per 1,000 views", v.product_updates_per_1000_views, ""],
+            [
+              "most UPDATEs of one product in one batch (target ≤ 1)",
+              v.max_updates_per_product_per_batch,
+              mark(v.pass),
+            ],
+            ["queue drain, s", v.drain_s, ""],
+          ],
+        )}`,
+      );
+    }
+    if (harness.growth) {
+      out.push(
+        `\ngrowth (2 connections)\n${table(
+          ["route", "p50 ms @1k", "p50 ms @100k", "p99 ms @1k", "p99 ms @100k", "growth", "target", ""],
+          harness.growth.map((g) => [
+            g.label,
+            g.p50_ms[1000],
+            g.p50_ms[100000],
+            g.p99_ms[1000],
+            g.p99_ms[100000],
+            g.growth === null ? null : `${g.growth}x`,
+            `< ${g.target}x`,
+            mark(g.pass),
+          ]),
+        )}`,
+      );
+    }
+    if (harness.error) out.push(`ERROR: ${harness.error}`);
+  }
+  out.push(`\ntotal time ${results.total_s} s`);
+  return out.join("\n");
+}

@@ -1,0 +1,183 @@
+// `npm run bench`: every figure of the benchmarks issue in one run, on 127.0.0.1 only, written to
+// bench/results.json and printed as a table. See docs/readme/08-bench.md for what each figure means.
+//
+//   BENCH_DURATION=8     seconds per measured route (after a 1 s warm-up)
+//   BENCH_CONNECTIONS=32 concurrent connections for throughput runs
+//   BENCH_ONLY=workerd,wrangler,bundle,login,rest,cursor,views,growth   a subset (results go to results.json.tmp)
+import { execSync } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { ensureToolchain, ROOT } from "../scripts/lib.mjs";
+
+ensureToolchain(new URL(import.meta.url).pathname);
+
+const { cleanupAll, killAllSync } = await import("./lib/proc.mjs");
+const { SETTINGS } = await import("./lib/load.mjs");
+const { buildWorker, prepareState, startMiniflare, startNpm } = await import("./lib/runtimes.mjs");
+const { bundleFigure } = await import("./figures/bundle.mjs");
+const { hashFigures, loginRoute } = await import("./figures/login.mjs");
+const { restFigures } = await import("./figures/rest.mjs");
+const { cursorFigures } = await import("./figures/cursor.mjs");
+const { viewFigures, viewProductsSql } = await import("./figures/views.mjs");
+const { growthFigures } = await import("./figures/growth.mjs");
+const { formatReport } = await import("./lib/report.mjs");
+const { measure } = await import("./lib/load.mjs");
+const { DEMO_USERS } = await import("../scripts/seed.mjs");
+
+const only = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
+const want = (part) => only.length === 0 || only.includes(part);
+const member = DEMO_USERS.find((u) => u.role === "member");
+
+function sh(command) {
+  try {
+    return execSync(command, { encoding: "utf8", timeout: 5000 }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function machine() {
+  const free = sh("free -h");
+  return {
+    cpu: cpus()[0]?.model?.trim() ?? "unknown",
+    nproc: Number(sh("nproc") ?? cpus().length),
+    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(freemem() / 2 ** 30).toFixed(1)} GiB free`,
+    free_h: free,
+    node: process.version,
+    loadavg_start: loadavg().map((n) => n.toFixed(2)),
+  };
+}
+
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, async () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${signal}: stopping everything the benchmark started…`);
+    await cleanupAll();
+    process.exit(130);
+  });
+}
+process.on("exit", killAllSync);
+
+const started = Date.now();
+const log = (message) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+const results = {
+  date: new Date().toISOString(),
+  machine: machine(),
+  settings: {
+    connections: SETTINGS.connections,
+    duration_s: SETTINGS.durationSeconds,
+    warmup_s: SETTINGS.warmupSeconds,
+  },
+  harnesses: {},
+};
+const work = mkdtempSync(join(tmpdir(), "edge-backoffice-bench-"));
+let failed = false;
+
+/** One harness: start the runtime, run the figures it carries, always stop it. */
+async function harness(name, description, start, figures) {
+  const entry = { description };
+  results.harnesses[name] = entry;
+  let rt;
+  try {
+    log(`${name}: starting`);
+    rt = await start();
+    log(`${name}: up at ${rt.baseUrl}`);
+    const { token, figure } = await loginRoute(rt, member);
+    entry.login = figure;
+    for (const [key, run] of figures) {
+      log(`${name}: ${key}`);
+      entry[key] = await run(rt, token);
+    }
+    if (rt.sink.errors.length > 0) entry.runtime_errors = rt.sink.errors.slice(0, 10);
+  } catch (error) {
+    failed = true;
+    entry.error = error instanceof Error ? error.message : String(error);
+    log(`${name}: FAILED: ${entry.error}`);
+  } finally {
+    await rt?.stop();
+  }
+}
+
+try {
+  log("building the Worker (wrangler deploy --dry-run --outdir)");
+  const script = buildWorker(join(work, "build"));
+  if (want("bundle")) results.bundle = bundleFigure(script);
+  if (want("login")) {
+    log("login: scrypt in Node");
+    results.login = { hash: await hashFigures() };
+  }
+
+  const figuresFor = (kind) =>
+    [
+      want("rest") && ["rest", (rt, token) => restFigures(rt, { memberToken: token })],
+      want("cursor") && ["cursor", (rt) => cursorFigures(rt, { durationSeconds: SETTINGS.durationSeconds })],
+      want("views") && ["views", (rt) => viewFigures(rt)],
+      kind === "workerd" &&
+        want("growth") && [
+          "growth",
+          (rt, token) =>
+            growthFigures(rt, { memberToken: token, durationSeconds: Math.min(SETTINGS.durationSeconds, 4) }),
+        ],
+    ].filter(Boolean);
+
+  // Migrations, demo data and the ten view-counting products, prepared once and copied for each harness.
+  const template = join(work, "state-template");
+  if (want("workerd") || want("wrangler")) {
+    log("state: migrations, demo data, benchmark products");
+    await prepareState(template, viewProductsSql());
+  }
+
+  if (want("workerd")) {
+    // The same bundle with the queue consumer's D1 binding wrapped to count statements (fetch is untouched).
+    const instrumented = buildWorker(join(work, "build-instrumented"), "bench/instrumented.ts");
+    const stateDir = join(work, "state-workerd");
+    cpSync(template, stateDir, { recursive: true });
+    await harness(
+      "workerd",
+      "the built Worker straight in workerd (Miniflare API, no dev-server proxy, no asset router)",
+      () => startMiniflare({ scriptPath: instrumented, stateDir }),
+      figuresFor("workerd"),
+    );
+    if (want("rest")) {
+      // What the local asset router costs: the same bare route with Miniflare's assets layer in front.
+      let rt;
+      try {
+        log("workerd: bare route behind the local asset router");
+        rt = await startMiniflare({ scriptPath: instrumented, stateDir, assets: true });
+        results.harnesses.workerd.bare_with_asset_router = await measure(`${rt.baseUrl}/health/live`);
+      } catch (error) {
+        results.harnesses.workerd.bare_with_asset_router = { error: String(error) };
+      } finally {
+        await rt?.stop();
+      }
+    }
+  }
+
+  if (want("wrangler")) {
+    const stateDir = join(work, "state-wrangler");
+    cpSync(template, stateDir, { recursive: true });
+    await harness(
+      "wrangler dev",
+      "`npm start` (PORT, HOST=127.0.0.1, PERSIST_TO): wrangler dev as a user runs it",
+      () => startNpm({ stateDir }),
+      figuresFor("wrangler"),
+    );
+  }
+} catch (error) {
+  failed = true;
+  results.error = error instanceof Error ? error.message : String(error);
+  log(`FAILED: ${results.error}`);
+} finally {
+  await cleanupAll();
+  rmSync(work, { recursive: true, force: true });
+}
+
+results.machine.loadavg_end = loadavg().map((n) => n.toFixed(2));
+results.total_s = Math.round((Date.now() - started) / 1000);
+const file = join(ROOT, "bench", only.length === 0 ? "results.json" : "results.json.tmp");
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\n${formatReport(results)}\n\nwritten to ${file}`);
+process.exit(failed ? 1 : 0);
