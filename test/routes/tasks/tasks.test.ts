@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createUser, expectProblem, type TestUser, tableCounts } from "../../helpers";
+import { api, call, createUser, expectProblem, type TestUser, tableCounts } from "../../helpers";
 
 type Task = {
   id: string;
@@ -279,5 +279,25 @@ describe("permissions: creator, other member, admin, superuser", () => {
     const creator = await createUser();
     const task = await create(creator);
     expect((await api(`/tasks/${task.id}`, { method: "DELETE", token: creator.token })).status).toBe(204);
+  });
+});
+
+describe("OpenAPI document", () => {
+  it("documents every task operation with bearer security and problem responses", async () => {
+    const doc = (await (await call("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+    };
+    const expected = {
+      "/api/v1/tasks": ["get", "post", "put", "delete"],
+      "/api/v1/tasks/{id}": ["get", "put", "patch", "delete"],
+    };
+    for (const [path, methods] of Object.entries(expected)) {
+      for (const method of methods) {
+        const operation = doc.paths[path]?.[method];
+        expect(operation, `${method} ${path}`).toBeDefined();
+        expect(operation?.security).toEqual([{ bearerAuth: [] }]);
+        expect(Object.keys(operation?.responses ?? {})).toContain("401");
+      }
+    }
   });
 });
