@@ -123,16 +123,31 @@ export const stats: Handler<"stats"> = async (c) => {
   await authorizeSession(c.env, id, c.req.header("authorization"));
   const session = await requireSession(c.env, id);
   const bucketSeconds = query.bucket;
-  const from = query.from ? fromIso(query.from) : Math.floor(session.createdAt / 1000) * 1000;
-  const to = query.to ? fromIso(query.to) : Date.now() + 1000;
+  // Defaults cover everything stored: events may carry a `t` up to a minute ahead of the server (or earlier than
+  // the session's start, if the client's clock base says so).
+  const span = await c.env.DB.prepare(
+    "SELECT MIN(second) AS first, MAX(second) AS last FROM cursor_seconds WHERE session_id = ?",
+  )
+    .bind(id)
+    .first<{ first: number | null; last: number | null }>();
+  const to = query.to ? fromIso(query.to) : Math.max(Date.now(), ((span?.last ?? 0) + 1) * 1000);
+  let from = query.from
+    ? fromIso(query.from)
+    : Math.min(Math.floor(session.createdAt / 1000), span?.first ?? Number.POSITIVE_INFINITY) * 1000;
   if (to <= from) {
     throw new ApiError("bad_request", "`to` must be after `from`.", {
       errors: [{ path: "to", message: "must be after from" }],
     });
   }
-  const fromSecond = Math.floor(from / 1000);
-  const toSecond = Math.ceil(to / 1000);
-  const bucketCount = Math.floor((toSecond - 1) / bucketSeconds) - Math.floor(fromSecond / bucketSeconds) + 1;
+  const bucketsBetween = (fromMs: number, toMs: number) =>
+    Math.floor((Math.ceil(toMs / 1000) - 1) / bucketSeconds) -
+    Math.floor(Math.floor(fromMs / 1000) / bucketSeconds) +
+    1;
+  if (!query.from && bucketsBetween(from, to) > MAX_BUCKETS) {
+    // No explicit start: answer with the latest buckets that fit.
+    from = (Math.floor((Math.ceil(to / 1000) - 1) / bucketSeconds) - MAX_BUCKETS + 1) * bucketSeconds * 1000;
+  }
+  const bucketCount = bucketsBetween(from, to);
   if (bucketCount > MAX_BUCKETS) {
     throw new ApiError(
       "bad_request",
@@ -140,6 +155,8 @@ export const stats: Handler<"stats"> = async (c) => {
       { errors: [{ path: "bucket", message: `at most ${MAX_BUCKETS} buckets per request` }] },
     );
   }
+  const fromSecond = Math.floor(from / 1000);
+  const toSecond = Math.ceil(to / 1000);
   const { results } = await c.env.DB.prepare(STATS_SQL)
     .bind(bucketSeconds, id, fromSecond, toSecond)
     .all<BucketDbRow>();

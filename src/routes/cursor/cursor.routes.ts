@@ -85,7 +85,8 @@ export const stats = createRoute({
   description:
     "Re-aggregates the stored per-second rows into buckets of any size (`1s` to `24h`, aligned to the epoch): " +
     "distance, average speed (distance / bucket seconds), peak speed, first and last point and event count. " +
-    `At most 1,000 buckets per request. Trails the live figures by the queue's delay (about a second). ${SESSION_AUTH}`,
+    "At most 1,000 buckets per request; without `from`, the latest 1,000. The default range covers every stored " +
+    `second. Trails the live figures by the queue's delay (about a second). ${SESSION_AUTH}`,
   security: bearerSecurity,
   request: { params: UuidParam("id"), query: StatsQuery },
   responses: {

@@ -84,11 +84,17 @@ export const StatsQuery = z.object({
   from: z.iso
     .datetime({ offset: true })
     .optional()
-    .openapi({ param: { name: "from", in: "query" }, description: "Inclusive; default: the session's start" }),
+    .openapi({
+      param: { name: "from", in: "query" },
+      description: "Inclusive; default: the session's first stored second (at most 1,000 buckets back)",
+    }),
   to: z.iso
     .datetime({ offset: true })
     .optional()
-    .openapi({ param: { name: "to", in: "query" }, description: "Exclusive; default: now" }),
+    .openapi({
+      param: { name: "to", in: "query" },
+      description: "Exclusive; default: now, or after the last stored second if that is later",
+    }),
 });
 
 const PointSchema = z.object({ x: z.number(), y: z.number() });

@@ -291,6 +291,30 @@ describe("GET /cursor/sessions/{id}/stats", () => {
     expect(body.buckets[0]).toMatchObject({ distance: 50, event_count: 4, end_point: { x: 0, y: 50 } });
   });
 
+  it("the default range covers events ahead of the server clock; without from it keeps to the latest 1,000 buckets", async () => {
+    const s = await createSession();
+    const now = Date.now();
+    const old = now - 2 * 3_600_000;
+    await postEvents(s.id, s.token, [
+      { x: 0, y: 0, t: old },
+      { x: 0, y: 9, t: old + 500 },
+    ]);
+    await postEvents(s.id, s.token, [
+      { x: 0, y: 10, t: now + 50_000 },
+      { x: 0, y: 20, t: now + 50_500 },
+    ]);
+    await waitForStoredEvents(s.id, 4);
+    type Stats = { from: string; to: string; totals: { distance: number; event_count: number } };
+    const all = (await (await api(`/cursor/sessions/${s.id}/stats?bucket=1m`, { token: s.token })).json()) as Stats;
+    expect(all.totals).toEqual({ distance: 20, event_count: 4 });
+    expect(Date.parse(all.from)).toBeLessThanOrEqual(old);
+    expect(Date.parse(all.to)).toBeGreaterThan(now + 50_500);
+    // 1 s buckets over two hours would be 7,200: the latest 1,000 are answered instead.
+    const latest = (await (await api(`/cursor/sessions/${s.id}/stats?bucket=1s`, { token: s.token })).json()) as Stats;
+    expect(latest.totals).toEqual({ distance: 11, event_count: 2 });
+    expect(Date.parse(latest.to) - Date.parse(latest.from)).toBeLessThanOrEqual(1_000_000);
+  });
+
   it("400 for a bad bucket, an inverted range or too many buckets; 401/403/404", async () => {
     const s = await createSession();
     const other = await createSession();
