@@ -45,6 +45,9 @@ export const CONTENT_SECURITY_POLICY = {
   frameAncestors: ["'none'"],
 };
 
+/** Six months, subdomains included (Hono's default), sent only on HTTPS responses. */
+export const HSTS = "max-age=15552000; includeSubDomains";
+
 type Router = OpenAPIHono<AppEnv>;
 
 /** Resource routers mounted under /api/v1, in the order they appear in the docs. */
@@ -65,7 +68,19 @@ export function createApp() {
 
   app.use("*", requestId());
   app.use("*", requestLog);
-  app.use("*", secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, crossOriginEmbedderPolicy: false }));
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+      crossOriginEmbedderPolicy: false,
+      strictTransportSecurity: false,
+    }),
+  );
+  // HSTS means something only over HTTPS (RFC 6797 §7.2): never sent on plain-HTTP local runs.
+  app.use("*", async (c, next) => {
+    await next();
+    if (new URL(c.req.url).protocol === "https:") c.res.headers.set("Strict-Transport-Security", HSTS);
+  });
   app.use(
     "/api/*",
     cors({
@@ -149,12 +164,16 @@ export function createApp() {
     }),
   );
 
-  app.notFound((c) =>
-    problemResponse("not_found", `No route for ${c.req.method} ${c.req.path}.`, {
+  app.notFound((c) => {
+    const response = problemResponse("not_found", `No route for ${c.req.method} ${c.req.path}.`, {
       instance: c.req.path,
       requestId: c.get("requestId"),
-    }),
-  );
+    });
+    // A raw Response does not get the headers set with c.header() before it (the request id); a 405 built from this
+    // 404 would lack it too.
+    response.headers.set("X-Request-Id", c.get("requestId"));
+    return response;
+  });
 
   app.onError((error, c) => {
     const ctx = { instance: c.req.path, requestId: c.get("requestId") };
