@@ -20,14 +20,10 @@ export const CursorEventSchema = z
   .object({
     x: Coordinate.openapi({ description: "CSS pixels from the left of the viewport", example: 412.5 }),
     y: Coordinate.openapi({ description: "CSS pixels from the top of the viewport", example: 230 }),
-    t: z
-      .number()
-      .int()
-      .min(MIN_EPOCH_MS)
-      .openapi({
-        description: "Epoch milliseconds (use the session's server_time as the clock base)",
-        example: 1767225600123,
-      }),
+    t: z.number().int().min(MIN_EPOCH_MS).openapi({
+      description: "Epoch milliseconds (use the session's server_time as the clock base)",
+      example: 1767225600123,
+    }),
   })
   .openapi("CursorEvent");
 export type CursorEvent = z.infer<typeof CursorEventSchema>;
