@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { pageSchema } from "../../lib/pagination";
+import { pageSchema, queryInt } from "../../lib/pagination";
 
 export const SAMPLE_INTERVAL_MS = 16;
 export const BATCH_INTERVAL_MS = 100;
@@ -124,17 +124,10 @@ export const StatsSchema = z
   .openapi("CursorStats");
 
 export const EventsQuery = z.object({
-  after: z.coerce
-    .number()
-    .int()
-    .min(-1)
+  after: queryInt(z.number().int().min(-1))
     .default(-1)
     .openapi({ param: { name: "after", in: "query" }, description: "Return events with seq greater than this" }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
+  limit: queryInt(z.number().int().min(1).max(1000))
     .default(100)
     .openapi({ param: { name: "limit", in: "query" }, example: 100 }),
 });

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { queryInt } from "../../lib/pagination";
 
 export const MAX_REPORT_DAYS = 366;
 export const MAX_REPORT_LIMIT = 50;
@@ -21,11 +22,7 @@ const Day = (name: string, description: string) =>
 export const ProductViewsQuery = z.object({
   from: Day("from", "First UTC day, inclusive. Default: 6 days before `to`."),
   to: Day("to", "Last UTC day, inclusive. Default: today (UTC)."),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_REPORT_LIMIT)
+  limit: queryInt(z.number().int().min(1).max(MAX_REPORT_LIMIT))
     .default(10)
     .openapi({ param: { name: "limit", in: "query" }, description: "How many products (1 to 50).", example: 10 }),
 });
