@@ -257,16 +257,21 @@ export async function snapshot(): Promise<Record<string, string>> {
 }
 
 /**
- * Waits until background work (queue consumers, waitUntil) has stopped changing the database, so a snapshot taken
- * next reflects only what the next request does.
+ * Waits until background work (queue consumers, waitUntil) has stopped changing the database for `quietMs`, so a
+ * snapshot taken next reflects only what the next request does. Queue batches wait up to max_batch_timeout (2 s for
+ * mail) before they are consumed, so a short quiet window can end before the consumer starts.
  */
-export async function settle(): Promise<Record<string, string>> {
+export async function settle(quietMs = 300): Promise<Record<string, string>> {
   let previous = await snapshot();
-  for (let i = 0; i < 40; i++) {
-    await new Promise((r) => setTimeout(r, 60));
+  let quietSince = Date.now();
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
     const next = await snapshot();
-    if (JSON.stringify(next) === JSON.stringify(previous)) return next;
-    previous = next;
+    if (JSON.stringify(next) !== JSON.stringify(previous)) {
+      previous = next;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= quietMs) return next;
   }
   throw new Error("the database never settled");
 }
