@@ -26,6 +26,18 @@ export function api(path: string, init: RequestInit & { token?: string; json?: u
 
 export type TestUser = { id: string; email: string; username: string; password: string; role: Role; token: string };
 
+/**
+ * Test users share one password unless a test names its own, so the (deliberately slow) scrypt hash is computed once
+ * per test file instead of once per user. Production parameters are kept: nothing here weakens the hash.
+ */
+export const DEFAULT_TEST_PASSWORD = "correct horse battery staple";
+let defaultHash: Promise<string> | undefined;
+function passwordHashFor(password: string): Promise<string> {
+  if (password !== DEFAULT_TEST_PASSWORD) return hashPassword(password);
+  defaultHash ??= hashPassword(DEFAULT_TEST_PASSWORD);
+  return defaultHash;
+}
+
 let counter = 0;
 /** Inserts a user straight into D1 (unique email/username per call) and signs an access token for it. */
 export async function createUser(
@@ -38,7 +50,7 @@ export async function createUser(
     id: crypto.randomUUID(),
     email: overrides.email ?? `${tag}@test.local`,
     username: overrides.username ?? tag,
-    password: overrides.password ?? `password-${tag}`,
+    password: overrides.password ?? DEFAULT_TEST_PASSWORD,
     role,
   };
   const now = Date.now();
@@ -48,7 +60,7 @@ export async function createUser(
       id: user.id,
       email: user.email.toLowerCase(),
       username: user.username,
-      passwordHash: await hashPassword(user.password),
+      passwordHash: await passwordHashFor(user.password),
       role,
       createdAt: now,
       updatedAt: now,
