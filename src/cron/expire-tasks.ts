@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, lte, ne, sql } from "drizzle-orm";
+import { and, eq, lte, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type Db, getDb } from "../db/client";
 import { processedMessages, type TaskStatus, tasks, users } from "../db/schema";
@@ -133,10 +133,9 @@ export function dueQuery(db: Db, horizon: number, limit: number) {
     .innerJoin(users, eq(users.id, tasks.createdBy))
     .where(
       and(
-        isNotNull(tasks.expiresAt),
+        // Literally the predicate of the partial index tasks_expiry_due_idx (a bound 'done' would not match it).
+        sql`status <> 'done' AND expires_at IS NOT NULL AND notified_for IS NOT expires_at`,
         lte(tasks.expiresAt, horizon),
-        ne(tasks.status, "done"),
-        sql`${tasks.notifiedFor} IS NOT ${tasks.expiresAt}`,
       ),
     )
     .orderBy(tasks.expiresAt, tasks.id)

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Times are integer epoch milliseconds; ids are UUIDs; money is integer cents.
@@ -82,6 +83,11 @@ export const tasks = sqliteTable(
     index("tasks_status_created_at_idx").on(t.status, t.createdAt),
     index("tasks_created_by_created_at_idx").on(t.createdBy, t.createdAt),
     index("tasks_expires_at_idx").on(t.expiresAt),
+    // Only tasks still waiting for a notice: the every-minute scan reads these rows and no others, however many
+    // tasks were noticed or finished before. The scan's WHERE repeats this predicate literally so SQLite uses it.
+    index("tasks_expiry_due_idx")
+      .on(t.expiresAt)
+      .where(sql`status <> 'done' AND expires_at IS NOT NULL AND notified_for IS NOT expires_at`),
     index("tasks_title_idx").on(t.title),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX `tasks_expiry_due_idx` ON `tasks` (`expires_at`) WHERE status <> 'done' AND expires_at IS NOT NULL AND notified_for IS NOT expires_at;
