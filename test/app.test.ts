@@ -242,7 +242,7 @@ describe("background entry points", () => {
   });
 
   it("acknowledges analytics messages of an unknown type", async () => {
-    const batch = createMessageBatch("analytics", [
+    const batch = createMessageBatch<unknown>("analytics", [
       { id: "a1", timestamp: new Date(), attempts: 1, body: { type: "no-such-type", id: "x" } },
       { id: "a2", timestamp: new Date(), attempts: 1, body: "not an object" },
     ]);
@@ -257,7 +257,7 @@ describe("background entry points", () => {
   it("ignores an unknown cron expression without throwing", async () => {
     const controller = createScheduledController({ cron: "1 2 3 4 5", scheduledTime: new Date() });
     const spy = vi.spyOn(console, "warn").mockImplementation(() => {});
-    await expect(worker.scheduled(controller, env, createExecutionContext())).resolves.toBeUndefined();
+    await expect(worker.scheduled(controller, env)).resolves.toBeUndefined();
     expect(spy).toHaveBeenCalled();
     spy.mockRestore();
   });
