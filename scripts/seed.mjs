@@ -43,14 +43,19 @@ export function readVars(file) {
 export async function superuserSql(email, password, now = Date.now()) {
   if (!email || !password)
     throw new Error("SUPERUSER_EMAIL and SUPERUSER_PASSWORD must be set (.dev.vars or the environment)");
-  const username =
+  const base =
     email
       .split("@")[0]
-      .replace(/[^a-zA-Z0-9_.-]/g, "")
-      .slice(0, 30) || "superuser";
+      .toLowerCase()
+      .replace(/[^a-z0-9_.-]/g, "")
+      .slice(0, 23) || "superuser";
+  const id = crypto.randomUUID();
+  // Created only when no account has that email; the username gets a suffix when another user already has it.
   return `INSERT INTO users (id, email, username, password_hash, role, created_at, updated_at)
-VALUES (${quote(crypto.randomUUID())}, ${quote(email.toLowerCase())}, ${quote(username)}, ${quote(await hashPassword(password))}, 'superuser', ${now}, ${now})
-ON CONFLICT DO NOTHING;`;
+SELECT ${quote(id)}, ${quote(email.toLowerCase())},
+  CASE WHEN EXISTS (SELECT 1 FROM users WHERE username = ${quote(base)}) THEN ${quote(`${base}-${id.slice(0, 6)}`)} ELSE ${quote(base)} END,
+  ${quote(await hashPassword(password))}, 'superuser', ${now}, ${now}
+WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = ${quote(email.toLowerCase())});`;
 }
 
 async function demoSql(now = Date.now()) {
