@@ -3,6 +3,7 @@ import type { Role } from "../db/schema";
 import { ApiError } from "../lib/errors";
 
 export const ACCESS_TOKEN_TYPE = "at+jwt";
+const CLOCK_TOLERANCE_SECONDS = 5;
 const ALGORITHM = "HS256";
 
 const keyCache = new Map<string, Uint8Array>();
@@ -55,8 +56,12 @@ export async function verifyJwt(
       audience: expected.audience ?? env.JWT_AUDIENCE,
       typ: expected.typ,
       requiredClaims: ["sub", "iat", "exp", "jti", ...(expected.requiredClaims ?? [])],
-      clockTolerance: 5,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
     });
+    // jose checks `iat` only when a maximum age is given; a token issued in the future was not issued by us.
+    if (typeof payload.iat !== "number" || payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) {
+      throw new errors.JWTClaimValidationFailed('"iat" claim is in the future', payload, "iat", "check_failed");
+    }
     return payload;
   } catch (error) {
     if (error instanceof errors.JWTExpired) throw new ApiError("unauthorized", "The token has expired.");

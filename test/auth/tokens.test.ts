@@ -104,6 +104,15 @@ describe("tampered access tokens are 401", () => {
     expect(error.detail).toBe("The token has expired.");
   });
 
+  it("issued in the future (not yet valid), even with a valid signature and exp", async () => {
+    const error = await rejection(await signAccessToken(env, user, Date.now() + 60_000));
+    expect(error.detail).toBe("The token is invalid.");
+    // Within the clock tolerance it is still accepted.
+    await expect(verifyAccessToken(env, await signAccessToken(env, user, Date.now() + 2_000))).resolves.toMatchObject({
+      userId: user.id,
+    });
+  });
+
   it("missing a required claim (role, jti)", async () => {
     await rejection(await signJwt(env, { typ: "at+jwt", subject: user.id, ttlSeconds: 60 }));
     const noJti = await new SignJWT({ role: "member" })
