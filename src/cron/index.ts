@@ -1,6 +1,7 @@
 import { errorFields, log } from "../lib/log";
 import { requeueStaleMail } from "../mail/requeue";
 import { expireTasksJob } from "./expire-tasks";
+import { pruneProcessedMessages } from "./prune-processed";
 import { cursorRetention } from "./retention";
 
 export type CronJob = (env: Env, now: Date) => Promise<unknown>;
@@ -8,16 +9,23 @@ export type CronJob = (env: Env, now: Date) => Promise<unknown>;
 export const EVERY_MINUTE = "* * * * *";
 export const DAILY = "17 3 * * *";
 
+/** Runs jobs side by side, so one failing does not stop the others; after all settle, the first failure is thrown. */
+export function together(jobs: Record<string, CronJob>): CronJob {
+  return async (env, now) => {
+    const names = Object.keys(jobs);
+    const settled = await Promise.allSettled(names.map((name) => jobs[name]!(env, now)));
+    const failure = settled.find((result) => result.status === "rejected");
+    if (failure) throw failure.reason;
+    return Object.fromEntries(names.map((name, i) => [name, (settled[i] as PromiseFulfilledResult<unknown>).value]));
+  };
+}
+
 /** Jobs by cron expression (the strings in wrangler.toml `[triggers]`). */
 export const cronJobs: Record<string, CronJob> = {
-  // Beside the expiry scan: re-send mail whose queue message was lost. One failing does not stop the other.
-  [EVERY_MINUTE]: async (env, now) => {
-    const [tasks, mail] = await Promise.allSettled([expireTasksJob(env, now), requeueStaleMail(env, now)]);
-    if (tasks.status === "rejected") throw tasks.reason;
-    if (mail.status === "rejected") throw mail.reason;
-    return { tasks: tasks.value, mail: mail.value };
-  },
-  [DAILY]: cursorRetention,
+  // The expiry scan, and re-sending mail whose queue message was lost.
+  [EVERY_MINUTE]: together({ tasks: expireTasksJob, mail: requeueStaleMail }),
+  // Housekeeping: raw cursor events past retention, and idempotency keys no redelivery can still need.
+  [DAILY]: together({ cursor: cursorRetention, processed: pruneProcessedMessages }),
 };
 
 /** The Worker's `scheduled` entry point: dispatch on the expression; an unknown one is logged, never thrown. */

@@ -143,11 +143,15 @@ export const outbox = sqliteTable(
 );
 
 /** Queue message ids already applied; written in the same db.batch() as the effect (at-least-once delivery). */
-export const processedMessages = sqliteTable("processed_messages", {
-  id: text("id").primaryKey(),
-  queue: text("queue").notNull(),
-  processedAt: integer("processed_at").notNull(),
-});
+export const processedMessages = sqliteTable(
+  "processed_messages",
+  {
+    id: text("id").primaryKey(),
+    queue: text("queue").notNull(),
+    processedAt: integer("processed_at").notNull(),
+  },
+  (t) => [index("processed_messages_processed_at_idx").on(t.processedAt)],
+);
 
 /** Catalog. sku is a UUID; price in integer cents; views is the exact anonymous single-product read count. */
 export const products = sqliteTable(
