@@ -145,7 +145,6 @@ export function createApp() {
       version: pkg.version,
       description:
         "Accounts, task board, product catalog and live cursor analytics on Cloudflare Workers. Errors are RFC 9457 problem+json.",
-      license: { name: "MIT" },
     },
     servers: [{ url: "/", description: "This deployment" }],
   });

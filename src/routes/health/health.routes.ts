@@ -14,6 +14,7 @@ export const HealthSchema = z
 export const health = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
   tags: ["health"],
   summary: "Liveness and database check",
   description: "Answers 200 when D1 answers a trivial query, 503 (same body shape) when it does not.",
@@ -28,6 +29,7 @@ export const LiveSchema = z.object({ status: z.literal("ok") }).openapi("Live");
 export const live = createRoute({
   method: "get",
   path: "/health/live",
+  operationId: "getLiveness",
   tags: ["health"],
   summary: "Liveness probe (no database)",
   description:

@@ -8,6 +8,7 @@ const tags = ["notifications"];
 export const list = createRoute({
   method: "get",
   path: "/notifications",
+  operationId: "listNotifications",
   tags,
   summary: "List my notifications",
   description:
@@ -25,6 +26,7 @@ export const list = createRoute({
 export const markRead = createRoute({
   method: "post",
   path: "/notifications/{id}/read",
+  operationId: "markNotificationRead",
   tags,
   summary: "Mark one of my notifications read",
   description:

@@ -9,6 +9,7 @@ const adminOnly = [requireUser, requireRole("admin")];
 export const list = createRoute({
   method: "get",
   path: "/admin/outbox",
+  operationId: "listOutbox",
   tags,
   summary: "List every mail and its delivery state (admin)",
   description:
@@ -27,6 +28,7 @@ export const list = createRoute({
 export const get = createRoute({
   method: "get",
   path: "/admin/outbox/{id}",
+  operationId: "getOutboxMail",
   tags,
   summary: "Read one mail with its bodies (admin)",
   description:

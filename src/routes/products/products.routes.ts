@@ -28,6 +28,7 @@ const cacheHeaders = {
 export const listProducts = createRoute({
   method: "get",
   path: "/products",
+  operationId: "listProducts",
   tags,
   summary: "List products",
   description:
@@ -46,6 +47,7 @@ export const listProducts = createRoute({
 export const getProduct = createRoute({
   method: "get",
   path: "/products/{sku}",
+  operationId: "getProduct",
   tags,
   summary: "Read one product",
   description:
@@ -64,6 +66,7 @@ export const getProduct = createRoute({
 export const createProduct = createRoute({
   method: "post",
   path: "/products",
+  operationId: "createProduct",
   tags,
   summary: "Create a product (admin)",
   description:
@@ -84,6 +87,7 @@ export const createProduct = createRoute({
 export const replaceProduct = createRoute({
   method: "put",
   path: "/products/{sku}",
+  operationId: "replaceProduct",
   tags,
   summary: "Replace a product's fields (admin)",
   description:
@@ -102,6 +106,7 @@ export const replaceProduct = createRoute({
 export const patchProduct = createRoute({
   method: "patch",
   path: "/products/{sku}",
+  operationId: "patchProduct",
   tags,
   summary: "Change some of a product's fields (admin)",
   description: "Like PUT, but with any non-empty subset of name, brand and price.",
@@ -117,6 +122,7 @@ export const patchProduct = createRoute({
 export const deleteProduct = createRoute({
   method: "delete",
   path: "/products/{sku}",
+  operationId: "deleteProduct",
   tags,
   summary: "Delete a product (admin)",
   description:
@@ -134,6 +140,7 @@ export const deleteProduct = createRoute({
 export const productHistory = createRoute({
   method: "get",
   path: "/products/{sku}/history",
+  operationId: "getProductHistory",
   tags,
   summary: "A product's change history (admin)",
   description:

@@ -6,6 +6,7 @@ import { ProductViewsQuery, ProductViewsReportSchema } from "./reports.schemas";
 export const productViews = createRoute({
   method: "get",
   path: "/reports/product-views",
+  operationId: "reportProductViews",
   tags: ["reports"],
   summary: "Most viewed products (admin)",
   description:

@@ -32,6 +32,7 @@ const BULK_FAILURE =
 export const listTasks = createRoute({
   method: "get",
   path: "/tasks",
+  operationId: "listTasks",
   tags,
   summary: "List tasks",
   description:
@@ -50,6 +51,7 @@ export const listTasks = createRoute({
 export const createTask = createRoute({
   method: "post",
   path: "/tasks",
+  operationId: "createTask",
   tags,
   summary: "Create a task",
   description: `The caller becomes the creator. Unknown fields are a 422. ${EXPIRY}`,
@@ -68,6 +70,7 @@ export const createTask = createRoute({
 export const bulkUpdateTasks = createRoute({
   method: "put",
   path: "/tasks",
+  operationId: "bulkUpdateTasks",
   tags,
   summary: "Update several tasks",
   description: `Up to ${MAX_BULK} partial updates \`{ id, ...changes }\`, applied in one transaction. ${WHO} ${BULK_FAILURE} ${EXPIRY}`,
@@ -83,6 +86,7 @@ export const bulkUpdateTasks = createRoute({
 export const bulkDeleteTasks = createRoute({
   method: "delete",
   path: "/tasks",
+  operationId: "bulkDeleteTasks",
   tags,
   summary: "Delete several tasks",
   description: `Up to ${MAX_BULK} ids in a JSON body \`{ ids: [...] }\`, deleted in one transaction; only the creator or an admin may delete a task. ${BULK_FAILURE} Deleting a task cancels its expiry notice.`,
@@ -98,6 +102,7 @@ export const bulkDeleteTasks = createRoute({
 export const getTask = createRoute({
   method: "get",
   path: "/tasks/{id}",
+  operationId: "getTask",
   tags,
   summary: "Read one task",
   description: "Any signed-in user may read any task. `fields`/`omit` work as on the list.",
@@ -113,6 +118,7 @@ export const getTask = createRoute({
 export const replaceTask = createRoute({
   method: "put",
   path: "/tasks/{id}",
+  operationId: "replaceTask",
   tags,
   summary: "Replace a task",
   description: `Every writable field must be sent. ${WHO} A field sent with its current value counts as unchanged. ${EXPIRY}`,
@@ -128,6 +134,7 @@ export const replaceTask = createRoute({
 export const patchTask = createRoute({
   method: "patch",
   path: "/tasks/{id}",
+  operationId: "patchTask",
   tags,
   summary: "Change some fields of a task",
   description: `Only the fields sent change. ${WHO} Marking a task done cancels its expiry notice. ${EXPIRY}`,
@@ -143,6 +150,7 @@ export const patchTask = createRoute({
 export const deleteTask = createRoute({
   method: "delete",
   path: "/tasks/{id}",
+  operationId: "deleteTask",
   tags,
   summary: "Delete a task",
   description: "Only the creator or an admin may delete a task (403 otherwise). Deleting cancels its expiry notice.",
