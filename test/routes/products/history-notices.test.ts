@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { api, createUser, expectProblem, type TestUser } from "../../helpers";
+import { api, createUser, expectProblem, type TestUser, tableCounts } from "../../helpers";
 
 // Every admin of this file is created here, so "every other admin and the superuser" is known exactly.
 let alice: TestUser; // admin, the actor of most changes
@@ -19,17 +19,8 @@ type HistoryEntry = {
 };
 type Page<T> = { items: T[]; total: number; limit: number; offset: number };
 
-/**
- * Rows of the tables a product write touches. Not tableCounts(): the real mail and analytics consumers keep working
- * in the background (processed ids, outbox status), which must not make a "nothing was written" check flaky.
- */
-async function catalogCounts() {
-  const counts: Record<string, number> = {};
-  for (const table of ["products", "product_history", "outbox"]) {
-    counts[table] = (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())!.n;
-  }
-  return counts;
-}
+/** The tables a product write touches (see tableCounts for why not all of them). */
+const catalogCounts = () => tableCounts(["products", "product_history", "outbox"]);
 
 beforeAll(async () => {
   alice = await createUser("admin");

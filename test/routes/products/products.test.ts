@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, call, createUser, expectProblem, type TestUser } from "../../helpers";
+import { api, call, createUser, expectProblem, type TestUser, tableCounts } from "../../helpers";
 
 type Product = {
   sku: string;
@@ -17,17 +17,8 @@ let admin: TestUser;
 let superuser: TestUser;
 let member: TestUser;
 
-/**
- * Rows of the tables a product write touches. Not tableCounts(): the real mail and analytics consumers keep working
- * in the background (processed ids, outbox status), which must not make a "nothing was written" check flaky.
- */
-async function catalogCounts() {
-  const counts: Record<string, number> = {};
-  for (const table of ["products", "product_history", "outbox"]) {
-    counts[table] = (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())!.n;
-  }
-  return counts;
-}
+/** The tables a product write touches (see tableCounts for why not all of them). */
+const catalogCounts = () => tableCounts(["products", "product_history", "outbox"]);
 
 beforeAll(async () => {
   admin = await createUser("admin");
