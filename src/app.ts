@@ -185,15 +185,17 @@ export function createApp() {
       const code = /json/i.test(error.message) && error.status === 400 ? "malformed_json" : codeForStatus(error.status);
       return mergeHeaders(problemResponse(code, error.message, ctx), c.res.headers);
     }
-    if (isDatabaseError(error)) {
-      // D1 failing (overloaded, reset, unreachable) is the service being unavailable, not a bug to show the client:
-      // the details go to the log only.
-      log("error", "database error", {
+    const logError = (message: string) =>
+      log("error", message, {
         request_id: ctx.requestId,
         method: c.req.method,
         path: c.req.path,
         ...errorFields(error),
       });
+    if (isDatabaseError(error)) {
+      // D1 failing (overloaded, reset, unreachable) is the service being unavailable, not a bug to show the client:
+      // the details go to the log only.
+      logError("database error");
       return mergeHeaders(
         problemResponse("service_unavailable", "The database is unavailable right now; try again shortly.", ctx, {
           headers: { "Retry-After": "1" },
@@ -201,12 +203,7 @@ export function createApp() {
         c.res.headers,
       );
     }
-    log("error", "unhandled error", {
-      request_id: ctx.requestId,
-      method: c.req.method,
-      path: c.req.path,
-      ...errorFields(error),
-    });
+    logError("unhandled error");
     return mergeHeaders(
       problemResponse("internal", "Something went wrong on our side; quote the request id when reporting it.", ctx),
       c.res.headers,
