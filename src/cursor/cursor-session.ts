@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { problemResponse } from "../lib/errors";
 import { errorFields, log } from "../lib/log";
-import { advance, type KinematicState, type Point, type SecondAggregate } from "./kinematics";
+import { advance, type KinematicState, type Point, type SecondAggregate, type SequencedPoint } from "./kinematics";
 import { type CursorEventsMessage, type DataFrame, type HelloFrame, packMessages, type ServerFrame } from "./protocol";
 
 /** Viewers per session; one more is refused with a 429 rather than slowing every broadcast down. */
@@ -13,8 +13,22 @@ export const VIEWER_WINDOW_MS = 10_000;
 /** Queue sendBatch takes at most 100 messages and 256 KB; messages are at most 48 KB each. */
 const SEND_BATCH_BYTES = 200_000;
 const FLUSH_RETRY_MS = 2_000;
-/** Set with every batch: if the flush after it never completes, this alarm sends the outbox. */
-const SAFETY_ALARM_MS = 5_000;
+/**
+ * Set when a batch lands in the outbox and no alarm is pending (setAlarm is a storage write, so not once per batch):
+ * if the flush after it never completes (eviction, a failed send), this alarm sends the outbox.
+ */
+export const SAFETY_ALARM_MS = 5_000;
+/**
+ * The outbox is handed to the queue this long after the first batch waiting in it, or at once when this many events
+ * wait: under load one send (and one DELETE) carries many batches, and a queue message many hundreds of events.
+ */
+export const FLUSH_DELAY_MS = 50;
+export const FLUSH_EVENTS = 2_000;
+/** Outbox batches sent per flush round (each queue sendBatch carries at most 100 messages). */
+const FLUSH_BATCHES = 200;
+/** Batches sent with `first_seq` ahead of the session wait this long for the ones before them, at most this many. */
+export const GAP_WAIT_MS = 2_000;
+export const MAX_WAITING_BATCHES = 32;
 
 export type IngestResult =
   | {
@@ -28,8 +42,12 @@ export type IngestResult =
       event_count: number;
       last_t: number;
     }
-  | { ok: false; code: "not_found" | "ended" }
-  | { ok: false; code: "out_of_order"; index: number; last_t: number };
+  | { ok: false; code: "not_found" | "ended" | "too_many_waiting" }
+  | { ok: false; code: "out_of_order"; index: number; last_t: number }
+  /** `first_seq` names events the session already has (a retry of an accepted batch), or another waiting batch's. */
+  | { ok: false; code: "duplicate"; first_seq: number; next_seq: number }
+  /** `first_seq` was ahead of the session and the batches before it did not arrive within GAP_WAIT_MS. */
+  | { ok: false; code: "gap"; first_seq: number; next_seq: number };
 
 export type SessionSnapshot = {
   session_id: string;
@@ -45,6 +63,25 @@ export type SessionSnapshot = {
 };
 
 type Attachment = { connectedAt: number; windowStart: number; messages: number };
+
+/**
+ * One accepted batch as it waits in the outbox: the events flat (x, y, t per event; seq = first_seq + index), the
+ * seconds it touched and the totals after it. About a third of the size of the queue message it becomes, and no
+ * per-event objects to build or serialise on the request path.
+ */
+type OutboxBatch = {
+  first_seq: number;
+  xyt: number[];
+  seconds: SecondAggregate[];
+  summary: NonNullable<CursorEventsMessage["summary"]>;
+};
+
+type Waiting = {
+  events: Point[];
+  now: number;
+  resolve: (result: IngestResult) => void;
+  timer: ReturnType<typeof setTimeout>;
+};
 
 type SessionRow = {
   session_id: string;
@@ -67,17 +104,40 @@ export function cursorSessionStub(env: Env, sessionId: string): DurableObjectStu
 
 /**
  * One per browser session of the cursor page. Everything that must survive eviction lives in the object's SQLite:
- * the last point, the running totals, the sequence counter, the still-open second, and an outbox of queue messages
- * not yet handed over. A batch is applied, and its messages written to the outbox, in one synchronous transaction;
- * the messages are then sent and deleted, and an alarm retries whatever a failed send left behind. So an eviction or
- * a queue hiccup loses nothing, and the consumer's keys ((session_id, seq), last_seq) make a resend harmless.
+ * the last point, the running totals, the sequence counter, the still-open second, and an outbox of accepted batches
+ * not yet handed to the queue. A batch is applied, and written to the outbox, in one synchronous transaction (one
+ * storage commit per batch, which the runtime waits for before the answer and the frame leave). The outbox is sent
+ * shortly after, many batches per queue send; the rows sent are deleted inside the next batch's transaction (or by
+ * the alarm when no batch follows), so handing over costs no commit of its own. An alarm, set whenever none is
+ * pending, sends whatever a failed send or an eviction left behind. So nothing is lost, and since the consumer's
+ * keys ((session_id, seq), last_seq) make a resend harmless, a batch sent but not yet deleted is simply sent again.
  *
  * WebSockets use the hibernation API: the object can be evicted while viewers stay connected, pings are answered by
  * the runtime (setWebSocketAutoResponse) without waking it, and per-socket state rides on serializeAttachment.
  */
 export class CursorSession extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private flushing: Promise<void> = Promise.resolve();
+  /**
+   * The session row as last written, so a batch costs no SELECT. This object is the only writer of its storage and
+   * runs one request at a time between awaits; the copy is replaced only after the write that it mirrors succeeded.
+   */
+  private cached: SessionRow | null | undefined;
+  /** Batches sent with a `first_seq` ahead of the session, by that seq, until the ones before them arrive. */
+  private readonly waiting = new Map<number, Waiting>();
+  /** True while an alarm set by this instance has not fired yet: a batch then needs no setAlarm of its own. */
+  private alarmPending = false;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private pendingEvents = 0;
+  /**
+   * Outbox batches not yet sent, oldest first, as written (null: not known in this instance yet, read from SQLite
+   * by the next flush). Batches up to `sentSeq` were sent but may still be in SQLite until `deleteSent()`.
+   */
+  private unsent: OutboxBatch[] | null = null;
+  private sentSeq = -1;
+  private deletedSeq = -1;
+  private legacyOutbox: boolean;
+  private flushing: Promise<void> | null = null;
+  private flushAgain = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -94,62 +154,132 @@ export class CursorSession extends DurableObject<Env> {
         next_seq INTEGER NOT NULL DEFAULT 0,
         open_second TEXT
       );
-      CREATE TABLE IF NOT EXISTS outbox (
-        id TEXT PRIMARY KEY,
-        body TEXT NOT NULL,
-        created_at INTEGER NOT NULL
+      CREATE TABLE IF NOT EXISTS outbox_batches (
+        first_seq INTEGER PRIMARY KEY,
+        body TEXT NOT NULL
       );`);
+    // Objects from before outbox_batches kept whole queue messages in "outbox"; the first flush sends and drops it.
+    this.legacyOutbox =
+      this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").toArray().length > 0;
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
   /** Called once when the session is created; idempotent. */
   async init(sessionId: string, createdAt: number): Promise<void> {
     this.sql.exec("INSERT OR IGNORE INTO session (id, session_id, created_at) VALUES (1, ?, ?)", sessionId, createdAt);
+    this.cached = undefined;
   }
 
-  /** Applies one validated batch (time-ordered, 1..1000 events): totals, frames to every viewer, queue messages. */
-  async ingest(events: Point[], now: number = Date.now()): Promise<IngestResult> {
+  /**
+   * Applies one validated batch (time-ordered, 1..1000 events): totals, frames to every viewer, queue messages.
+   *
+   * Without `firstSeq` the batch applies at once, after whatever the session already has. With it (the seq its first
+   * event must get, i.e. the previous answer's last_seq + 1), a client may send several batches without waiting for
+   * each answer: each HTTP request reaches this object on its own, in any order, so a batch that arrives ahead of
+   * the session waits (at most GAP_WAIT_MS) for the ones before it, and is applied in the same turn as the batch that
+   * fills the gap. A `firstSeq` the session already used is a retry of an accepted batch and is refused, so a client
+   * that lost an answer can resend without storing anything twice. The time-order check applies either way.
+   */
+  async ingest(events: Point[], now: number = Date.now(), firstSeq?: number): Promise<IngestResult> {
     const row = this.row();
     if (!row) return { ok: false, code: "not_found" };
     if (row.ended_at !== null) return { ok: false, code: "ended" };
+    if (firstSeq !== undefined && firstSeq !== row.next_seq) {
+      if (firstSeq < row.next_seq || this.waiting.has(firstSeq)) {
+        return { ok: false, code: "duplicate", first_seq: firstSeq, next_seq: row.next_seq };
+      }
+      if (this.waiting.size >= MAX_WAITING_BATCHES) return { ok: false, code: "too_many_waiting" };
+      return new Promise<IngestResult>((resolve) => {
+        const timer = setTimeout(() => {
+          this.waiting.delete(firstSeq);
+          resolve({ ok: false, code: "gap", first_seq: firstSeq, next_seq: this.row()?.next_seq ?? 0 });
+        }, GAP_WAIT_MS);
+        this.waiting.set(firstSeq, { events, now, resolve, timer });
+      });
+    }
+    const result = this.apply(row, events, now);
+    this.releaseWaiting();
+    return result;
+  }
+
+  /** Applies the waiting batches that are now next in line, in seq order, in this same turn. */
+  private releaseWaiting(): void {
+    for (;;) {
+      const row = this.row();
+      const next = row ? this.waiting.get(row.next_seq) : undefined;
+      if (!row || !next) return;
+      this.waiting.delete(row.next_seq);
+      clearTimeout(next.timer);
+      const result =
+        row.ended_at !== null ? ({ ok: false, code: "ended" } as const) : this.apply(row, next.events, next.now);
+      next.resolve(result);
+      if (!result.ok) return;
+    }
+  }
+
+  /** One batch, synchronously: the checks, the state and its outbox row in one transaction, the frame. */
+  private apply(row: SessionRow, events: Point[], now: number): IngestResult {
     if (row.last_t !== null && events[0]!.t < row.last_t) {
       return { ok: false, code: "out_of_order", index: 0, last_t: row.last_t };
     }
 
     const result = advance(stateOf(row), events);
     const { state } = result;
-    const messages = packMessages(row.session_id, result.events, result.seconds, {
-      event_count: state.eventCount,
+    const last = state.last!;
+    const firstSeq = row.next_seq;
+    const xyt = new Array<number>(events.length * 3);
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      xyt[i * 3] = e.x;
+      xyt[i * 3 + 1] = e.y;
+      xyt[i * 3 + 2] = e.t;
+    }
+    const batch: OutboxBatch = {
+      first_seq: firstSeq,
+      xyt,
+      seconds: result.seconds,
+      summary: { event_count: state.eventCount, total_distance: state.totalDistance, last_event_at: last.t },
+    };
+    const next: SessionRow = {
+      ...row,
+      last_x: last.x,
+      last_y: last.y,
+      last_t: last.t,
       total_distance: state.totalDistance,
-      last_event_at: state.last!.t,
-    });
+      event_count: state.eventCount,
+      next_seq: state.nextSeq,
+      open_second: state.open ? JSON.stringify(state.open) : null,
+    };
     // Synchronous: no other request can interleave between the check above and this write.
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
         `UPDATE session SET last_x = ?, last_y = ?, last_t = ?, total_distance = ?, event_count = ?, next_seq = ?,
            open_second = ? WHERE id = 1`,
-        state.last!.x,
-        state.last!.y,
-        state.last!.t,
-        state.totalDistance,
-        state.eventCount,
-        state.nextSeq,
-        state.open ? JSON.stringify(state.open) : null,
+        next.last_x,
+        next.last_y,
+        next.last_t,
+        next.total_distance,
+        next.event_count,
+        next.next_seq,
+        next.open_second,
       );
-      for (const message of messages) {
-        this.sql.exec(
-          "INSERT OR REPLACE INTO outbox (id, body, created_at) VALUES (?, ?, ?)",
-          message.id,
-          JSON.stringify(message),
-          now,
-        );
-      }
+      this.sql.exec("INSERT INTO outbox_batches (first_seq, body) VALUES (?, ?)", firstSeq, JSON.stringify(batch));
+      // What the last flush handed over goes in this same commit.
+      if (this.sentSeq > this.deletedSeq)
+        this.sql.exec("DELETE FROM outbox_batches WHERE first_seq <= ?", this.sentSeq);
     });
-    void this.ctx.storage.setAlarm(now + SAFETY_ALARM_MS);
+    this.cached = next;
+    this.deletedSeq = Math.max(this.deletedSeq, this.sentSeq);
+    this.unsent?.push(batch);
+    if (!this.alarmPending) {
+      // Only when none is pending: setAlarm is a storage write. Whatever the flush below does not hand over, this does.
+      this.alarmPending = true;
+      void this.ctx.storage.setAlarm(now + SAFETY_ALARM_MS);
+    }
 
     const frame: DataFrame = {
       type: "frame",
-      t: state.last!.t,
+      t: last.t,
       speed: result.speed,
       distance: result.distance,
       total_distance: state.totalDistance,
@@ -158,20 +288,21 @@ export class CursorSession extends DurableObject<Env> {
       window_ms: result.windowMs,
     };
     this.broadcast(frame);
-    // The answer does not wait for the queue: the messages are already durable in the outbox, and the alarm set
-    // above hands them over should this flush not finish (eviction, a failed send).
-    void this.flush();
+    // The answer does not wait for the queue: the batch is already durable in the outbox (the runtime holds the
+    // answer and the frame until that write is), and the alarm above hands it over should this flush not happen.
+    this.pendingEvents += events.length;
+    this.scheduleFlush();
 
     return {
       ok: true,
       accepted: events.length,
-      first_seq: result.events[0]!.seq,
-      last_seq: result.events.at(-1)!.seq,
+      first_seq: firstSeq,
+      last_seq: state.nextSeq - 1,
       distance: result.distance,
       speed: result.speed,
       total_distance: state.totalDistance,
       event_count: state.eventCount,
-      last_t: state.last!.t,
+      last_t: last.t,
     };
   }
 
@@ -180,7 +311,15 @@ export class CursorSession extends DurableObject<Env> {
     const row = this.row();
     if (!row) return { found: false, ended_at: null };
     const endedAt = row.ended_at ?? now;
-    if (row.ended_at === null) this.sql.exec("UPDATE session SET ended_at = ? WHERE id = 1", endedAt);
+    if (row.ended_at === null) {
+      this.sql.exec("UPDATE session SET ended_at = ? WHERE id = 1", endedAt);
+      this.cached = { ...row, ended_at: endedAt };
+    }
+    for (const [seq, waiting] of this.waiting) {
+      this.waiting.delete(seq);
+      clearTimeout(waiting.timer);
+      waiting.resolve({ ok: false, code: "ended" });
+    }
     this.broadcast({ type: "ended", t: endedAt });
     for (const ws of this.ctx.getWebSockets()) {
       try {
@@ -190,6 +329,7 @@ export class CursorSession extends DurableObject<Env> {
       }
     }
     await this.flush();
+    this.deleteSent();
     return { found: true, ended_at: endedAt };
   }
 
@@ -197,7 +337,9 @@ export class CursorSession extends DurableObject<Env> {
     const row = this.row();
     if (!row) return null;
     const state = stateOf(row);
-    const pending = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+    const pending = this.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM outbox_batches WHERE first_seq > ?", this.sentSeq)
+      .one().n;
     return {
       session_id: row.session_id,
       created_at: row.created_at,
@@ -282,11 +424,24 @@ export class CursorSession extends DurableObject<Env> {
 
   /** Retries queue messages a failed send left in the outbox. */
   override async alarm(): Promise<void> {
+    // This alarm has fired: the next batch must set one again.
+    this.alarmPending = false;
     await this.flush();
+    this.deleteSent();
+  }
+
+  /** Deletes the outbox rows already sent (a batch's own transaction does it too). */
+  private deleteSent(): void {
+    if (this.sentSeq <= this.deletedSeq) return;
+    this.sql.exec("DELETE FROM outbox_batches WHERE first_seq <= ?", this.sentSeq);
+    this.deletedSeq = this.sentSeq;
   }
 
   private row(): SessionRow | null {
-    return this.sql.exec<SessionRow>("SELECT * FROM session WHERE id = 1").toArray()[0] ?? null;
+    if (this.cached === undefined) {
+      this.cached = this.sql.exec<SessionRow>("SELECT * FROM session WHERE id = 1").toArray()[0] ?? null;
+    }
+    return this.cached;
   }
 
   private hello(row: SessionRow): HelloFrame {
@@ -314,32 +469,163 @@ export class CursorSession extends DurableObject<Env> {
     }
   }
 
-  /** Serialized so two batches never send the same outbox row twice. */
-  private flush(): Promise<void> {
-    const next = this.flushing.then(() => this.flushOnce());
-    this.flushing = next.catch(() => undefined);
-    return next;
+  /** After FLUSH_DELAY_MS, or at once when FLUSH_EVENTS wait; never while a flush is running (it loops instead). */
+  private scheduleFlush(): void {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    if (this.pendingEvents >= FLUSH_EVENTS) {
+      void this.flush();
+      return;
+    }
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = null;
+      void this.flush();
+    }, FLUSH_DELAY_MS);
   }
 
-  private async flushOnce(): Promise<void> {
-    const rows = this.sql
-      .exec<{ id: string; body: string }>("SELECT id, body FROM outbox ORDER BY created_at, id LIMIT 100")
-      .toArray();
-    if (rows.length === 0) return;
-    try {
-      for (const group of groupBySize(rows, SEND_BATCH_BYTES)) {
-        await this.env.ANALYTICS_QUEUE.sendBatch(
-          group.map((row) => ({ body: JSON.parse(row.body) as CursorEventsMessage, contentType: "json" as const })),
-        );
-        for (const row of group) this.sql.exec("DELETE FROM outbox WHERE id = ?", row.id);
+  /**
+   * Hands the outbox to the queue. One flush at a time, so no row is ever sent by two of them; batches that land
+   * meanwhile are taken by another round of the same flush.
+   */
+  private flush(): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    const run = async () => {
+      try {
+        do {
+          this.flushAgain = false;
+          this.pendingEvents = 0;
+          if (!(await this.flushOnce())) return;
+        } while (this.flushAgain);
+      } finally {
+        this.flushing = null;
       }
-      const left = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
-      if (left > 0) await this.ctx.storage.setAlarm(Date.now());
+    };
+    this.flushing = run();
+    return this.flushing;
+  }
+
+  /** One round: up to FLUSH_BATCHES outbox batches sent. False when a send failed (the alarm retries). */
+  private async flushOnce(): Promise<boolean> {
+    if (this.legacyOutbox && !(await this.flushLegacy())) return false;
+    if (this.unsent === null) {
+      // A new instance (after an eviction, or the first flush): whatever SQLite still holds is unsent as far as we
+      // know. A batch sent just before an eviction is sent again; the consumer ignores what it already has.
+      this.unsent = this.sql
+        .exec<{ body: string }>("SELECT body FROM outbox_batches WHERE first_seq > ? ORDER BY first_seq", this.sentSeq)
+        .toArray()
+        .map((r) => JSON.parse(r.body) as OutboxBatch);
+    }
+    const batches = this.unsent.slice(0, FLUSH_BATCHES);
+    if (batches.length === 0) return true;
+    try {
+      const sessionId = this.row()?.session_id ?? "";
+      const messages = outboxMessages(sessionId, batches);
+      const groups = groupBySize(messages, SEND_BATCH_BYTES);
+      for (let g = 0; g < groups.length; g++) {
+        const group = groups[g]!;
+        await this.env.ANALYTICS_QUEUE.sendBatch(
+          group.map(({ message }) => ({ body: message, contentType: "json" as const })),
+        );
+        // A batch counts as sent once every message made of it is: messages of one merge share its last batch, and
+        // those may continue in the next group.
+        const following = groups[g + 1]?.[0]?.lastSeq;
+        for (const { lastSeq } of group) if (lastSeq !== following) this.markSent(lastSeq);
+      }
+      if (this.unsent.length > 0) this.flushAgain = true;
+      return true;
     } catch (error) {
       log("warn", "cursor events not yet queued; retrying from the outbox", errorFields(error));
+      this.alarmPending = true;
       await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+      return false;
     }
   }
+
+  /** Sends the old-format outbox (whole messages), then drops it. */
+  private async flushLegacy(): Promise<boolean> {
+    try {
+      const rows = this.sql
+        .exec<{ id: string; body: string }>("SELECT id, body FROM outbox ORDER BY created_at, id")
+        .toArray();
+      const messages = rows.map((row) => ({
+        message: JSON.parse(row.body) as CursorEventsMessage,
+        size: row.body.length,
+        id: row.id,
+      }));
+      for (const group of groupBySize(messages, SEND_BATCH_BYTES)) {
+        await this.env.ANALYTICS_QUEUE.sendBatch(
+          group.map(({ message }) => ({ body: message, contentType: "json" as const })),
+        );
+        for (const { id } of group) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
+      }
+      this.sql.exec("DROP TABLE outbox");
+      this.legacyOutbox = false;
+      return true;
+    } catch (error) {
+      log("warn", "cursor events (old outbox) not yet queued; retrying", errorFields(error));
+      this.alarmPending = true;
+      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+      return false;
+    }
+  }
+
+  private markSent(firstSeq: number): void {
+    if (firstSeq <= this.sentSeq) return;
+    this.sentSeq = firstSeq;
+    const unsent = this.unsent ?? [];
+    let n = 0;
+    while (n < unsent.length && unsent[n]!.first_seq <= firstSeq) n++;
+    unsent.splice(0, n);
+  }
+}
+
+/** A queue message, its JSON size, and the first_seq of the last outbox batch it (partly) carries. */
+type PackedMessage = { message: CursorEventsMessage; size: number; lastSeq: number };
+
+/**
+ * Queue messages for a run of outbox batches: consecutive batches are merged (events in seq order, each second's
+ * newest version, the latest totals) and split by packMessages to stay under the message size limit.
+ */
+function outboxMessages(sessionId: string, batches: readonly OutboxBatch[]): PackedMessage[] {
+  const out: PackedMessage[] = [];
+  let events: SequencedPoint[] = [];
+  let seconds = new Map<number, SecondAggregate>();
+  let summary: OutboxBatch["summary"] | undefined;
+  let lastSeq = 0;
+  const emit = () => {
+    if (events.length === 0 && seconds.size === 0) return;
+    for (const message of packMessages(sessionId, events, [...seconds.values()], summary)) {
+      out.push({ message, size: JSON.stringify(message).length, lastSeq });
+    }
+    events = [];
+    seconds = new Map();
+    summary = undefined;
+  };
+  for (const batch of batches) {
+    const { xyt, first_seq } = batch;
+    for (let i = 0; i < xyt.length; i += 3) {
+      events.push({ seq: first_seq + i / 3, x: xyt[i]!, y: xyt[i + 1]!, t: xyt[i + 2]! });
+    }
+    for (const second of batch.seconds) {
+      const existing = seconds.get(second.second);
+      if (!existing || existing.last_seq < second.last_seq) seconds.set(second.second, second);
+    }
+    summary = batch.summary;
+    lastSeq = first_seq;
+    // Many batches at once: a few messages of about FLUSH_EVENTS events rather than one very large merge.
+    if (events.length >= FLUSH_EVENTS) emit();
+  }
+  emit();
+  return out;
 }
 
 function stateOf(row: SessionRow): KinematicState {
@@ -352,17 +638,17 @@ function stateOf(row: SessionRow): KinematicState {
   };
 }
 
-function groupBySize<T extends { body: string }>(rows: T[], maxBytes: number): T[][] {
+function groupBySize<T extends { size: number }>(items: T[], maxBytes: number): T[][] {
   const groups: T[][] = [];
   let size = 0;
-  for (const row of rows) {
+  for (const item of items) {
     const current = groups.at(-1);
-    if (!current || size + row.body.length > maxBytes) {
-      groups.push([row]);
-      size = row.body.length;
+    if (!current || size + item.size > maxBytes || current.length >= 100) {
+      groups.push([item]);
+      size = item.size;
     } else {
-      current.push(row);
-      size += row.body.length;
+      current.push(item);
+      size += item.size;
     }
   }
   return groups;

@@ -37,6 +37,20 @@ export function eventsBatchSchema(now: () => number = Date.now) {
   return z
     .object({
       events: z.array(CursorEventSchema).min(1).max(MAX_EVENTS_PER_BATCH),
+      first_seq: z
+        .number()
+        .int()
+        .min(0)
+        .max(Number.MAX_SAFE_INTEGER)
+        .optional()
+        .openapi({
+          description:
+            "Optional: the seq the first event gets (0 for the first batch, then the previous answer's `last_seq` + 1). " +
+            "With it, several batches may be in flight at once: the session applies them in seq order, holding one " +
+            "that arrives early for up to 2 s until the batches before it arrive (else 409). A `first_seq` already " +
+            "used is a retry of an accepted batch: 409 with `next_seq`, and nothing is stored twice.",
+          example: 0,
+        }),
     })
     .superRefine((body, ctx) => {
       const limit = now() + MAX_FUTURE_MS;

@@ -80,7 +80,7 @@ describe("CursorSession state", () => {
         expect(attempts).toBe(1);
         expect((await state.storage.getAlarm())! - started).toBeLessThan(4000);
       });
-      expect(state.storage.sql.exec("SELECT count(*) AS n FROM outbox").one().n).toBe(1);
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM outbox_batches").one().n).toBe(1);
       self.env = { ...env, ANALYTICS_QUEUE: real };
     });
     // Eviction between the failure and the retry loses nothing: the outbox is in SQLite.
@@ -164,3 +164,59 @@ describe("CursorSession WebSockets", () => {
 function stub(id: string) {
   return cursorSessionStub(env, id);
 }
+
+describe("CursorSession batches in flight and the outbox", () => {
+  it("sets the safety alarm once while it is pending, not with every batch", async () => {
+    const s = await createSession();
+    const t = s.server_time;
+    const stub = cursorSessionStub(env, s.id);
+    await runInDurableObject(stub, async (instance: CursorSession, state) => {
+      const setAlarm = vi.spyOn(state.storage, "setAlarm");
+      for (let i = 0; i < 5; i++) await instance.ingest([{ x: i, y: 0, t: t + i }], Date.now());
+      expect(setAlarm).toHaveBeenCalledTimes(1);
+      expect(await state.storage.getAlarm()).not.toBeNull();
+      setAlarm.mockRestore();
+    });
+    // Once that alarm has fired, the next batch sets one again.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await runInDurableObject(stub, async (instance: CursorSession, state) => {
+      expect(await state.storage.getAlarm()).toBeNull();
+      await instance.ingest([{ x: 9, y: 0, t: t + 10 }], Date.now());
+      expect(await state.storage.getAlarm()).not.toBeNull();
+    });
+    await waitForStoredEvents(s.id, 6);
+  });
+
+  it("applies batches sent with first_seq in seq order whatever order they arrive in", async () => {
+    const s = await createSession();
+    const t = s.server_time;
+    const stub = cursorSessionStub(env, s.id);
+    const batch = (i: number) => [
+      { x: i * 10, y: 0, t: t + i * 10 },
+      { x: i * 10 + 5, y: 0, t: t + i * 10 + 5 },
+    ];
+    // Third, then second, then first: the later ones wait for the gap to fill.
+    const third = stub.ingest(batch(2), Date.now(), 4);
+    const second = stub.ingest(batch(1), Date.now(), 2);
+    const first = await stub.ingest(batch(0), Date.now(), 0);
+    expect(first).toMatchObject({ ok: true, first_seq: 0, last_seq: 1 });
+    expect(await second).toMatchObject({ ok: true, first_seq: 2, total_distance: 15 });
+    expect(await third).toMatchObject({ ok: true, first_seq: 4, last_seq: 5, total_distance: 25, event_count: 6 });
+    // A retry of an accepted batch is refused: nothing is applied twice.
+    expect(await stub.ingest(batch(1), Date.now(), 2)).toMatchObject({ ok: false, code: "duplicate", next_seq: 6 });
+    expect(await stub.snapshot()).toMatchObject({ event_count: 6, next_seq: 6 });
+    await waitForStoredEvents(s.id, 6);
+    const seqs = await env.DB.prepare("SELECT seq, x FROM cursor_events WHERE session_id = ? ORDER BY seq")
+      .bind(s.id)
+      .all<{ seq: number; x: number }>();
+    expect(seqs.results.map((r) => r.x)).toEqual([0, 5, 10, 15, 20, 25]);
+  });
+
+  it("a batch whose predecessors never arrive is refused after the wait, and the session is unchanged", async () => {
+    const s = await createSession();
+    const stub = cursorSessionStub(env, s.id);
+    const result = await stub.ingest([{ x: 1, y: 1, t: s.server_time }], Date.now(), 5);
+    expect(result).toMatchObject({ ok: false, code: "gap", first_seq: 5, next_seq: 0 });
+    expect(await stub.snapshot()).toMatchObject({ event_count: 0, next_seq: 0 });
+  });
+});

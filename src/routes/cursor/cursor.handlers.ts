@@ -53,9 +53,28 @@ export const createSession: Handler<"createSession"> = async (c) => {
 export const postEvents: Handler<"postEvents"> = async (c) => {
   const { id } = c.req.valid("param");
   await authorizeSession(c.env, id, c.req.header("authorization"), undefined, { allowAdmin: false });
-  const { events } = c.req.valid("json");
-  const result = await cursorSessionStub(c.env, id).ingest(events);
+  const { events, first_seq: firstSeq } = c.req.valid("json");
+  const result = await cursorSessionStub(c.env, id).ingest(events, Date.now(), firstSeq);
   if (!result.ok) {
+    if (result.code === "duplicate") {
+      throw new ApiError(
+        "conflict",
+        `Events from seq ${result.first_seq} were already accepted or are already waiting; the session expects ${result.next_seq} next.`,
+        { extra: { next_seq: result.next_seq } },
+      );
+    }
+    if (result.code === "gap") {
+      throw new ApiError(
+        "conflict",
+        `The batches before seq ${result.first_seq} did not arrive in time; the session expects ${result.next_seq} next.`,
+        { extra: { next_seq: result.next_seq } },
+      );
+    }
+    if (result.code === "too_many_waiting") {
+      throw new ApiError("rate_limited", "Too many batches are waiting for earlier ones; send fewer at once.", {
+        headers: { "Retry-After": "1" },
+      });
+    }
     if (result.code === "out_of_order") {
       throw new ApiError("validation_failed", "The batch starts before the previous batch's last event.", {
         errors: [

@@ -50,7 +50,7 @@ export const postEvents = createRoute({
   request: { params: UuidParam("id"), body: jsonBody(eventsBatchSchema()) },
   responses: {
     202: jsonContent(AcceptedSchema, "Accepted: live totals after this batch"),
-    ...errorResponses(...BODY_ERRORS, 401, 403, 404, 409),
+    ...errorResponses(...BODY_ERRORS, 401, 403, 404, 409, 429),
   },
 });
 

@@ -408,3 +408,18 @@ describe("OpenAPI", () => {
     expect(Object.keys(live.responses)).toEqual(expect.arrayContaining(["101", "426", "401", "403"]));
   });
 });
+
+describe("POST /cursor/sessions/{id}/events with first_seq", () => {
+  it("answers 409 with next_seq for a batch resent after it was accepted", async () => {
+    const s = await createSession();
+    const t = s.server_time;
+    const events = [{ x: 0, y: 0, t }];
+    const send = (first_seq: number) =>
+      api(`/cursor/sessions/${s.id}/events`, { method: "POST", token: s.token, json: { events, first_seq } });
+    expect((await send(0)).status).toBe(202);
+    const again = await expectProblem(await send(0), 409);
+    expect(again).toMatchObject({ next_seq: 1 });
+    await expectProblem(await send(-1), 422);
+    expect((await cursorSessionStub(env, s.id).snapshot())?.event_count).toBe(1);
+  });
+});
