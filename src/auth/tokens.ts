@@ -6,11 +6,23 @@ export const ACCESS_TOKEN_TYPE = "at+jwt";
 const CLOCK_TOLERANCE_SECONDS = 5;
 const ALGORITHM = "HS256";
 
-const keyCache = new Map<string, Uint8Array>();
-function signingKey(env: Env): Uint8Array {
+/**
+ * The HMAC key, imported once per secret and isolate: given raw bytes, jose imports a CryptoKey on every sign and
+ * verify, which is most of what verifying a token costs on each signed-in request.
+ */
+const keyCache = new Map<string, Promise<CryptoKey>>();
+function signingKey(env: Env): Promise<CryptoKey> {
   let key = keyCache.get(env.JWT_SECRET);
   if (!key) {
-    key = new TextEncoder().encode(env.JWT_SECRET);
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(env.JWT_SECRET),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    // A failed import is not kept: the next call tries again.
+    key.catch(() => keyCache.delete(env.JWT_SECRET));
     keyCache.set(env.JWT_SECRET, key);
   }
   return key;
@@ -37,7 +49,7 @@ export async function signJwt(env: Env, options: SignOptions): Promise<string> {
     .setIssuedAt(now)
     .setExpirationTime(now + options.ttlSeconds)
     .setJti(crypto.randomUUID())
-    .sign(signingKey(env));
+    .sign(await signingKey(env));
 }
 
 /**
@@ -50,7 +62,7 @@ export async function verifyJwt(
   expected: { typ: string; audience?: string; requiredClaims?: string[] },
 ) {
   try {
-    const { payload } = await jwtVerify(token, signingKey(env), {
+    const { payload } = await jwtVerify(token, await signingKey(env), {
       algorithms: [ALGORITHM],
       issuer: env.JWT_ISSUER,
       audience: expected.audience ?? env.JWT_AUDIENCE,
