@@ -115,6 +115,23 @@ async function commitChange(db: Db, statements: [BatchItem<"sqlite">, ...BatchIt
  * its record and its mails commit together), plus the queue messages to send after the commit. Recipients: every
  * admin and the superuser who is not deleted and is not the actor.
  */
+function recipientsQuery(db: Db, actor: AuthUser) {
+  return db
+    .select({ email: users.email, name: users.username })
+    .from(users)
+    .where(and(inArray(users.role, ["admin", "superuser"]), isNull(users.deletedAt), ne(users.id, actor.id)));
+}
+
+/** The product and the notice recipients in one round trip (both are needed before any change is planned). */
+async function productAndRecipients(db: Db, sku: string, actor: AuthUser) {
+  const [[row], recipients] = await db.batch([
+    db.select().from(products).where(eq(products.sku, sku)),
+    recipientsQuery(db, actor),
+  ]);
+  if (!row) throw new ApiError("not_found", `No product with sku ${sku}.`);
+  return { existing: row, recipients };
+}
+
 async function changeRecord(
   db: Db,
   env: Env,
@@ -123,11 +140,9 @@ async function changeRecord(
   product: ProductRow | (Editable & { sku: string }),
   changes: Record<string, Change>,
   now: number,
+  knownRecipients?: { email: string; name: string }[],
 ) {
-  const recipients = await db
-    .select({ email: users.email, name: users.username })
-    .from(users)
-    .where(and(inArray(users.role, ["admin", "superuser"]), isNull(users.deletedAt), ne(users.id, actor.id)));
+  const recipients = knownRecipients ?? (await recipientsQuery(db, actor));
   const mail = mailStatements(
     db,
     env,
@@ -303,7 +318,7 @@ export const createProduct: RouteHandler<typeof routes.createProduct, AppEnv> = 
 async function update(c: Context<AppEnv>, sku: string, body: { name?: string; brand?: string; price?: number }) {
   const actor = c.get("user");
   const db = getDb(c.env.DB);
-  const existing = await findProduct(db, sku);
+  const { existing, recipients } = await productAndRecipients(db, sku, actor);
   const next: Editable = {
     name: body.name ?? existing.name,
     brand: body.brand ?? existing.brand,
@@ -312,7 +327,7 @@ async function update(c: Context<AppEnv>, sku: string, body: { name?: string; br
   const changes = diffProduct(existing, next);
   if (Object.keys(changes).length === 0) return toProduct(existing);
   const now = Date.now();
-  const record = await changeRecord(db, c.env, actor, "update", { sku, ...next }, changes, now);
+  const record = await changeRecord(db, c.env, actor, "update", { sku, ...next }, changes, now, recipients);
   await commitChange(db, [
     db
       .update(products)
@@ -339,9 +354,9 @@ export const deleteProduct: RouteHandler<typeof routes.deleteProduct, AppEnv> = 
   const { sku } = c.req.valid("param");
   const actor = c.get("user");
   const db = getDb(c.env.DB);
-  const existing = await findProduct(db, sku);
+  const { existing, recipients } = await productAndRecipients(db, sku, actor);
   const now = Date.now();
-  const record = await changeRecord(db, c.env, actor, "delete", existing, diffProduct(existing, null), now);
+  const record = await changeRecord(db, c.env, actor, "delete", existing, diffProduct(existing, null), now, recipients);
   await commitChange(db, [
     db.delete(products).where(unchangedSince(existing)),
     abortUnlessChanged(db),

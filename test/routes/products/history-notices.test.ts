@@ -228,13 +228,16 @@ describe("concurrent changes", () => {
       ["DELETE", undefined],
     ] as const) {
       const batch = env.DB.batch.bind(env.DB);
-      // Bob's change commits between this request's read and its batch.
-      vi.spyOn(env.DB, "batch").mockImplementationOnce(async (statements) => {
-        await env.DB.prepare("UPDATE products SET brand = brand || '!', updated_at = updated_at + 1 WHERE sku = ?")
-          .bind(sku)
-          .run();
-        return batch(statements);
-      });
+      // Bob's change commits between this request's read (one batch: the product and the notice recipients) and
+      // its write batch.
+      vi.spyOn(env.DB, "batch")
+        .mockImplementationOnce((statements) => batch(statements))
+        .mockImplementationOnce(async (statements) => {
+          await env.DB.prepare("UPDATE products SET brand = brand || '!', updated_at = updated_at + 1 WHERE sku = ?")
+            .bind(sku)
+            .run();
+          return batch(statements);
+        });
       const before = await catalogCounts();
       const lost = await expectProblem(await api(`/products/${sku}`, { method, json, token: alice.token }), 409);
       expect(lost.detail).toMatch(/changed by someone else/);
