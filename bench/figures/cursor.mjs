@@ -8,6 +8,9 @@ export const TARGETS = { events_per_s: 50_000, p50_ms: 5, p99_ms: 25 };
 const BATCH = 100;
 const MAX_EVENTS = 2_000_000; // a bound on the loop whatever the speed
 const MAX_REJECTED = 50;
+// Batches in flight at once (BENCH_CURSOR_INFLIGHT): each carries `first_seq`, so the session applies them in seq
+// order however the requests arrive. 1 = one after another, each waiting for its answer.
+const IN_FLIGHT = Math.max(1, Number(process.env.BENCH_CURSOR_INFLIGHT ?? 1));
 
 function openViewer(url, onFrame) {
   return new Promise((resolve, reject) => {
@@ -63,26 +66,32 @@ export async function cursorFigures(rt, { durationSeconds }) {
     let lastRejection = null;
     const started = performance.now();
     const deadline = started + durationSeconds * 1000;
-    while (performance.now() < deadline && accepted < MAX_EVENTS && rejected < MAX_REJECTED) {
-      const events = [];
-      for (let i = 0; i < BATCH; i++) {
-        x = Math.min(1919, Math.max(0, x + Math.random() * 20 - 10));
-        y = Math.min(1079, Math.max(0, y + Math.random() * 20 - 10));
-        t += 1;
-        events.push({ x: round(x, 1), y: round(y, 1), t });
+    let nextSeq = 0;
+    const sender = async () => {
+      while (performance.now() < deadline && nextSeq < MAX_EVENTS && rejected < MAX_REJECTED) {
+        const events = [];
+        for (let i = 0; i < BATCH; i++) {
+          x = Math.min(1919, Math.max(0, x + Math.random() * 20 - 10));
+          y = Math.min(1079, Math.max(0, y + Math.random() * 20 - 10));
+          t += 1;
+          events.push({ x: round(x, 1), y: round(y, 1), t });
+        }
+        const firstSeq = nextSeq;
+        nextSeq += BATCH;
+        sentAt.set(firstSeq + BATCH, performance.now());
+        const res = await request(`${rt.baseUrl}/api/v1/cursor/sessions/${id}/events`, {
+          method: "POST",
+          token,
+          json: IN_FLIGHT > 1 ? { events, first_seq: firstSeq } : { events },
+        });
+        if (res.status === 202) accepted += BATCH;
+        else {
+          rejected += 1;
+          lastRejection = `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
+        }
       }
-      sentAt.set(accepted + BATCH, performance.now());
-      const res = await request(`${rt.baseUrl}/api/v1/cursor/sessions/${id}/events`, {
-        method: "POST",
-        token,
-        json: { events },
-      });
-      if (res.status === 202) accepted += BATCH;
-      else {
-        rejected += 1;
-        lastRejection = `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
-      }
-    }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, sender));
     const elapsed = (performance.now() - started) / 1000;
     // Frames still in flight: wait (bounded) until both viewers have seen every accepted batch.
     await pollUntil(async () => frames.every((n) => n >= accepted / BATCH), { timeoutMs: 5_000, intervalMs: 50 });
@@ -102,6 +111,7 @@ export async function cursorFigures(rt, { durationSeconds }) {
     const eventsPerSecond = accepted / elapsed;
     return {
       batch_size: BATCH,
+      in_flight: IN_FLIGHT,
       viewers: 2,
       duration_s: round(elapsed, 1),
       batches_accepted: accepted / BATCH,
