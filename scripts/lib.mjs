@@ -32,8 +32,10 @@ export function ensureToolchain(script) {
   const stale =
     !existsSync(marker) || !existsSync(join(BIN, "wrangler")) || statSync(lock).mtimeMs > statSync(marker).mtimeMs;
   if (stale) {
-    console.log("• installing npm dependencies (npm ci)…");
-    run("npm", ["ci", "--no-audit", "--no-fund"]);
+    console.log("• installing npm dependencies…");
+    // `npm install`, not `npm ci`: with omit-lockfile-registry-resolved (set on these machines) npm ci reports the
+    // other platforms' optional packages as missing from the lockfile and refuses to install.
+    run("npm", ["install", "--no-audit", "--no-fund"]);
   }
   const major = Number(process.versions.node.split(".")[0]);
   const localNode = join(BIN, "node");
