@@ -1,6 +1,8 @@
+import { createMiddleware } from "hono/factory";
 import { decodeProtectedHeader } from "jose";
 import { authenticate, isAdmin } from "../../auth/require-auth";
 import { signJwt, verifyJwt } from "../../auth/tokens";
+import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
 
 export const CURSOR_TOKEN_TYPE = "cursor+jwt";
@@ -122,3 +124,18 @@ export async function authorizeSession(
   }
   return { kind: "admin", userId: user.id };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Route middleware for posting events: only the session's own token, checked BEFORE the body is validated, so an
+ * anonymous or foreign caller learns nothing from a 422 about what the body should have been. A malformed id is
+ * left to the path validator (400).
+ */
+export const requireSessionToken = createMiddleware<AppEnv>(async (c, next) => {
+  const id = c.req.param("id");
+  if (id && UUID.test(id)) {
+    await authorizeSession(c.env, id, c.req.header("authorization"), undefined, { allowAdmin: false });
+  }
+  await next();
+});

@@ -3,6 +3,7 @@ import { requireRole, requireUser } from "../../auth/require-auth";
 import { eventsBatchSchema, ServerFrameSchema } from "../../cursor/protocol";
 import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent, UuidParam } from "../../lib/openapi";
 import { PaginationQuery } from "../../lib/pagination";
+import { requireSessionToken } from "./cursor.auth";
 import {
   AcceptedSchema,
   CreatedSessionSchema,
@@ -47,6 +48,7 @@ export const postEvents = createRoute({
     "`t` and at most 60 s ahead of the server clock. The session's Durable Object continues the path from the " +
     "previous batch, pushes a frame to every live viewer and queues the events for D1. Session token only.",
   security: bearerSecurity,
+  middleware: [requireSessionToken] as const,
   request: { params: UuidParam("id"), body: jsonBody(eventsBatchSchema()) },
   responses: {
     202: jsonContent(AcceptedSchema, "Accepted: live totals after this batch"),

@@ -7,6 +7,7 @@ import {
   signCursorToken,
   verifiedTokenCount,
 } from "../../../src/routes/cursor/cursor.auth";
+import { api, expectProblem } from "../../helpers";
 
 async function status(promise: Promise<unknown>): Promise<number | "ok"> {
   try {
@@ -51,5 +52,37 @@ describe("session token cache (per isolate)", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 60_000);
     expect(await status(authorizeSession(env, a, `Bearer ${token}`))).toBe(401);
+  });
+});
+
+describe("posting events: the token is checked before the body", () => {
+  async function session() {
+    const res = await api("/cursor/sessions", { method: "POST", json: { viewport: { width: 800, height: 600 } } });
+    expect(res.status).toBe(201);
+    return (await res.json()) as { id: string; token: string };
+  }
+  const badBody = { events: [{ x: "left", y: 1, t: -5 }] };
+
+  it("answers 401 to an anonymous caller and 403 to another session's token, whatever the body", async () => {
+    const mine = await session();
+    const other = await session();
+    await expectProblem(await api(`/cursor/sessions/${mine.id}/events`, { method: "POST", json: badBody }), 401);
+    await expectProblem(
+      await api(`/cursor/sessions/${mine.id}/events`, { method: "POST", json: badBody, token: other.token }),
+      403,
+    );
+    const own = await expectProblem(
+      await api(`/cursor/sessions/${mine.id}/events`, { method: "POST", json: badBody, token: mine.token }),
+      422,
+    );
+    expect(own.errors?.map((e) => e.path)).toContain("events.0.x");
+  });
+
+  it("still answers 400 for a malformed session id", async () => {
+    const mine = await session();
+    await expectProblem(
+      await api("/cursor/sessions/not-a-uuid/events", { method: "POST", json: badBody, token: mine.token }),
+      400,
+    );
   });
 });
