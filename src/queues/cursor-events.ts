@@ -1,7 +1,7 @@
 import { type CursorEventsMessage, CursorEventsMessageSchema } from "../cursor/protocol";
-import { errorFields, log } from "../lib/log";
+import { log } from "../lib/log";
 import type { AnalyticsMessage } from "./analytics";
-import { backoffSeconds } from "./backoff";
+import { applyGroup } from "./backoff";
 
 /** D1 binds at most 100 parameters per statement. */
 export const MAX_BOUND_PARAMETERS = 100;
@@ -116,21 +116,17 @@ export async function handleCursorEvents(messages: Message<AnalyticsMessage>[], 
     const current = group;
     group = [];
     statementEstimate = 0;
-    try {
-      await env.DB.batch(
-        cursorStatements(
-          env.DB,
-          current.map((g) => g.body),
+    await applyGroup(
+      current.map((g) => g.message),
+      "cursor events not written",
+      () =>
+        env.DB.batch(
+          cursorStatements(
+            env.DB,
+            current.map((g) => g.body),
+          ),
         ),
-      );
-      for (const { message } of current) message.ack();
-    } catch (error) {
-      log("error", "cursor events not written; retrying", {
-        messages: current.length,
-        ...errorFields(error),
-      });
-      for (const { message } of current) message.retry({ delaySeconds: backoffSeconds(message.attempts) });
-    }
+    );
   };
   for (const entry of valid) {
     const estimate =

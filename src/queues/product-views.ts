@@ -2,9 +2,9 @@ import { eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { getDb } from "../db/client";
 import { processedMessages, products, productViewsDaily } from "../db/schema";
-import { errorFields, log } from "../lib/log";
+import { log } from "../lib/log";
 import type { AnalyticsMessage } from "./analytics";
-import { backoffSeconds } from "./backoff";
+import { applyGroup } from "./backoff";
 
 /** Sent by GET /products/{sku} for each anonymous read; `id` is ours (the idempotency key), `at` epoch ms. */
 export type ProductViewMessage = { type: "product.view"; id: string; sku: string; at: number };
@@ -73,62 +73,59 @@ export async function handleProductViews(messages: Message<AnalyticsMessage>[], 
   if (valid.length === 0) return;
 
   const db = getDb(env.DB);
-  try {
-    const ids = [...new Set(valid.map(({ view }) => view.id))];
-    const seen = new Set<string>();
-    for (let i = 0; i < ids.length; i += ID_LOOKUP_CHUNK) {
-      const rows = await db
-        .select({ id: processedMessages.id })
-        .from(processedMessages)
-        .where(inArray(processedMessages.id, ids.slice(i, i + ID_LOOKUP_CHUNK)));
-      for (const row of rows) seen.add(row.id);
-    }
-    // Also drops a second copy of the same id inside this batch.
-    const fresh = new Map<string, ProductViewMessage>();
-    for (const { view } of valid) if (!seen.has(view.id) && !fresh.has(view.id)) fresh.set(view.id, view);
+  await applyGroup(
+    valid.map(({ message }) => message),
+    "product views not applied",
+    async () => {
+      const ids = [...new Set(valid.map(({ view }) => view.id))];
+      const seen = new Set<string>();
+      for (let i = 0; i < ids.length; i += ID_LOOKUP_CHUNK) {
+        const rows = await db
+          .select({ id: processedMessages.id })
+          .from(processedMessages)
+          .where(inArray(processedMessages.id, ids.slice(i, i + ID_LOOKUP_CHUNK)));
+        for (const row of rows) seen.add(row.id);
+      }
+      // Also drops a second copy of the same id inside this batch.
+      const fresh = new Map<string, ProductViewMessage>();
+      for (const { view } of valid) if (!seen.has(view.id) && !fresh.has(view.id)) fresh.set(view.id, view);
 
-    if (fresh.size > 0) {
-      const { perSku, perDay } = tallyViews([...fresh.values()]);
-      const statements: BatchItem<"sqlite">[] = [];
-      for (const [sku, n] of perSku) {
-        statements.push(
-          db
-            .update(products)
-            .set({ views: sql`${products.views} + ${n}` })
-            .where(eq(products.sku, sku)),
-        );
+      if (fresh.size > 0) {
+        const { perSku, perDay } = tallyViews([...fresh.values()]);
+        const statements: BatchItem<"sqlite">[] = [];
+        for (const [sku, n] of perSku) {
+          statements.push(
+            db
+              .update(products)
+              .set({ views: sql`${products.views} + ${n}` })
+              .where(eq(products.sku, sku)),
+          );
+        }
+        for (const { sku, day, views } of perDay) {
+          // INSERT … SELECT FROM products: no row for a SKU that is gone. The WHERE is also what SQLite's parser needs
+          // to tell the upsert's ON CONFLICT from a join constraint.
+          statements.push(
+            db
+              .insert(productViewsDaily)
+              .select(
+                db
+                  .select({ sku: products.sku, day: sql`${day}`.as("day"), views: sql`${views}`.as("views") })
+                  .from(products)
+                  .where(eq(products.sku, sku)),
+              )
+              .onConflictDoUpdate({
+                target: [productViewsDaily.sku, productViewsDaily.day],
+                set: { views: sql`${productViewsDaily.views} + excluded.views` },
+              }),
+          );
+        }
+        const rows = [...fresh.keys()].map((id) => ({ id, queue: PRODUCT_VIEW_QUEUE, processedAt: now }));
+        for (let i = 0; i < rows.length; i += PROCESSED_ROWS_PER_STATEMENT) {
+          statements.push(db.insert(processedMessages).values(rows.slice(i, i + PROCESSED_ROWS_PER_STATEMENT)));
+        }
+        const [first, ...rest] = statements;
+        await db.batch([first!, ...rest]);
       }
-      for (const { sku, day, views } of perDay) {
-        // INSERT … SELECT FROM products: no row for a SKU that is gone. The WHERE is also what SQLite's parser needs
-        // to tell the upsert's ON CONFLICT from a join constraint.
-        statements.push(
-          db
-            .insert(productViewsDaily)
-            .select(
-              db
-                .select({ sku: products.sku, day: sql`${day}`.as("day"), views: sql`${views}`.as("views") })
-                .from(products)
-                .where(eq(products.sku, sku)),
-            )
-            .onConflictDoUpdate({
-              target: [productViewsDaily.sku, productViewsDaily.day],
-              set: { views: sql`${productViewsDaily.views} + excluded.views` },
-            }),
-        );
-      }
-      const rows = [...fresh.keys()].map((id) => ({ id, queue: PRODUCT_VIEW_QUEUE, processedAt: now }));
-      for (let i = 0; i < rows.length; i += PROCESSED_ROWS_PER_STATEMENT) {
-        statements.push(db.insert(processedMessages).values(rows.slice(i, i + PROCESSED_ROWS_PER_STATEMENT)));
-      }
-      const [first, ...rest] = statements;
-      await db.batch([first!, ...rest]);
-    }
-    for (const { message } of valid) message.ack();
-  } catch (error) {
-    log("error", "product views not applied; retrying the batch", {
-      messages: valid.length,
-      ...errorFields(error),
-    });
-    for (const { message } of valid) message.retry({ delaySeconds: backoffSeconds(message.attempts) });
-  }
+    },
+  );
 }
