@@ -135,7 +135,6 @@ export class CursorSession extends DurableObject<Env> {
   private unsent: OutboxBatch[] | null = null;
   private sentSeq = -1;
   private deletedSeq = -1;
-  private legacyOutbox: boolean;
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
 
@@ -158,9 +157,6 @@ export class CursorSession extends DurableObject<Env> {
         first_seq INTEGER PRIMARY KEY,
         body TEXT NOT NULL
       );`);
-    // Objects from before outbox_batches kept whole queue messages in "outbox"; the first flush sends and drops it.
-    this.legacyOutbox =
-      this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").toArray().length > 0;
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
@@ -515,7 +511,6 @@ export class CursorSession extends DurableObject<Env> {
 
   /** One round: up to FLUSH_BATCHES outbox batches sent. False when a send failed (the alarm retries). */
   private async flushOnce(): Promise<boolean> {
-    if (this.legacyOutbox && !(await this.flushLegacy())) return false;
     if (this.unsent === null) {
       // A new instance (after an eviction, or the first flush): whatever SQLite still holds is unsent as far as we
       // know. A batch sent just before an eviction is sent again; the consumer ignores what it already has.
@@ -544,34 +539,6 @@ export class CursorSession extends DurableObject<Env> {
       return true;
     } catch (error) {
       log("warn", "cursor events not yet queued; retrying from the outbox", errorFields(error));
-      this.alarmPending = true;
-      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
-      return false;
-    }
-  }
-
-  /** Sends the old-format outbox (whole messages), then drops it. */
-  private async flushLegacy(): Promise<boolean> {
-    try {
-      const rows = this.sql
-        .exec<{ id: string; body: string }>("SELECT id, body FROM outbox ORDER BY created_at, id")
-        .toArray();
-      const messages = rows.map((row) => ({
-        message: JSON.parse(row.body) as CursorEventsMessage,
-        size: row.body.length,
-        id: row.id,
-      }));
-      for (const group of groupBySize(messages, SEND_BATCH_BYTES)) {
-        await this.env.ANALYTICS_QUEUE.sendBatch(
-          group.map(({ message }) => ({ body: message, contentType: "json" as const })),
-        );
-        for (const { id } of group) this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
-      }
-      this.sql.exec("DROP TABLE outbox");
-      this.legacyOutbox = false;
-      return true;
-    } catch (error) {
-      log("warn", "cursor events (old outbox) not yet queued; retrying", errorFields(error));
       this.alarmPending = true;
       await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
       return false;
