@@ -58,27 +58,21 @@ type Parts = {
 function partsFor(message: MailMessage): Parts {
   switch (message.kind) {
     case "task.expiring":
+    case "task.expired": {
+      const [state, verb, label] =
+        message.kind === "task.expired" ? ["expired", "expired", "Expired at"] : ["expiring", "expires", "Expires at"];
+      const at = formatTime(message.task.expiresAt);
       return {
-        subject: `Task expiring: ${message.task.title}`,
-        heading: `The task "${message.task.title}" expires at ${formatTime(message.task.expiresAt)}.`,
+        subject: `Task ${state}: ${message.task.title}`,
+        heading: `The task "${message.task.title}" ${verb} at ${at}.`,
         facts: [
           ["Task", message.task.title],
-          ["Expires at", formatTime(message.task.expiresAt)],
+          [label, at],
           ["Task id", message.task.id],
         ],
         footer: "An automatic notice from the task board: the task is not done yet.",
       };
-    case "task.expired":
-      return {
-        subject: `Task expired: ${message.task.title}`,
-        heading: `The task "${message.task.title}" expired at ${formatTime(message.task.expiresAt)}.`,
-        facts: [
-          ["Task", message.task.title],
-          ["Expired at", formatTime(message.task.expiresAt)],
-          ["Task id", message.task.id],
-        ],
-        footer: "An automatic notice from the task board: the task is not done yet.",
-      };
+    }
     case "product.changed": {
       const verb = PRODUCT_VERBS[message.action];
       const { product, actor } = message;
