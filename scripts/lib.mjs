@@ -10,6 +10,8 @@ export const env = {
   ...process.env,
   PATH: `${BIN}:${process.env.PATH}`,
   WRANGLER_SEND_METRICS: "false",
+  // Local runs need no real `request.cf` (it would be fetched from Cloudflare at every start); use the placeholder.
+  CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
   NO_UPDATE_NOTIFIER: "1",
 };
 
