@@ -36,6 +36,7 @@
     clockBase: 0,
     perfBase: 0,
     pending: [],
+    nextSeq: 0, // the seq the session gives the next event: sent as first_seq, so a resent batch is never stored twice
     inflight: false,
     lastSentAt: 0,
     retryAt: 0,
@@ -107,6 +108,7 @@
         s.clockBase = session.server_time;
         s.perfBase = performance.now();
         s.pending = [];
+        s.nextSeq = 0;
         s.sampled = null;
         s.totals = { distance: 0, events: 0, t: 0 };
         s.peak = 0;
@@ -169,11 +171,12 @@
       const res = await fetch(`${API}/${session.id}/events`, {
         method: "POST",
         headers: { authorization: `Bearer ${session.token}`, "content-type": "application/json" },
-        body: JSON.stringify({ events: batch }),
+        body: JSON.stringify({ events: batch, first_seq: s.nextSeq }),
         keepalive: s.hidden,
       });
       if (res.status === 202) {
         const body = await res.json();
+        if (session === s.session) s.nextSeq = body.last_seq + 1;
         el.rtt.textContent = fmt.format(performance.now() - started);
         s.postFailures = 0;
         s.retryAt = 0;
@@ -182,6 +185,8 @@
         applyTotals(body.total_distance, body.event_count, body.last_t);
         if (s.ws?.readyState !== WebSocket.OPEN) setState("reconnecting", "Reconnecting…");
         else setState("live", "Live");
+      } else if (res.status === 409 && (await acceptedEarlier(res, session, batch))) {
+        // An earlier send of these events was stored but its answer was lost; the rest goes out with the next batch.
       } else if ([401, 403, 404, 409].includes(res.status)) {
         // Token expired or session ended elsewhere: start afresh.
         if (session === s.session) startSession();
@@ -201,6 +206,19 @@
     } finally {
       s.inflight = false;
     }
+  }
+
+  /**
+   * A 409 with `next_seq` at or past our first_seq: the session already has events up to next_seq - 1 (a resend of a
+   * batch whose answer was lost). Keeps only the events it does not have yet. False for any other 409 (ended).
+   */
+  async function acceptedEarlier(res, session, batch) {
+    const problem = await res.json().catch(() => null);
+    const nextSeq = problem?.next_seq;
+    if (session !== s.session || typeof nextSeq !== "number" || nextSeq < s.nextSeq) return false;
+    s.pending.unshift(...batch.slice(Math.min(batch.length, nextSeq - s.nextSeq)));
+    s.nextSeq = nextSeq;
+    return true;
   }
 
   // ---- WebSocket ----

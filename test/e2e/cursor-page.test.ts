@@ -149,6 +149,44 @@ describe("the live cursor page, served by wrangler dev as npm start runs it", ()
     await context.close();
   });
 
+  it("stores a batch once when its answer is lost and the page sends it again", async () => {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    const session = await openPage(page, problems);
+    await page.mouse.move(100, 100);
+    await page.waitForFunction(() => Number(document.getElementById("events")!.dataset.value) >= 1);
+
+    // The next batch reaches the server and is stored, but the page never hears back: it must not be stored twice,
+    // nor may the retry (which carries the movements made meanwhile) be refused as out of order.
+    let lost = 0;
+    await page.route("**/api/v1/cursor/sessions/*/events", async (route) => {
+      if (lost > 0 || route.request().method() !== "POST") return route.continue();
+      lost += 1;
+      await route.fetch();
+      return route.abort("failed");
+    });
+    const length = await trace(page, [
+      [100, 100],
+      [600, 100],
+      [600, 500],
+      [100, 500],
+    ]);
+    expect(lost).toBe(1);
+    const body = await waitForStats(session, length, length * 0.01);
+    expect(Math.abs(body.totals.distance - length)).toBeLessThanOrEqual(length * 0.01);
+
+    const res = await fetch(`${baseUrl}/api/v1/cursor/sessions/${session.id}/events?limit=1000`, {
+      headers: { authorization: `Bearer ${session.token}` },
+    });
+    const { items } = (await res.json()) as { items: { x: number; y: number; t: number }[] };
+    const keys = items.map((e) => `${e.x},${e.y},${e.t}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(body.totals.event_count).toBe(items.length);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it("fits a phone-sized screen without sideways scrolling", async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
     const page = await context.newPage();
