@@ -20,7 +20,9 @@ export async function handleAnalyticsBatch(batch: MessageBatch<unknown>, env: En
   const groups = new Map<string, Message<AnalyticsMessage>[]>();
   for (const message of batch.messages as Message<AnalyticsMessage>[]) {
     const type = typeof message.body === "object" && message.body !== null ? message.body.type : undefined;
-    const handler = type ? analyticsHandlers[type] : undefined;
+    // Own keys only: a type such as "__proto__" or "constructor" must not reach Object.prototype's members.
+    const handler =
+      typeof type === "string" && Object.hasOwn(analyticsHandlers, type) ? analyticsHandlers[type] : undefined;
     if (!type || !handler) {
       log("warn", "analytics message of unknown type acknowledged", { type, message_id: message.id });
       message.ack();

@@ -119,6 +119,20 @@ describe("product.view consumer", () => {
     expect(await views(sku)).toBe(1);
   });
 
+  it("acks a message whose type names an Object.prototype member as unknown, and applies the rest", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const sku = await newProduct();
+    const { batch, result } = await deliver([
+      { type: "__proto__", id: crypto.randomUUID() },
+      { type: "constructor", id: crypto.randomUUID() },
+      { type: "toString", id: crypto.randomUUID() },
+      view(sku),
+    ]);
+    expect(result.explicitAcks.sort()).toEqual(batch.messages.map((m) => m.id).sort());
+    expect(result.retryMessages).toEqual([]);
+    expect(await views(sku)).toBe(1);
+  });
+
   it("handles a batch larger than one statement's parameters (chunked INSERTs of processed ids)", async () => {
     const skus = [await newProduct(), await newProduct(), await newProduct()];
     const bodies = Array.from({ length: 150 }, (_, i) => view(skus[i % 3]!, i % 2 === 0 ? DAY1 : DAY2));
