@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { users } from "../db/schema";
 import { ApiError } from "../lib/errors";
@@ -84,10 +84,15 @@ export async function assertAvailable(
   if (wanted.email) checks.push(eq(users.email, wanted.email));
   if (wanted.username) checks.push(eq(users.username, wanted.username));
   if (checks.length === 0) return;
-  for (const check of checks) {
-    const [row] = await db.select({ id: users.id, email: users.email }).from(users).where(check).limit(1);
-    if (row && row.id !== selfId) throw conflict(row.email === wanted.email ? "email" : "username");
-  }
+  // One query for both: each column is unique, so at most two rows match.
+  const rows = await db
+    .select({ id: users.id, email: users.email })
+    .from(users)
+    .where(or(...checks))
+    .limit(2);
+  const others = rows.filter((row) => row.id !== selfId);
+  if (others.length === 0) return;
+  throw conflict(others.some((row) => row.email === wanted.email) ? "email" : "username");
 }
 
 export function superuserEmail(env: Env): string | null {

@@ -90,7 +90,10 @@ export async function recordLoginFailure(db: Db, keys: LoginKeys, limits: LoginL
   await db.batch([db.delete(rateLimits).where(lte(rateLimits.windowStart, now - limits.windowMs)), ...increments]);
 }
 
-/** A successful sign-in clears the account's counter (not the address's: one good password must not unlock a spray). */
-export async function clearAccountFailures(db: Db, keys: LoginKeys): Promise<void> {
-  await db.delete(rateLimits).where(eq(rateLimits.key, keys.account));
+/**
+ * A successful sign-in clears the account's counter (not the address's: one good password must not unlock a spray).
+ * A statement for the caller's db.batch(), so the sign-in costs no extra round trip for it.
+ */
+export function clearAccountFailures(db: Db, keys: LoginKeys) {
+  return db.delete(rateLimits).where(eq(rateLimits.key, keys.account));
 }

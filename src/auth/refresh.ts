@@ -74,7 +74,7 @@ function revokeFamily(db: Db, familyId: string, now: number) {
 const INVALID = "The refresh token is invalid or has been revoked; sign in again.";
 
 /**
- * Rotates a presented refresh token: returns the owner and a new token, or throws 401. The child row is inserted by
+ * Rotates a presented refresh token: returns the owner (its live row) and a new token, or throws 401. The child row is inserted by
  * `INSERT … SELECT … WHERE parent still unused`, in the same batch that marks the parent used, so two concurrent
  * uses of one token cannot both succeed: the loser inserts nothing and is treated as reuse.
  */
@@ -87,7 +87,8 @@ export async function rotateRefreshToken(db: Db, env: Env, presented: string, no
       expiresAt: refreshTokens.expiresAt,
       usedAt: refreshTokens.usedAt,
       revokedAt: refreshTokens.revokedAt,
-      deletedAt: users.deletedAt,
+      // The owner comes with the token, so the caller can answer without reading the user again.
+      user: users,
     })
     .from(refreshTokens)
     .innerJoin(users, eq(users.id, refreshTokens.userId))
@@ -95,7 +96,7 @@ export async function rotateRefreshToken(db: Db, env: Env, presented: string, no
     .limit(1);
   if (!row) throw new ApiError("unauthorized", INVALID);
 
-  const decision = row.deletedAt !== null ? "revoked" : rotationDecision(row, now);
+  const decision = row.user.deletedAt !== null ? "revoked" : rotationDecision(row, now);
   if (decision === "reuse") {
     await revokeFamily(db, row.familyId, now);
     log("warn", "refresh token reuse: family revoked", { user_id: row.userId, family_id: row.familyId });
@@ -122,7 +123,7 @@ export async function rotateRefreshToken(db: Db, env: Env, presented: string, no
     log("warn", "refresh token used concurrently: family revoked", { user_id: row.userId, family_id: row.familyId });
     throw new ApiError("unauthorized", INVALID);
   }
-  return { userId: row.userId, issued: { token, expiresAt } satisfies IssuedRefreshToken };
+  return { userId: row.userId, user: row.user, issued: { token, expiresAt } satisfies IssuedRefreshToken };
 }
 
 /** Logout: revokes the family of the presented token. Unknown tokens are ignored (RFC 7009 §2.2), so it is idempotent. */

@@ -105,8 +105,7 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
           .where(eq(users.id, user.id)),
       ]
     : [];
-  await db.batch([...statements, ...upgrade]);
-  await clearAccountFailures(db, keys);
+  await db.batch([...statements, ...upgrade, clearAccountFailures(db, keys)]);
   return c.json(await tokenPair(c.env, user, issued, now), 200);
 };
 
@@ -114,9 +113,7 @@ export const refresh: RouteHandler<typeof routes.refresh, AppEnv> = async (c) =>
   const { refresh_token } = c.req.valid("json");
   const db = getDb(c.env.DB);
   const now = Date.now();
-  const { userId, issued } = await rotateRefreshToken(db, c.env, refresh_token, now);
-  const user = await liveUserBy(db, eq(users.id, userId));
-  if (!user) throw new ApiError("unauthorized", "The account no longer exists.");
+  const { user, issued } = await rotateRefreshToken(db, c.env, refresh_token, now);
   return c.json(await tokenPair(c.env, user, issued, now), 200);
 };
 
