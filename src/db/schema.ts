@@ -112,7 +112,7 @@ export const notifications = sqliteTable(
   (t) => [index("notifications_user_created_idx").on(t.userId, t.createdAt)],
 );
 
-export const OUTBOX_STATUSES = ["queued", "sent", "retrying", "failed", "recorded"] as const;
+export const OUTBOX_STATUSES = ["queued", "sending", "sent", "retrying", "failed", "recorded"] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 /** Every mail, one row per recipient; the row id is the queue message id, so redelivery is detectable. */

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { outbox } from "../db/schema";
 import { errorFields, log } from "../lib/log";
@@ -15,8 +15,24 @@ export const MAIL_MAX_RETRIES = 5;
 export const MAIL_QUEUE = "mail";
 export const MAIL_DLQ = "mail-dlq";
 
-/** Rows in these states are done with: a redelivered message for them is acknowledged without sending. */
+/** Rows in these states wait for a send; any other state is done with, and a redelivery for it is acknowledged. */
 const PENDING = ["queued", "retrying"] as const;
+
+/**
+ * A claimed row is `sending` for at most this long: longer than any send (the MailChannels call times out after
+ * 10 s), so a live claim is never taken over, and a claim left by a consumer that died mid-send expires.
+ */
+export const SEND_LEASE_MS = 60_000;
+/** When another delivery holds the row, this copy comes back after the lease rather than being dropped. */
+const LEASE_RETRY_SECONDS = Math.ceil(SEND_LEASE_MS / 1000);
+
+/** Pending, or `sending` under a lease that has run out. */
+function claimable(at: number) {
+  return or(
+    inArray(outbox.status, PENDING),
+    and(eq(outbox.status, "sending"), lt(outbox.updatedAt, at - SEND_LEASE_MS)),
+  );
+}
 
 export type MailOutcome = "sent" | "recorded" | "failed" | "retrying" | "dead-lettering" | "skipped";
 
@@ -41,10 +57,11 @@ export function retryDelay(attempts: number, result?: SendResult): number {
  * One message of the `mail` queue: the outbox row it names is sent once.
  *
  * Idempotency: the row's status is the processed-message key. A row that is already sent, recorded or failed is
- * acknowledged without sending. Before sending, the consumer claims the row with a compare-and-set on `attempts`,
- * so two deliveries of the same message running at once (at-least-once delivery, max_concurrency 2) cannot both send.
- * The one gap no queue can close: a crash after MailChannels accepted the mail but before the row says `sent`
- * sends it again on redelivery.
+ * acknowledged without sending. Before sending, the consumer claims the row: one UPDATE moves it to `sending` (with
+ * a lease, see SEND_LEASE_MS) only if it is still pending, so of two deliveries of the same message running at once
+ * (at-least-once delivery, max_concurrency 2) exactly one sends. The other is retried after the lease rather than
+ * acknowledged, so the mail still goes out if the sender dies mid-send. The one gap no queue can close: a crash
+ * after MailChannels accepted the mail but before the row says `sent` sends it again once the lease runs out.
  */
 export async function processMailMessage(
   message: Message<unknown>,
@@ -65,21 +82,23 @@ export async function processMailMessage(
     message.ack();
     return "skipped";
   }
-  if (!(PENDING as readonly string[]).includes(row.status)) {
+  if (row.status !== "sending" && !(PENDING as readonly string[]).includes(row.status)) {
     log("info", "mail already handled; redelivery acknowledged", { outbox_id: id, status: row.status });
     message.ack();
     return "skipped";
   }
 
+  const claimedAt = now();
   const claimed = await db
     .update(outbox)
-    .set({ attempts: sql`${outbox.attempts} + 1`, updatedAt: now() })
-    .where(and(eq(outbox.id, id), eq(outbox.attempts, row.attempts), inArray(outbox.status, PENDING)))
+    .set({ status: "sending", attempts: sql`${outbox.attempts} + 1`, updatedAt: claimedAt })
+    .where(and(eq(outbox.id, id), claimable(claimedAt)))
     .returning({ attempts: outbox.attempts });
   if (claimed.length === 0) {
-    // Another delivery of this message claimed the row first; it acks or retries its own copy.
-    log("info", "mail claimed by a concurrent delivery; this copy acknowledged", { outbox_id: id });
-    message.ack();
+    // Another delivery holds the row (or has just finished it): come back after its lease. If it finished, that
+    // later delivery finds the row done and is acknowledged; if it died mid-send, the later delivery sends.
+    log("info", "mail claimed by a concurrent delivery; this copy retried after the lease", { outbox_id: id });
+    message.retry({ delaySeconds: LEASE_RETRY_SECONDS });
     return "skipped";
   }
   const attempt = claimed[0]!.attempts;
@@ -181,7 +200,7 @@ export async function handleMailDeadLetters(
         return;
       }
       try {
-        // Only a row still pending is failed: one that was sent or recorded meanwhile keeps its status.
+        // Only a row still pending (or abandoned mid-send) is failed: one sent or recorded meanwhile keeps its status.
         const updated = await db
           .update(outbox)
           .set({
@@ -189,7 +208,7 @@ export async function handleMailDeadLetters(
             lastError: sql`coalesce(${outbox.lastError} || '; ', '') || ${`gave up after ${MAIL_MAX_RETRIES + 1} deliveries (dead-lettered)`}`,
             updatedAt: now(),
           })
-          .where(and(eq(outbox.id, id), inArray(outbox.status, PENDING)))
+          .where(and(eq(outbox.id, id), claimable(now())))
           .returning({ attempts: outbox.attempts });
         log("error", "mail dead-lettered; outbox row marked failed", {
           outbox_id: id,

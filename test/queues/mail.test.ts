@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { handleQueue } from "../../src/queues";
-import { MAIL_MAX_RETRIES } from "../../src/queues/mail";
+import { MAIL_MAX_RETRIES, SEND_LEASE_MS } from "../../src/queues/mail";
 import wranglerToml from "../../wrangler.toml?raw";
 import { insertOutbox, outboxRow, stubMailChannels } from "../mail/stub";
 
@@ -208,9 +208,41 @@ describe("mail consumer: idempotency", () => {
     restore = stub.restore;
     const [id] = await insertOutbox([{ email: "twins@example.com" }]);
     const result = await deliver([id!, id!], 1);
-    expect(result.explicitAcks.sort()).toEqual([`msg-0-${id}`, `msg-1-${id}`].sort());
+    // One copy sends and is acked; the other found the row claimed and comes back after the lease.
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toHaveLength(1);
+    expect(result.retryMessages[0]?.delaySeconds).toBe(SEND_LEASE_MS / 1000);
     expect(stub.requests).toHaveLength(1);
-    expect((await outboxRow(id!)).attempts).toBe(1);
+    expect(await outboxRow(id!)).toMatchObject({ status: "sent", attempts: 1 });
+    // When it comes back, the row is done: acknowledged without a second mail.
+    const again = await deliver([id!], 2);
+    expect(again.explicitAcks).toHaveLength(1);
+    expect(stub.requests).toHaveLength(1);
+  });
+
+  it("never sends while another delivery holds the row mid-send, and takes over a claim whose lease ran out", async () => {
+    quiet();
+    const stub = stubMailChannels(() => new Response(null, { status: 202 }));
+    restore = stub.restore;
+    const [id] = await insertOutbox([{ email: "in-flight@example.com" }]);
+    // Another delivery claimed the row a moment ago and is still waiting for MailChannels.
+    await env.DB.prepare("UPDATE outbox SET status = 'sending', attempts = 1, updated_at = ? WHERE id = ?")
+      .bind(Date.now() - 1_000, id)
+      .run();
+    const busy = await deliver([id!], 1);
+    expect(stub.requests).toHaveLength(0);
+    expect(busy.explicitAcks).toEqual([]);
+    expect(busy.retryMessages.map((m) => m.delaySeconds)).toEqual([SEND_LEASE_MS / 1000]);
+    expect((await outboxRow(id!)).status).toBe("sending");
+
+    // That delivery died mid-send: once its lease has run out, the next delivery sends.
+    await env.DB.prepare("UPDATE outbox SET updated_at = ? WHERE id = ?")
+      .bind(Date.now() - SEND_LEASE_MS - 1_000, id)
+      .run();
+    const taken = await deliver([id!], 2);
+    expect(taken.explicitAcks).toHaveLength(1);
+    expect(stub.requests).toHaveLength(1);
+    expect(await outboxRow(id!)).toMatchObject({ status: "sent", attempts: 2 });
   });
 
   it("acks without sending for rows already failed or recorded, and for unknown or malformed messages", async () => {
