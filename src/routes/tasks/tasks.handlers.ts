@@ -8,6 +8,7 @@ import { tasks } from "../../db/schema";
 import type { AppEnv, AuthUser } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { parseFieldSelection, pickFields } from "../../lib/fields";
+import { errorFields, log } from "../../lib/log";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { fromIso } from "../../lib/time";
@@ -33,12 +34,23 @@ function notFound(id: string): never {
   throw new ApiError("not_found", `No task with id ${id}.`);
 }
 
-/** Runs the statements as one transaction, then queues the mail they recorded. */
+/**
+ * Runs the statements as one transaction, then queues the mail they recorded. Once the batch has committed, a failed
+ * queue send must not turn the answer into a 500 (a client would retry a write that happened, and a create would be
+ * made twice): the outbox rows stay `queued` and the every-minute requeue sweep sends them.
+ */
 async function commit(env: Env, statements: BatchItem<"sqlite">[], queueMessages: Prepared["queueMessages"]) {
   const [first, ...rest] = statements;
   if (!first) return;
   await getDb(env.DB).batch([first, ...rest]);
-  await sendQueued(env, queueMessages);
+  try {
+    await sendQueued(env, queueMessages);
+  } catch (error) {
+    log("error", "task notice committed but its mail message was not queued; the requeue sweep will send it", {
+      outbox_ids: queueMessages.map((message) => message.body.id),
+      ...errorFields(error),
+    });
+  }
 }
 
 export const listTasks: RouteHandler<typeof routes.listTasks, AppEnv> = async (c) => {
