@@ -254,6 +254,35 @@ describe("background entry points", () => {
     expect(result.explicitAcks.sort()).toEqual(["a1", "a2"]);
   });
 
+  it("logs dead-lettered analytics messages at error level with what they carried, and acknowledges them", async () => {
+    const batch = createMessageBatch<unknown>("analytics-dlq", [
+      { id: "d1", timestamp: new Date(), attempts: 4, body: { type: "product.view", id: "v1", sku: "s1", at: 1 } },
+      { id: "d2", timestamp: new Date(), attempts: 4, body: "garbled" },
+    ]);
+    const ctx = createExecutionContext();
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((line: string) => logged.push(line));
+    await worker.queue(batch, env, ctx);
+    spy.mockRestore();
+    expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+    const entries = logged.map((line) => JSON.parse(line));
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatchObject({
+      message: "analytics message dead-lettered: not applied",
+      type: "product.view",
+      sku: "s1",
+    });
+  });
+
+  it("treats a queue named like an object property as unknown", async () => {
+    const batch = createMessageBatch("constructor", [{ id: "p1", timestamp: new Date(), attempts: 1, body: {} }]);
+    const ctx = createExecutionContext();
+    const spy = vi.spyOn(console, "warn").mockImplementation(() => {});
+    await worker.queue(batch, env, ctx);
+    spy.mockRestore();
+    expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+  });
+
   it("ignores an unknown cron expression without throwing", async () => {
     const controller = createScheduledController({ cron: "1 2 3 4 5", scheduledTime: new Date() });
     const spy = vi.spyOn(console, "warn").mockImplementation(() => {});

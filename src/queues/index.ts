@@ -9,11 +9,31 @@ export const queueHandlers: Record<string, QueueHandler> = {
   analytics: handleAnalyticsBatch,
   mail: (batch, env, ctx) => handleMailBatch(batch, env, ctx),
   "mail-dlq": (batch, env, ctx) => handleMailDeadLetters(batch, env, ctx),
+  // Views or cursor events that failed every retry: D1 refused them six times. Nothing can apply them now, so each
+  // is logged at error level with what it carried (type, id, SKU or session), for an operator to replay or explain.
+  "analytics-dlq": async (batch) => {
+    for (const message of batch.messages) {
+      const body = (typeof message.body === "object" && message.body !== null ? message.body : {}) as Record<
+        string,
+        unknown
+      >;
+      log("error", "analytics message dead-lettered: not applied", {
+        message_id: message.id,
+        attempts: message.attempts,
+        type: body.type,
+        id: body.id,
+        sku: body.sku,
+        session_id: body.session_id,
+        events: Array.isArray(body.events) ? body.events.length : undefined,
+      });
+    }
+    batch.ackAll();
+  },
 };
 
 /** The Worker's `queue` entry point: dispatch on the queue name; an unknown queue is logged and acknowledged. */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
-  const handler = queueHandlers[batch.queue];
+  const handler = Object.hasOwn(queueHandlers, batch.queue) ? queueHandlers[batch.queue] : undefined;
   if (!handler) {
     log("warn", "message batch from an unknown queue acknowledged", {
       queue: batch.queue,
