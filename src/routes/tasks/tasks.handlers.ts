@@ -59,7 +59,7 @@ export const listTasks: RouteHandler<typeof routes.listTasks, AppEnv> = async (c
   const ordering = parseOrdering(query.ordering, TASK_ORDERING, { field: "created_at", direction: "desc" });
   const pagination = { limit: query.limit, offset: query.offset };
   const db = getDb(c.env.DB);
-  const where = await listConditions(db, query);
+  const where = await listConditions(db, query, { emailSubstring: isAdmin(c.get("user")) });
   if (where === null) return c.json(page([], 0, pagination), 200);
   const { rows, total } = await listTaskRows(db, where, ordering, pagination);
   return c.json(

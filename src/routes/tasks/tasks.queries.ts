@@ -63,10 +63,15 @@ export function canEditAll(user: AuthUser, row: Pick<TaskRow, "createdBy">): boo
  */
 export const MAX_INLINE_CREATORS = 50;
 
-function creatorMatch(search: string): SQL {
+/**
+ * A substring of the username, or of the email for admins. Members see usernames, never emails, so for them an email
+ * matches only when given whole: a substring search would let a member spell out a colleague's address letter by
+ * letter from which searches return tasks.
+ */
+function creatorMatch(search: string, emailSubstring: boolean): SQL {
   return or(
     sql`instr(lower(${users.username}), lower(${search})) > 0`,
-    sql`instr(lower(${users.email}), lower(${search})) > 0`,
+    emailSubstring ? sql`instr(lower(${users.email}), lower(${search})) > 0` : sql`${users.email} = lower(${search})`,
   )!;
 }
 
@@ -79,13 +84,17 @@ export type TaskFilters = {
 };
 
 /** The WHERE of a list, or null when it cannot match anything (a search that matches no user). */
-export async function listConditions(db: Db, filters: TaskFilters): Promise<SQL | undefined | null> {
+export async function listConditions(
+  db: Db,
+  filters: TaskFilters,
+  options: { emailSubstring: boolean } = { emailSubstring: false },
+): Promise<SQL | undefined | null> {
   const conditions: SQL[] = [];
   if (filters.search !== undefined) {
     const matched = await db
       .select({ id: users.id })
       .from(users)
-      .where(creatorMatch(filters.search))
+      .where(creatorMatch(filters.search, options.emailSubstring))
       .limit(MAX_INLINE_CREATORS + 1);
     if (matched.length === 0) return null;
     conditions.push(
@@ -94,7 +103,10 @@ export async function listConditions(db: Db, filters: TaskFilters): Promise<SQL 
             tasks.createdBy,
             matched.map((u) => u.id),
           )
-        : inArray(tasks.createdBy, db.select({ id: users.id }).from(users).where(creatorMatch(filters.search))),
+        : inArray(
+            tasks.createdBy,
+            db.select({ id: users.id }).from(users).where(creatorMatch(filters.search, options.emailSubstring)),
+          ),
     );
   }
   if (filters.status?.length) conditions.push(inArray(tasks.status, filters.status));

@@ -147,7 +147,9 @@ export const TaskListQuery = PaginationQuery.extend({
     .optional()
     .openapi({
       param: { name: "search", in: "query" },
-      description: "Case-insensitive substring of the creator's username or email.",
+      description:
+        "Case-insensitive: a substring of the creator's username, or their email (a substring for admins; the whole " +
+        "address for members, who never see emails).",
       example: "alice",
     }),
   status: StatusQuery,

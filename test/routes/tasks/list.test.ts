@@ -45,9 +45,16 @@ describe("GET /tasks", () => {
     expect(byAnn.total).toBe(3);
     expect(byAnn.items.map((t) => t.id)).toEqual([a3.id, a2.id, a1.id]);
 
-    // search by an email fragment finds Ben's.
-    const byBen = await list(cat, `search=writes.${tag.toUpperCase()}`);
+    // An email fragment finds Ben's for an admin; a member, who never sees emails, must give the whole address (any
+    // case), so no member can spell out a colleague's email from which searches return tasks.
+    const admin = await createUser("admin");
+    const byBen = await list(admin, `search=writes.${tag.toUpperCase()}`);
     expect(byBen.items.map((t) => t.id).sort()).toEqual([b1.id, b2.id].sort());
+    expect((await list(cat, `search=writes.${tag.toUpperCase()}`)).total).toBe(0);
+    expect((await list(cat, `search=BEN.Writes.${tag}%40two.test`)).total).toBe(2);
+    expect(
+      (await list(cat, `search=${encodeURIComponent(`ben.writes.${tag}@TWO.test`)}`)).items.map((t) => t.id).sort(),
+    ).toEqual([b1.id, b2.id].sort());
 
     // several statuses, comma-separated or repeated, combined with q (case-insensitive title substring).
     const both = `search=${tag}&q=ORDER`;
