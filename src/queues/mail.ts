@@ -12,8 +12,6 @@ import { backoffSeconds } from "./backoff";
  * most MAIL_MAX_RETRIES + 1 times; when the last delivery calls retry(), the platform moves it to `mail-dlq`.
  */
 export const MAIL_MAX_RETRIES = 5;
-export const MAIL_QUEUE = "mail";
-export const MAIL_DLQ = "mail-dlq";
 
 /** Rows in these states wait for a send; any other state is done with, and a redelivery for it is acknowledged. */
 const PENDING = ["queued", "retrying"] as const;
