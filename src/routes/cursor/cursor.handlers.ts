@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { count, desc, eq } from "drizzle-orm";
 import { cursorSessionStub } from "../../cursor/cursor-session";
+import { readBuckets } from "../../cursor/stats";
 import { getDb } from "../../db/client";
 import { cursorSessions } from "../../db/schema";
 import type { AppEnv } from "../../env";
@@ -108,34 +109,6 @@ async function requireSession(env: Env, id: string) {
   return session;
 }
 
-type BucketDbRow = {
-  b: number;
-  distance: number;
-  peak_speed: number;
-  event_count: number;
-  start_x: number;
-  start_y: number;
-  end_x: number;
-  end_y: number;
-};
-
-/**
- * One query re-aggregates the per-second rows: window functions give each bucket's first start point and last end
- * point alongside the sums. Four bound parameters, any range.
- */
-const STATS_SQL = `
-  SELECT DISTINCT b,
-    SUM(distance) OVER w AS distance,
-    MAX(peak_speed) OVER w AS peak_speed,
-    SUM(event_count) OVER w AS event_count,
-    FIRST_VALUE(start_x) OVER w AS start_x,
-    FIRST_VALUE(start_y) OVER w AS start_y,
-    LAST_VALUE(end_x) OVER w AS end_x,
-    LAST_VALUE(end_y) OVER w AS end_y
-  FROM (SELECT second / CAST(?1 AS INTEGER) AS b, * FROM cursor_seconds WHERE session_id = ?2 AND second >= ?3 AND second < ?4)
-  WINDOW w AS (PARTITION BY b ORDER BY second ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-  ORDER BY b`;
-
 export const stats: Handler<"stats"> = async (c) => {
   const { id } = c.req.valid("param");
   const query = c.req.valid("query");
@@ -176,11 +149,9 @@ export const stats: Handler<"stats"> = async (c) => {
   }
   const fromSecond = Math.floor(from / 1000);
   const toSecond = Math.ceil(to / 1000);
-  const { results } = await c.env.DB.prepare(STATS_SQL)
-    .bind(bucketSeconds, id, fromSecond, toSecond)
-    .all<BucketDbRow>();
-  const buckets = results.map((row) => {
-    const start = row.b * bucketSeconds * 1000;
+  const rows = await readBuckets(c.env.DB, id, bucketSeconds, fromSecond, toSecond);
+  const buckets = rows.map((row) => {
+    const start = row.bucket_start * 1000;
     return {
       start: toIso(start),
       end: toIso(start + bucketSeconds * 1000),
