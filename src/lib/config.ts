@@ -17,9 +17,10 @@ export function configProblems(env: Env): string[] {
   return problems;
 }
 
+/** A whole-number setting; anything else (empty, "30abc", "1e3") falls back rather than being half-read. */
 export function intVar(value: string | undefined, fallback: number): number {
-  const n = Number.parseInt(value ?? "", 10);
-  return Number.isFinite(n) ? n : fallback;
+  const trimmed = (value ?? "").trim();
+  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : fallback;
 }
 
 export function boolVar(value: string | undefined, fallback: boolean): boolean {

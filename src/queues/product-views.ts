@@ -3,6 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { getDb } from "../db/client";
 import { processedMessages, products, productViewsDaily } from "../db/schema";
 import { log } from "../lib/log";
+import { utcDay } from "../lib/time";
 import type { AnalyticsMessage } from "./analytics";
 import { applyGroup } from "./backoff";
 
@@ -30,11 +31,6 @@ function isViewMessage(body: unknown): body is ProductViewMessage {
     Number.isFinite(b.at) &&
     Number.isFinite(new Date(b.at).getTime())
   );
-}
-
-/** UTC day (YYYY-MM-DD) of an epoch-ms instant: the key of product_views_daily. */
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
 }
 
 /** Views per SKU and per (SKU, day) of the given messages. */

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { intVar } from "../../src/lib/config";
 import { ApiError } from "../../src/lib/errors";
 import { parseFieldSelection, pickFields } from "../../src/lib/fields";
+import { containsPattern } from "../../src/lib/like";
 import { parseOrdering } from "../../src/lib/ordering";
 import { PaginationQuery, page } from "../../src/lib/pagination";
-import { fromIso, toIso } from "../../src/lib/time";
+import { dayStart, fromIso, toIso, utcDay } from "../../src/lib/time";
 
 const FIELDS = ["id", "title", "description", "status"] as const;
 
@@ -75,5 +77,28 @@ describe("time", () => {
     expect(toIso(0)).toBe("1970-01-01T00:00:00.000Z");
     expect(fromIso("2026-11-23T10:00:00.000Z")).toBe(Date.UTC(2026, 10, 23, 10));
     expect(toIso(null)).toBeNull();
+  });
+});
+
+describe("UTC days", () => {
+  it("names the day of an instant and the instant a day starts", () => {
+    expect(utcDay(Date.parse("2026-03-01T23:59:59.999Z"))).toBe("2026-03-01");
+    expect(dayStart("2026-03-02")).toBe(Date.parse("2026-03-02T00:00:00.000Z"));
+    expect(utcDay(dayStart("2024-02-29"))).toBe("2024-02-29");
+  });
+});
+
+describe("LIKE patterns", () => {
+  it("matches the term anywhere and takes %, _ and backslash literally", () => {
+    expect(containsPattern("ab")).toBe("%ab%");
+    expect(containsPattern("50%_off\\")).toBe("%50\\%\\_off\\\\%");
+  });
+});
+
+describe("integer settings", () => {
+  it("reads whole numbers and falls back on anything else", () => {
+    expect(intVar("30", 5)).toBe(30);
+    expect(intVar(" -2 ", 5)).toBe(-2);
+    for (const bad of [undefined, "", "30abc", "1e3", "3.5", "thirty"]) expect(intVar(bad, 5)).toBe(5);
   });
 });

@@ -1,9 +1,10 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { utcDay } from "../../src/lib/time";
 import { handleQueue } from "../../src/queues";
 import { backoffSeconds } from "../../src/queues/backoff";
-import { handleProductViews, type ProductViewMessage, tallyViews, utcDay } from "../../src/queues/product-views";
+import { handleProductViews, type ProductViewMessage, tallyViews } from "../../src/queues/product-views";
 
 const DAY1 = Date.parse("2026-03-01T10:00:00Z");
 const DAY2 = Date.parse("2026-03-02T23:59:59Z");

@@ -7,6 +7,7 @@ import { productHistory, products, users } from "../../db/schema";
 import type { AppEnv, AuthUser } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { parseFieldSelection, pickFields } from "../../lib/fields";
+import { containsPattern } from "../../lib/like";
 import { errorFields, log } from "../../lib/log";
 import { centsToPrice, formatCents, parsePriceParam, priceToCents } from "../../lib/money";
 import { parseOrdering } from "../../lib/ordering";
@@ -232,10 +233,6 @@ function priceBound(name: string, text: string | undefined): number | undefined 
 }
 
 /** `%`, `_` and `\` in a search term are literal. */
-function likePattern(term: string): string {
-  return `%${term.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-}
-
 export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = async (c) => {
   const query = c.req.valid("query");
   const selected = parseFieldSelection(PRODUCT_FIELDS, query.fields, query.omit);
@@ -250,7 +247,7 @@ export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = as
   const conditions: SQL[] = [];
   if (query.brand) conditions.push(eq(products.brand, query.brand));
   // SQLite's LIKE is case-insensitive for ASCII, which is what a name search wants.
-  if (query.q) conditions.push(sql`${products.name} LIKE ${likePattern(query.q)} ESCAPE '\\'`);
+  if (query.q) conditions.push(sql`${products.name} LIKE ${containsPattern(query.q)} ESCAPE '\\'`);
   if (min !== undefined) conditions.push(gte(products.priceCents, min));
   if (max !== undefined) conditions.push(lte(products.priceCents, max));
   const where = conditions.length > 0 ? and(...conditions) : undefined;

@@ -4,35 +4,36 @@ import { getDb } from "../../db/client";
 import { products, productViewsDaily } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
+import { dayStart, utcDay } from "../../lib/time";
 import type * as routes from "./reports.routes";
 import { MAX_REPORT_DAYS } from "./reports.schemas";
 
 const DAY_MS = 86_400_000;
-const dayMs = (day: string) => Date.parse(`${day}T00:00:00Z`);
-const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** Every UTC day from `from` to `to`, inclusive. */
 export function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
-  for (let t = dayMs(from); t <= dayMs(to); t += DAY_MS) days.push(dayOf(t));
+  for (let t = dayStart(from); t <= dayStart(to); t += DAY_MS) days.push(utcDay(t));
   return days;
 }
 
 export const productViews: RouteHandler<typeof routes.productViews, AppEnv> = async (c) => {
   const query = c.req.valid("query");
-  const to = query.to ?? dayOf(Date.now());
-  const from = query.from ?? dayOf(dayMs(to) - 6 * DAY_MS);
+  const to = query.to ?? utcDay(Date.now());
+  const from = query.from ?? utcDay(dayStart(to) - 6 * DAY_MS);
   if (from > to) {
     throw new ApiError("bad_request", "`from` is after `to`.", {
       errors: [{ path: "from", message: "must not be after to" }],
     });
   }
-  const days = daysBetween(from, to);
-  if (days.length > MAX_REPORT_DAYS) {
-    throw new ApiError("bad_request", `The range spans ${days.length} days; at most ${MAX_REPORT_DAYS} are allowed.`, {
+  // The span is checked before the days are listed: a range of centuries must not build millions of strings first.
+  const span = (dayStart(to) - dayStart(from)) / DAY_MS + 1;
+  if (span > MAX_REPORT_DAYS) {
+    throw new ApiError("bad_request", `The range spans ${span} days; at most ${MAX_REPORT_DAYS} are allowed.`, {
       errors: [{ path: "from", message: `at most ${MAX_REPORT_DAYS} days before to` }],
     });
   }
+  const days = daysBetween(from, to);
 
   const db = getDb(c.env.DB);
   const total = sql<number>`cast(${sum(productViewsDaily.views)} as integer)`;

@@ -15,6 +15,7 @@ import { type Db, getDb } from "../../db/client";
 import { users } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
+import { containsPattern } from "../../lib/like";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { forbiddenReason, type UserAction } from "./users.policy";
@@ -22,10 +23,6 @@ import type * as routes from "./users.routes";
 import { USER_ORDERING } from "./users.schemas";
 
 const orderColumns = { created_at: users.createdAt, email: users.email, username: users.username };
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
-}
 
 async function liveUser(db: Db, id: string) {
   const [row] = await db
@@ -64,7 +61,7 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   if (role) conditions.push(eq(users.role, role));
   if (search) {
     // SQLite's LIKE is case-insensitive for ASCII; both columns are stored lower-case anyway.
-    const pattern = `%${escapeLike(search.toLowerCase())}%`;
+    const pattern = containsPattern(search.toLowerCase());
     conditions.push(sql`(${users.email} LIKE ${pattern} ESCAPE '\\' OR ${users.username} LIKE ${pattern} ESCAPE '\\')`);
   }
   const where = and(...conditions);
