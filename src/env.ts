@@ -2,7 +2,14 @@ import type { RequestIdVariables } from "hono/request-id";
 import type { Role } from "./db/schema";
 
 /** The signed-in caller, as loaded from D1 on each request (so deletes and role changes apply at once). */
-export type AuthUser = { id: string; email: string; username: string; role: Role };
+export type AuthUser = {
+  id: string;
+  email: string;
+  username: string;
+  role: Role;
+  createdAt: number;
+  updatedAt: number;
+};
 
 export type AppEnv = {
   Bindings: Env;

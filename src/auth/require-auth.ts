@@ -26,7 +26,14 @@ export async function authenticate(env: Env, header: string | undefined): Promis
     throw new ApiError("unauthorized", error.detail, { headers: WWW_AUTHENTICATE });
   });
   const [user] = await getDb(env.DB)
-    .select({ id: users.id, email: users.email, username: users.username, role: users.role })
+    .select({
+      id: users.id,
+      email: users.email,
+      username: users.username,
+      role: users.role,
+      createdAt: users.createdAt,
+      updatedAt: users.updatedAt,
+    })
     .from(users)
     .where(and(eq(users.id, claims.userId), isNull(users.deletedAt)))
     .limit(1);

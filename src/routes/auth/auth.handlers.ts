@@ -123,8 +123,5 @@ export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
   return c.body(null, 204);
 };
 
-export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => {
-  const user = await liveUserBy(getDb(c.env.DB), eq(users.id, c.get("user").id));
-  if (!user) throw new ApiError("unauthorized", "The account no longer exists.");
-  return c.json(toUser(user), 200);
-};
+// requireUser has just read the caller from D1 (deleted users are refused there); no second read.
+export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => c.json(toUser(c.get("user")), 200);

@@ -118,4 +118,17 @@ describe("D1 round trips on the sign-in paths", () => {
       assertAvailable(getDb(env.DB), env, { email: first.email, username: first.username }, first.id),
     ).resolves.toBeUndefined();
   });
+
+  it("GET /auth/me: one, the caller's own read by requireUser", async () => {
+    const user = await createUser("member");
+    const { db, counter } = countingD1(env.DB);
+    const res = await createApp().fetch(
+      new Request("http://localhost/api/v1/auth/me", { headers: { authorization: `Bearer ${user.token}` } }),
+      { ...env, DB: db },
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: user.id, email: user.email, role: "member" });
+    expect(counter.trips).toBe(1);
+  });
 });
