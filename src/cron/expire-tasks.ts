@@ -42,20 +42,6 @@ export function expiryMessage(task: ExpiryTask, now: number): MailMessage {
   return { kind: task.expiresAt <= now ? "task.expired" : "task.expiring", task };
 }
 
-/** The pure rule the scan's WHERE clause implements; used by tests and by the write path. */
-export function isDue(
-  task: { status: TaskStatus; expiresAt: number | null; notifiedFor: number | null },
-  now: number,
-  windowMs: number,
-): boolean {
-  return (
-    task.status !== "done" &&
-    task.expiresAt !== null &&
-    task.expiresAt <= now + windowMs &&
-    task.notifiedFor !== task.expiresAt
-  );
-}
-
 /**
  * What a create or update means for the notice. Returns the `notified_for` to store with the write and the
  * statements to put in the same batch. `previousExpiresAt` is undefined for a create.

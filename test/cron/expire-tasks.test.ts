@@ -2,13 +2,15 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
+  dueQuery,
   EXPIRY_KEY_QUEUE,
   expiryKey,
   expiryMessage,
-  isDue,
   noticeWindowMs,
   scanExpiringTasks,
 } from "../../src/cron/expire-tasks";
+import { getDb } from "../../src/db/client";
+import { tasks } from "../../src/db/schema";
 import worker from "../../src/index";
 import { api, createUser, type TestUser } from "../helpers";
 
@@ -90,18 +92,43 @@ async function noticeCounts(ids: string[]): Promise<Map<string, number>> {
 }
 
 describe("expiry rules (pure)", () => {
-  it("a task is due only when not done, with an expiry inside the window, not yet noticed for it", () => {
-    const now = 1_000_000_000_000;
+  it("a task is due only when not done, with an expiry inside the window, not yet noticed for it", async () => {
+    // The scan's own query over rows in D1, one row per case, at a fixed clock far in the future so no other test's
+    // task is inside the horizon.
+    const now = Date.UTC(2300, 0, 1);
     const window = 15 * MINUTE;
-    const base = { status: "todo" as const, notifiedFor: null };
-    expect(isDue({ ...base, expiresAt: null }, now, window)).toBe(false);
-    expect(isDue({ ...base, expiresAt: now + 7.5 * MINUTE }, now, window)).toBe(true);
-    expect(isDue({ ...base, expiresAt: now + 15 * MINUTE }, now, window)).toBe(true);
-    expect(isDue({ ...base, expiresAt: now + 15 * MINUTE + 1 }, now, window)).toBe(false);
-    expect(isDue({ ...base, expiresAt: now - DAY }, now, window)).toBe(true);
-    expect(isDue({ ...base, status: "done", expiresAt: now }, now, window)).toBe(false);
-    expect(isDue({ ...base, expiresAt: now, notifiedFor: now }, now, window)).toBe(false);
-    expect(isDue({ ...base, expiresAt: now, notifiedFor: now - 1 }, now, window)).toBe(true);
+    const creator = await createUser("member");
+    const cases = {
+      noExpiry: { status: "todo", expiresAt: null, notifiedFor: null, due: false },
+      aheadInside: { status: "todo", expiresAt: now + 7.5 * MINUTE, notifiedFor: null, due: true },
+      atWindowEdge: { status: "todo", expiresAt: now + 15 * MINUTE, notifiedFor: null, due: true },
+      pastWindowEdge: { status: "todo", expiresAt: now + 15 * MINUTE + 1, notifiedFor: null, due: false },
+      expiredLongAgo: { status: "in_progress", expiresAt: now - DAY, notifiedFor: null, due: true },
+      done: { status: "done", expiresAt: now, notifiedFor: null, due: false },
+      noticed: { status: "todo", expiresAt: now + 1, notifiedFor: now + 1, due: false },
+      noticedForAnotherTime: { status: "todo", expiresAt: now + 2, notifiedFor: now - 1, due: true },
+    } as const;
+    const ids = new Map<string, string>();
+    const db = getDb(env.DB);
+    for (const [name, c] of Object.entries(cases)) {
+      const id = crypto.randomUUID();
+      ids.set(id, name);
+      await db.insert(tasks).values({
+        id,
+        title: name,
+        status: c.status,
+        expiresAt: c.expiresAt,
+        notifiedFor: c.notifiedFor,
+        createdBy: creator.id,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+    const due = (await dueQuery(db, now + window, 10_000)).filter((r) => ids.has(r.id)).map((r) => ids.get(r.id));
+    const expected = Object.entries(cases)
+      .filter(([, c]) => c.due)
+      .map(([name]) => name);
+    expect(due.sort()).toEqual(expected.sort());
   });
 
   it("says expiring before the time and expired from it on; the window comes from EXPIRY_NOTICE_MINUTES", () => {
