@@ -63,8 +63,6 @@ export function speed(distance: number, windowMs: number): number {
 
 export type BatchResult = {
   state: KinematicState;
-  /** The events with their sequence numbers. */
-  events: SequencedPoint[];
   /** Distance covered by this batch, including the segment from the previous batch's last point. */
   distance: number;
   /** From the previous batch's last point (or this batch's first) to this batch's last point. */
@@ -84,11 +82,10 @@ export function advance(state: KinematicState, batch: readonly Point[]): BatchRe
   let nextSeq = state.nextSeq;
   let distance = 0;
   const seconds: SecondAggregate[] = [];
-  const events: SequencedPoint[] = [];
 
   for (const point of batch) {
+    // The event's sequence number: the session numbers its events gaplessly from 0.
     const seq = nextSeq++;
-    events.push({ seq, x: point.x, y: point.y, t: point.t });
     const length = last ? segmentLength(last, point) : 0;
     const segmentSpeed = last ? speed(length, Math.max(point.t - last.t, MIN_SEGMENT_MS)) : 0;
     distance += length;
@@ -132,7 +129,6 @@ export function advance(state: KinematicState, batch: readonly Point[]): BatchRe
       nextSeq,
       open,
     },
-    events,
     distance,
     windowMs,
     speed: speed(distance, windowMs),

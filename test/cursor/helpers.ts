@@ -3,6 +3,11 @@ import { expect, vi } from "vitest";
 import { type ServerFrame, ServerFrameSchema } from "../../src/cursor/protocol";
 import { api, call } from "../helpers";
 
+/** Events numbered as the session numbers them (gapless from `firstSeq`), for building queue messages in tests. */
+export function numbered(points: readonly { x: number; y: number; t: number }[], firstSeq = 0) {
+  return points.map((p, i) => ({ seq: firstSeq + i, x: p.x, y: p.y, t: p.t }));
+}
+
 export type Created = {
   id: string;
   token: string;

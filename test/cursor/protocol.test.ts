@@ -6,16 +6,18 @@ import {
   MAX_MESSAGE_BYTES,
   packMessages,
 } from "../../src/cursor/protocol";
+import { numbered } from "./helpers";
 
 const T0 = 1_767_225_600_000;
 
 describe("packMessages", () => {
   it("keeps one small batch in one message with the summary", () => {
-    const r = advance(INITIAL_STATE, [
+    const points = [
       { x: 0, y: 0, t: T0 },
       { x: 3, y: 4, t: T0 + 10 },
-    ]);
-    const messages = packMessages("s1", r.events, r.seconds, {
+    ];
+    const r = advance(INITIAL_STATE, points);
+    const messages = packMessages("s1", numbered(points), r.seconds, {
       event_count: 2,
       total_distance: 5,
       last_event_at: T0 + 10,
@@ -38,7 +40,7 @@ describe("packMessages", () => {
     }));
     const r = advance(INITIAL_STATE, points);
     expect(r.seconds).toHaveLength(1000);
-    const messages = packMessages(crypto.randomUUID(), r.events, r.seconds, {
+    const messages = packMessages(crypto.randomUUID(), numbered(points), r.seconds, {
       event_count: 1000,
       total_distance: r.distance,
       last_event_at: points.at(-1)!.t,

@@ -7,7 +7,7 @@ import { type CursorEventsMessage, packMessages } from "../../src/cursor/protoco
 import worker from "../../src/index";
 import { isDatabaseError } from "../../src/lib/db-errors";
 import { handleQueue } from "../../src/queues";
-import { openViewer, waitForStoredEvents } from "../cursor/helpers";
+import { numbered, openViewer, waitForStoredEvents } from "../cursor/helpers";
 import { api, expectProblem } from "../helpers";
 import { insertOutbox, MAILCHANNELS_HOST, outboxRow } from "../mail/stub";
 import {
@@ -224,7 +224,7 @@ const T0 = Date.UTC(2026, 0, 1);
 
 function cursorMessages(sessionId: string, points: { x: number; y: number; t: number }[]): CursorEventsMessage[] {
   const r = advance(INITIAL_STATE, points);
-  return packMessages(sessionId, r.events, r.seconds, {
+  return packMessages(sessionId, numbered(points), r.seconds, {
     event_count: r.state.eventCount,
     total_distance: r.state.totalDistance,
     last_event_at: r.state.last!.t,

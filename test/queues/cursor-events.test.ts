@@ -5,6 +5,7 @@ import { advance, INITIAL_STATE } from "../../src/cursor/kinematics";
 import { type CursorEventsMessage, packMessages } from "../../src/cursor/protocol";
 import { handleQueue } from "../../src/queues";
 import { cursorStatements, MAX_BOUND_PARAMETERS } from "../../src/queues/cursor-events";
+import { numbered } from "../cursor/helpers";
 
 const T0 = 1_767_225_600_000;
 
@@ -15,7 +16,7 @@ function messagesFor(sessionId: string, batches: { x: number; y: number; t: numb
     const r = advance(state, batch);
     state = r.state;
     all.push(
-      ...packMessages(sessionId, r.events, r.seconds, {
+      ...packMessages(sessionId, numbered(batch, r.state.nextSeq - batch.length), r.seconds, {
         event_count: state.eventCount,
         total_distance: state.totalDistance,
         last_event_at: state.last!.t,
