@@ -1,5 +1,5 @@
 // `npm run bench`: every figure of the benchmarks issue in one run, on 127.0.0.1 only, written to
-// bench/results.json and printed as a table. See docs/readme/08-bench.md for what each figure means.
+// bench/results.json and printed as a table. See docs/benchmarks.md for what each figure means.
 //
 //   BENCH_DURATION=8     seconds per measured route (after a 1 s warm-up)
 //   BENCH_CONNECTIONS=32 concurrent connections for throughput runs
