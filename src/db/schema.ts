@@ -112,7 +112,11 @@ export const notifications = sqliteTable(
   (t) => [index("notifications_user_created_idx").on(t.userId, t.createdAt)],
 );
 
-export const OUTBOX_STATUSES = ["queued", "sending", "sent", "retrying", "failed", "recorded"] as const;
+/**
+ * `suppressed`: recorded, never sent, never retried: a budget was spent or the address is not verified; the reason
+ * says which (the in-app notification, if any, still appears).
+ */
+export const OUTBOX_STATUSES = ["queued", "sending", "sent", "retrying", "failed", "recorded", "suppressed"] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 /** Every mail, one row per recipient; the row id is the queue message id, so redelivery is detectable. */
@@ -131,6 +135,8 @@ export const outbox = sqliteTable(
     status: text("status", { enum: OUTBOX_STATUSES }).notNull().default("queued"),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),
+    /** Why a `suppressed` row was not sent, e.g. `recipient_unverified`, `recipient_budget`, `actor_budget`. */
+    suppressedReason: text("suppressed_reason"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     sentAt: integer("sent_at"),

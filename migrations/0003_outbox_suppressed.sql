@@ -1,0 +1,1 @@
+ALTER TABLE `outbox` ADD `suppressed_reason` text;
