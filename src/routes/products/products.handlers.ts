@@ -157,6 +157,7 @@ async function changeRecord(
     },
     { type: "product", id: product.sku },
     now,
+    { actorId: actor.id },
   );
   const history = db.insert(productHistory).values({
     id: crypto.randomUUID(),
