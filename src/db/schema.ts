@@ -153,7 +153,9 @@ export const outbox = sqliteTable(
     index("outbox_budget_recipient_idx")
       .on(sql`lower(${t.recipientEmail})`, t.createdAt)
       .where(sql`status <> 'suppressed'`),
-    index("outbox_budget_actor_idx").on(t.actorId, t.createdAt).where(sql`status <> 'suppressed' AND actor_id IS NOT NULL`),
+    index("outbox_budget_actor_idx")
+      .on(t.actorId, t.createdAt)
+      .where(sql`status <> 'suppressed' AND actor_id IS NOT NULL`),
   ],
 );
 

@@ -56,13 +56,7 @@ const kinds = sql.join(
  * The outbox INSERT of one budgeted mail, `queued` or `suppressed` as the budgets decide at the moment it runs.
  * `guard`, when given, is a condition the row is inserted under at all (the expiry notice's "still due").
  */
-export function budgetedOutboxInsert(
-  db: Db,
-  values: OutboxValues,
-  budgets: MailBudgets,
-  now: number,
-  guard?: SQL,
-) {
+export function budgetedOutboxInsert(db: Db, values: OutboxValues, budgets: MailBudgets, now: number, guard?: SQL) {
   const since = now - BUDGET_WINDOW_MS;
   const actorId = values.actorId ?? null;
   // The WHERE of each count repeats its partial index's predicate literally.

@@ -32,14 +32,7 @@ function claimable(at: number) {
   );
 }
 
-export type MailOutcome =
-  | "sent"
-  | "recorded"
-  | "failed"
-  | "retrying"
-  | "dead-lettering"
-  | "suppressed"
-  | "skipped";
+export type MailOutcome = "sent" | "recorded" | "failed" | "retrying" | "dead-lettering" | "suppressed" | "skipped";
 
 function outboxId(body: unknown): string | null {
   const id = typeof body === "object" && body !== null ? (body as Partial<MailQueueBody>).id : undefined;
