@@ -201,6 +201,8 @@ describe("the budget query", () => {
         htmlBody: "h",
         kind: "task.expired",
         actorId: "someone",
+        createdAt: Date.now(),
+        updatedAt: Date.now(),
       },
       { perRecipientHour: 20, perActorHour: 50 },
       Date.now(),
