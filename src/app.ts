@@ -10,7 +10,7 @@ import pkg from "../package.json";
 import type { AppEnv } from "./env";
 import { configProblems } from "./lib/config";
 import { createRouter } from "./lib/create-router";
-import { isDatabaseError } from "./lib/db-errors";
+import { clientCausedDatabaseError, isDatabaseError } from "./lib/db-errors";
 import { ApiError, codeForStatus, problemResponse } from "./lib/errors";
 import { errorFields, log } from "./lib/log";
 import { BEARER_AUTH, errorResponses } from "./lib/openapi";
@@ -192,6 +192,18 @@ export function createApp() {
         path: c.req.path,
         ...errorFields(error),
       });
+    const clientCaused = clientCausedDatabaseError(error);
+    if (clientCaused) {
+      // The input made D1 refuse (a pattern too complex, a value too big): the client's error, logged as a warning.
+      log("warn", "database refused the request's input", {
+        request_id: ctx.requestId,
+        method: c.req.method,
+        path: c.req.path,
+        code: clientCaused.code,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return mergeHeaders(problemResponse(clientCaused.code, clientCaused.detail, ctx), c.res.headers);
+    }
     if (isDatabaseError(error)) {
       // D1 failing (overloaded, reset, unreachable) is the service being unavailable, not a bug to show the client:
       // the details go to the log only.

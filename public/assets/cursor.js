@@ -222,10 +222,18 @@
   }
 
   // ---- WebSocket ----
+  /** ws_url is relative unless the server has a PUBLIC_ORIGIN: resolve it against this page, ws(s) like the page. */
+  function socketUrl(wsUrl) {
+    const url = new URL(wsUrl, location.href);
+    if (url.protocol === "http:") url.protocol = "ws:";
+    else if (url.protocol === "https:") url.protocol = "wss:";
+    return url.href;
+  }
+
   function connect() {
     if (!s.session || s.hidden) return;
     clearTimeout(s.wsTimer);
-    const ws = new WebSocket(s.session.ws_url);
+    const ws = new WebSocket(socketUrl(s.session.ws_url));
     s.ws = ws;
     ws.addEventListener("open", () => {
       if (ws !== s.ws) return;

@@ -1,5 +1,5 @@
 /**
- * `processed_messages` remembers applied queue message ids (and task expiry claims) so a redelivery is a no-op. A
+ * `processed_messages` remembers applied queue message ids so a redelivery is a no-op. A
  * queue keeps an undelivered message at most 14 days, so ids older than that can never come back; keeping 30 days
  * leaves a wide margin. Deleted in bounded chunks like the cursor retention.
  */

@@ -137,6 +137,8 @@ export const outbox = sqliteTable(
     lastError: text("last_error"),
     /** Why a `suppressed` row was not sent, e.g. `recipient_unverified`, `recipient_budget`, `actor_budget`. */
     suppressedReason: text("suppressed_reason"),
+    /** The user whose action caused the mail (counted by the per-actor budget); null for system mail (the cron). */
+    actorId: text("actor_id"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     sentAt: integer("sent_at"),
@@ -145,6 +147,15 @@ export const outbox = sqliteTable(
     index("outbox_status_created_idx").on(t.status, t.createdAt),
     index("outbox_kind_created_idx").on(t.kind, t.createdAt),
     index("outbox_created_idx").on(t.createdAt),
+    // The mail budgets (src/mail/budget.ts) count the last hour's unsuppressed rows per address and per actor; these
+    // partial indexes hold exactly those rows, so a flood of suppressed rows never slows the count. The budget's
+    // WHERE repeats the predicate literally so SQLite uses them.
+    index("outbox_budget_recipient_idx")
+      .on(sql`lower(${t.recipientEmail})`, t.createdAt)
+      .where(sql`status <> 'suppressed'`),
+    index("outbox_budget_actor_idx")
+      .on(t.actorId, t.createdAt)
+      .where(sql`status <> 'suppressed' AND actor_id IS NOT NULL`),
   ],
 );
 

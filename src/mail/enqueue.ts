@@ -1,6 +1,10 @@
+import type { SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type Db, getDb } from "../db/client";
+import { insertSelect } from "../db/insert-select";
 import { notifications, outbox } from "../db/schema";
+import { toIso } from "../lib/time";
+import { budgetedOutboxInsert, isBudgeted, mailBudgets } from "./budget";
 import { renderMail, renderNotification } from "./templates";
 
 export type Recipient = { email: string; name?: string | null };
@@ -23,6 +27,15 @@ export const MAIL_KINDS = ["task.expiring", "task.expired", "product.changed"] a
 export type MailQueueBody = { id: string };
 export type Prepared = { statements: BatchItem<"sqlite">[]; queueMessages: MessageSendRequest<MailQueueBody>[] };
 
+/**
+ * Who caused a mail and under what condition it is written at all:
+ *  - `actorId`: the user whose request caused it, counted by the per-actor budget; null (the default) for system
+ *    mail such as the cron's.
+ *  - `guard`: an SQL condition evaluated when the batch runs; the notification and outbox rows are inserted only
+ *    while it holds (the expiry notice's "this task is still waiting for this notice").
+ */
+export type MailOptions = { actorId?: string | null; guard?: SQL };
+
 /** Queues.sendBatch takes at most 100 messages per call. */
 export const SEND_BATCH_MAX = 100;
 
@@ -40,14 +53,16 @@ function entityOf(message: MailMessage, entity?: Entity): Entity {
  */
 export function mailStatements(
   db: Db,
-  _env: Env,
+  env: Env,
   recipients: Recipient[],
   message: MailMessage,
   entity?: Entity,
   now: number = Date.now(),
+  options: MailOptions = {},
 ): Prepared {
   const rendered = renderMail(message);
   const about = entityOf(message, entity);
+  const budgets = isBudgeted(message.kind) ? mailBudgets(env) : null;
   const seen = new Set<string>();
   const prepared: Prepared = { statements: [], queueMessages: [] };
   for (const recipient of recipients) {
@@ -56,24 +71,30 @@ export function mailStatements(
     if (!email || seen.has(key)) continue;
     seen.add(key);
     const id = crypto.randomUUID();
-    // One statement per row keeps every statement far below D1's 100 bound parameters.
-    prepared.statements.push(
-      db.insert(outbox).values({
-        id,
-        recipientEmail: email,
-        recipientName: recipient.name ?? null,
-        subject: rendered.subject,
-        textBody: rendered.text,
-        htmlBody: rendered.html,
-        kind: message.kind,
-        entityType: about.type,
-        entityId: about.id,
-        status: "queued",
-        attempts: 0,
-        createdAt: now,
-        updatedAt: now,
-      }),
-    );
+    const values = {
+      id,
+      recipientEmail: email,
+      recipientName: recipient.name ?? null,
+      subject: rendered.subject,
+      textBody: rendered.text,
+      htmlBody: rendered.html,
+      kind: message.kind,
+      entityType: about.type,
+      entityId: about.id,
+      actorId: options.actorId ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    // One statement per row keeps every statement far below D1's 100 bound parameters. A budgeted kind gets its
+    // status (queued or suppressed) from the budgets inside the INSERT; a suppressed row's queue message is acked
+    // by the consumer without a send.
+    if (budgets) {
+      prepared.statements.push(budgetedOutboxInsert(db, values, budgets, now, options.guard));
+    } else if (options.guard) {
+      throw new Error(`a guarded mail must be of a budgeted kind, not ${message.kind}`);
+    } else {
+      prepared.statements.push(db.insert(outbox).values({ ...values, status: "queued", attempts: 0 }));
+    }
     prepared.queueMessages.push({ body: { id }, contentType: "json" });
   }
   return prepared;
@@ -87,28 +108,43 @@ export function notificationStatements(
   message: MailMessage,
   entity?: Entity,
   now: number = Date.now(),
+  options: MailOptions = {},
 ): Prepared {
   const about = entityOf(message, entity);
   const { title, body } = renderNotification(message);
-  const { kind, ...payload } = message;
-  const mail = mailStatements(db, env, [{ email: user.email, name: user.username }], message, about, now);
-  return {
-    statements: [
-      db.insert(notifications).values({
-        id: crypto.randomUUID(),
-        userId: user.id,
-        kind,
-        title,
-        body,
-        entityType: about.type,
-        entityId: about.id,
-        payload,
-        createdAt: now,
-      }),
-      ...mail.statements,
-    ],
-    queueMessages: mail.queueMessages,
+  const payload = notificationPayload(message);
+  const mail = mailStatements(db, env, [{ email: user.email, name: user.username }], message, about, now, options);
+  const id = crypto.randomUUID();
+  const row = {
+    id,
+    userId: user.id,
+    kind: message.kind,
+    title,
+    body,
+    entityType: about.type,
+    entityId: about.id,
+    payload,
+    createdAt: now,
   };
+  const insert = options.guard
+    ? insertSelect(db, notifications, row, { where: options.guard })
+    : db.insert(notifications).values(row);
+  return { statements: [insert, ...mail.statements], queueMessages: mail.queueMessages };
+}
+
+/** The notification's `payload`: what it was made from, with snake_case keys and ISO 8601 times like every body. */
+export function notificationPayload(message: MailMessage): Record<string, unknown> {
+  switch (message.kind) {
+    case "task.expiring":
+    case "task.expired":
+      return {
+        task: { id: message.task.id, title: message.task.title, expires_at: toIso(message.task.expiresAt) },
+      };
+    case "product.changed": {
+      const { kind: _kind, ...rest } = message;
+      return rest;
+    }
+  }
 }
 
 /**
@@ -134,8 +170,9 @@ export async function enqueueMail(
   recipients: Recipient[],
   message: MailMessage,
   entity?: Entity,
+  options: MailOptions = {},
 ): Promise<string[]> {
-  const prepared = mailStatements(getDb(env.DB), env, recipients, message, entity);
+  const prepared = mailStatements(getDb(env.DB), env, recipients, message, entity, Date.now(), options);
   await run(env, prepared);
   return prepared.queueMessages.map((m) => m.body.id);
 }
@@ -146,6 +183,7 @@ export async function notify(
   user: { id: string; email: string; username: string },
   message: MailMessage,
   entity?: Entity,
+  options: MailOptions = {},
 ): Promise<void> {
-  await run(env, notificationStatements(getDb(env.DB), env, user, message, entity));
+  await run(env, notificationStatements(getDb(env.DB), env, user, message, entity, Date.now(), options));
 }

@@ -32,7 +32,7 @@ function claimable(at: number) {
   );
 }
 
-export type MailOutcome = "sent" | "recorded" | "failed" | "retrying" | "dead-lettering" | "skipped";
+export type MailOutcome = "sent" | "recorded" | "failed" | "retrying" | "dead-lettering" | "suppressed" | "skipped";
 
 function outboxId(body: unknown): string | null {
   const id = typeof body === "object" && body !== null ? (body as Partial<MailQueueBody>).id : undefined;
@@ -79,6 +79,11 @@ export async function processMailMessage(
     log("warn", "mail message for a missing outbox row acknowledged", { outbox_id: id, message_id: message.id });
     message.ack();
     return "skipped";
+  }
+  if (row.status === "suppressed") {
+    // Over a mail budget (or to an unverified address): recorded, never sent, never retried.
+    message.ack();
+    return "suppressed";
   }
   if (row.status !== "sending" && !(PENDING as readonly string[]).includes(row.status)) {
     log("info", "mail already handled; redelivery acknowledged", { outbox_id: id, status: row.status });
@@ -128,7 +133,7 @@ export async function processMailMessage(
       .update(outbox)
       .set({ status: "sent", lastError: null, sentAt: at, updatedAt: at })
       .where(eq(outbox.id, id));
-    log("info", "mail sent", { ...fields, status: result.status });
+    log("debug", "mail sent", { ...fields, status: result.status });
     message.ack();
     return "sent";
   }
@@ -158,18 +163,26 @@ export async function processMailMessage(
   return final ? "dead-lettering" : "retrying";
 }
 
-/** The `mail` consumer: each message acked or retried on its own; one failing never holds back the others. */
+/**
+ * The `mail` consumer: each message acked or retried on its own; one failing never holds back the others. Logs one
+ * line per batch with how many messages ended which way.
+ */
 export async function handleMailBatch(
   batch: MessageBatch<unknown>,
   env: Env,
   _ctx?: ExecutionContext,
   mailer: Mailer | null = mailerFromEnv(env),
 ): Promise<void> {
+  const counts: Partial<Record<MailOutcome | "error", number>> = {};
+  const tally = (outcome: MailOutcome | "error") => {
+    counts[outcome] = (counts[outcome] ?? 0) + 1;
+  };
   await Promise.all(
     batch.messages.map(async (message) => {
       try {
-        await processMailMessage(message, env, mailer);
+        tally(await processMailMessage(message, env, mailer));
       } catch (error) {
+        tally("error");
         // D1 unavailable and the like: nothing was decided, so try the whole message again later.
         log("error", "mail message failed in the consumer; retrying", {
           message_id: message.id,
@@ -179,6 +192,7 @@ export async function handleMailBatch(
       }
     }),
   );
+  log("info", "mail batch", { queue: batch.queue, messages: batch.messages.length, ...counts });
 }
 
 /** The `mail-dlq` consumer: a message here exhausted its retries, so its outbox row is marked failed for good. */

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { intVar } from "../../src/lib/config";
 import { ApiError } from "../../src/lib/errors";
 import { parseFieldSelection, pickFields } from "../../src/lib/fields";
-import { containsPattern } from "../../src/lib/like";
 import { parseOrdering } from "../../src/lib/ordering";
 import { PaginationQuery, page } from "../../src/lib/pagination";
 import { dayStart, fromIso, toIso, utcDay } from "../../src/lib/time";
@@ -85,13 +84,6 @@ describe("UTC days", () => {
     expect(utcDay(Date.parse("2026-03-01T23:59:59.999Z"))).toBe("2026-03-01");
     expect(dayStart("2026-03-02")).toBe(Date.parse("2026-03-02T00:00:00.000Z"));
     expect(utcDay(dayStart("2024-02-29"))).toBe("2024-02-29");
-  });
-});
-
-describe("LIKE patterns", () => {
-  it("matches the term anywhere and takes %, _ and backslash literally", () => {
-    expect(containsPattern("ab")).toBe("%ab%");
-    expect(containsPattern("50%_off\\")).toBe("%50\\%\\_off\\\\%");
   });
 });
 

@@ -78,7 +78,11 @@ describe("notificationStatements", () => {
       entityId: message.kind === "task.expiring" ? message.task.id : "",
       readAt: null,
     });
-    expect(n!.payload).toEqual({ task: (message as Extract<MailMessage, { kind: "task.expiring" }>).task });
+    // snake_case keys and an ISO 8601 time, like every other body (never camelCase epoch milliseconds).
+    const task = (message as Extract<MailMessage, { kind: "task.expiring" }>).task;
+    expect(n!.payload).toEqual({
+      task: { id: task.id, title: task.title, expires_at: new Date(task.expiresAt).toISOString() },
+    });
     const row = await outboxRow(prepared.queueMessages[0]!.body.id);
     expect(row.recipientEmail).toBe(user.email);
     expect(row.recipientName).toBe(user.username);

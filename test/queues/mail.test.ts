@@ -340,3 +340,32 @@ describe("mail consumer: dead letters", () => {
     });
   });
 });
+
+describe("mail consumer: suppressed mail", () => {
+  it("acknowledges a suppressed row without sending or retrying it, and logs one line for the batch", async () => {
+    const logs: string[] = [];
+    for (const level of ["log", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((line: unknown) => {
+        logs.push(String(line));
+      });
+    }
+    const stub = stubMailChannels(() => new Response(null, { status: 202 }));
+    restore = stub.restore;
+    const email = `over-budget-${crypto.randomUUID()}@example.com`;
+    const ids: string[] = [];
+    for (let i = 0; i < 21; i++) ids.push(...(await insertOutbox([{ email }])));
+    const suppressed = ids.at(-1)!;
+    expect(await outboxRow(suppressed)).toMatchObject({ status: "suppressed", suppressedReason: "recipient_budget" });
+
+    const result = await deliver([ids[0]!, suppressed]);
+    expect(result.explicitAcks.sort()).toEqual([`msg-0-${ids[0]}`, `msg-1-${suppressed}`].sort());
+    expect(result.retryMessages).toEqual([]);
+    // Only the mail within budget reached MailChannels.
+    expect(stub.requests).toHaveLength(1);
+    expect(await outboxRow(suppressed)).toMatchObject({ status: "suppressed", attempts: 0, sentAt: null });
+    expect((await outboxRow(ids[0]!)).status).toBe("sent");
+
+    const batchLines = logs.map((line) => JSON.parse(line)).filter((entry) => entry.message === "mail batch");
+    expect(batchLines).toEqual([expect.objectContaining({ queue: "mail", messages: 2, sent: 1, suppressed: 1 })]);
+  });
+});

@@ -7,6 +7,7 @@ import { cursorSessions } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { page } from "../../lib/pagination";
+import { publicWebSocketUrl } from "../../lib/public-origin";
 import { fromIso, toIso } from "../../lib/time";
 import { authorizeSession, signCursorToken } from "./cursor.auth";
 import type * as routes from "./cursor.routes";
@@ -30,19 +31,16 @@ export const createSession: Handler<"createSession"> = async (c) => {
       createdAt: now,
     });
   const token = await signCursorToken(c.env, id, now);
-  // Relative to this request's own path, so it holds behind any mount point or host.
-  const url = new URL(c.req.url);
-  const base = url.pathname.replace(/\/+$/, "");
-  const wsUrl = new URL(`${base}/${id}/live`, url);
-  wsUrl.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  wsUrl.searchParams.set("token", token);
+  // This route's own path; the origin comes from PUBLIC_ORIGIN (or none: relative), never from the Host header.
+  const base = new URL(c.req.url).pathname.replace(/\/+$/, "");
+  const wsUrl = publicWebSocketUrl(c.env, `${base}/${id}/live?token=${encodeURIComponent(token)}`);
   c.header("Location", `${base}/${id}/stats`);
   return c.json(
     {
       id,
       token,
       server_time: now,
-      ws_url: wsUrl.toString(),
+      ws_url: wsUrl,
       sample_interval_ms: SAMPLE_INTERVAL_MS,
       batch_interval_ms: BATCH_INTERVAL_MS,
       batch_max_events: BATCH_MAX_EVENTS,

@@ -24,8 +24,10 @@ export const CreatedSessionSchema = z
     token: z.string().openapi({ description: "Session token (JWT, 24 h): Bearer for this session's routes" }),
     server_time: z.number().int().openapi({ description: "Epoch milliseconds; the clock base for event `t`" }),
     ws_url: z.string().openapi({
-      description: "The live WebSocket, token included",
-      example: "ws://127.0.0.1:8787/api/v1/cursor/sessions/…/live?token=…",
+      description:
+        "The live WebSocket, token included: ws(s):// on the configured PUBLIC_ORIGIN, or relative to this API's " +
+        "origin when none is configured (resolve it against the page's location). Never built from the Host header.",
+      example: "/api/v1/cursor/sessions/…/live?token=…",
     }),
     sample_interval_ms: z.number().int().openapi({ example: SAMPLE_INTERVAL_MS }),
     batch_interval_ms: z.number().int().openapi({ example: BATCH_INTERVAL_MS }),

@@ -9,7 +9,9 @@ export const OutboxStatusSchema = z.enum(OUTBOX_STATUSES).openapi({
   description:
     "`queued`: waiting for its first try. `retrying`: a try failed in a way worth repeating (5xx, 429, network). " +
     "`sent`: MailChannels accepted it. `failed`: refused for good (other 4xx) or dead-lettered after the last retry. " +
-    "`recorded`: no MAILCHANNELS_API_KEY is configured, so it was logged instead of sent.",
+    "`recorded`: no MAILCHANNELS_API_KEY is configured, so it was logged instead of sent. " +
+    "`suppressed`: recorded but never sent nor retried; `suppressed_reason` says why (a mail budget was spent, or " +
+    "the address is not verified).",
 });
 
 export const OutboxItemSchema = z
@@ -27,6 +29,19 @@ export const OutboxItemSchema = z
       .string()
       .nullable()
       .openapi({ description: "The provider's message or the network error of the last failed try." }),
+    suppressed_reason: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          "Why a `suppressed` mail was not sent: `recipient_budget` (MAIL_MAX_PER_RECIPIENT_HOUR spent), " +
+          "`actor_budget` (MAIL_MAX_PER_ACTOR_HOUR spent) or `recipient_unverified`; null otherwise.",
+        example: "recipient_budget",
+      }),
+    actor_id: z
+      .string()
+      .nullable()
+      .openapi({ description: "The user whose action caused the mail; null for system mail (the expiry scan)." }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     sent_at: z.iso.datetime().nullable(),

@@ -7,7 +7,6 @@ import { productHistory, products, users } from "../../db/schema";
 import type { AppEnv, AuthUser } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { parseFieldSelection, pickFields } from "../../lib/fields";
-import { containsPattern } from "../../lib/like";
 import { errorFields, log } from "../../lib/log";
 import { centsToPrice, formatCents, parsePriceParam, priceToCents } from "../../lib/money";
 import { parseOrdering } from "../../lib/ordering";
@@ -157,6 +156,7 @@ async function changeRecord(
     },
     { type: "product", id: product.sku },
     now,
+    { actorId: actor.id },
   );
   const history = db.insert(productHistory).values({
     id: crypto.randomUUID(),
@@ -246,8 +246,9 @@ export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = as
   }
   const conditions: SQL[] = [];
   if (query.brand) conditions.push(eq(products.brand, query.brand));
-  // SQLite's LIKE is case-insensitive for ASCII, which is what a name search wants.
-  if (query.q) conditions.push(sql`${products.name} LIKE ${containsPattern(query.q)} ESCAPE '\\'`);
+  // A literal, case-insensitive substring at any length: instr() has no pattern syntax and no length limit (D1
+  // refuses LIKE patterns over 50 bytes).
+  if (query.q) conditions.push(sql`instr(lower(${products.name}), lower(${query.q})) > 0`);
   if (min !== undefined) conditions.push(gte(products.priceCents, min));
   if (max !== undefined) conditions.push(lte(products.priceCents, max));
   const where = conditions.length > 0 ? and(...conditions) : undefined;

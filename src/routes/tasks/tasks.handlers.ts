@@ -2,7 +2,6 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { and, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { isAdmin } from "../../auth/require-auth";
-import { expiryOnWrite } from "../../cron/expire-tasks";
 import { getDb } from "../../db/client";
 import { tasks } from "../../db/schema";
 import type { AppEnv, AuthUser } from "../../env";
@@ -13,6 +12,7 @@ import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { fromIso } from "../../lib/time";
 import { type Prepared, sendQueued } from "../../mail/enqueue";
+import { armedMail, expiryOnWrite } from "../../tasks/expiry";
 import {
   canEditAll,
   listConditions,
@@ -34,15 +34,20 @@ function notFound(id: string): never {
   throw new ApiError("not_found", `No task with id ${id}.`);
 }
 
+type Part = { statements: BatchItem<"sqlite">[]; queueMessages: Prepared["queueMessages"] };
+
 /**
- * Runs the statements as one transaction, then queues the mail they recorded. Once the batch has committed, a failed
- * queue send must not turn the answer into a 500 (a client would retry a write that happened, and a create would be
- * made twice): the outbox rows stay `queued` and the every-minute requeue sweep sends them.
+ * Runs the parts' statements as one transaction, then queues the mail of the notices it actually wrote (a part's
+ * notice is guarded, and its arm, the part's last statement, says whether it was written: see tasks/expiry.ts).
+ * Once the batch has committed, a failed queue send must not turn the answer into a 500 (a client would retry a
+ * write that happened, and a create would be made twice): the outbox rows stay `queued` and the every-minute
+ * requeue sweep sends them.
  */
-async function commit(env: Env, statements: BatchItem<"sqlite">[], queueMessages: Prepared["queueMessages"]) {
-  const [first, ...rest] = statements;
+async function commit(env: Env, parts: Part[]) {
+  const [first, ...rest] = parts.flatMap((part) => part.statements);
   if (!first) return;
-  await getDb(env.DB).batch([first, ...rest]);
+  const results = await getDb(env.DB).batch([first, ...rest]);
+  const queueMessages = armedMail(parts, results);
   try {
     await sendQueued(env, queueMessages);
   } catch (error) {
@@ -89,9 +94,10 @@ export const createTask: RouteHandler<typeof routes.createTask, AppEnv> = async 
   const id = crypto.randomUUID();
   const expiresAt = fromIso(body.expires_at);
   const expiry = expiryOnWrite(db, c.env, {
-    task: { id, title: body.title, status: body.status, expiresAt, notifiedFor: null },
+    task: { id, title: body.title, status: body.status, expiresAt },
     previousExpiresAt: undefined,
     creator: { ...user, deletedAt: null },
+    actorId: user.id,
     now,
   });
   const row: TaskRow = {
@@ -100,7 +106,7 @@ export const createTask: RouteHandler<typeof routes.createTask, AppEnv> = async 
     description: body.description,
     status: body.status,
     expiresAt,
-    notifiedFor: expiry.notifiedFor,
+    notifiedFor: null,
     createdBy: user.id,
     createdAt: now,
     updatedAt: now,
@@ -109,7 +115,9 @@ export const createTask: RouteHandler<typeof routes.createTask, AppEnv> = async 
     creatorDeletedAt: null,
   };
   const { creatorUsername: _u, creatorEmail: _e, creatorDeletedAt: _d, ...values } = row;
-  await commit(c.env, [db.insert(tasks).values(values), ...expiry.statements], expiry.queueMessages);
+  await commit(c.env, [
+    { statements: [db.insert(tasks).values(values), ...expiry.statements], queueMessages: expiry.queueMessages },
+  ]);
   c.header("Location", `/api/v1/tasks/${id}`);
   return c.json(toTask(row), 201);
 };
@@ -119,7 +127,7 @@ async function updateOne(c: { env: Env; get: (key: "user") => AuthUser }, id: st
   const db = getDb(c.env.DB);
   const row = await loadTask(db, id);
   if (!row) notFound(id);
-  const plan = planUpdate(db, c.env, row, changes, Date.now());
+  const plan = planUpdate(db, c.env, row, changes, Date.now(), c.get("user").id);
   if (!canEditAll(c.get("user"), row) && plan.changed.some((field) => field !== "status")) {
     throw new ApiError("forbidden", FORBIDDEN_EDIT, {
       errors: plan.changed
@@ -127,7 +135,7 @@ async function updateOne(c: { env: Env; get: (key: "user") => AuthUser }, id: st
         .map((field) => ({ path: field, message: "only the creator or an admin may change this" })),
     });
   }
-  await commit(c.env, plan.statements, plan.queueMessages);
+  await commit(c.env, [plan]);
   return toTask(plan.after);
 }
 
@@ -189,7 +197,7 @@ export const bulkUpdateTasks: RouteHandler<typeof routes.bulkUpdateTasks, AppEnv
       failures.push({ id, reason: "not_found", path: `tasks.${index}.id` });
       return;
     }
-    const plan = planUpdate(db, c.env, row, changes, now);
+    const plan = planUpdate(db, c.env, row, changes, now, user.id);
     if (!canEditAll(user, row) && plan.changed.some((field) => field !== "status")) {
       failures.push({ id, reason: "forbidden", path: `tasks.${index}.id` });
       return;
@@ -197,11 +205,7 @@ export const bulkUpdateTasks: RouteHandler<typeof routes.bulkUpdateTasks, AppEnv
     plans.push(plan);
   });
   if (failures.length > 0) bulkFailure(failures, items.length, "changed");
-  await commit(
-    c.env,
-    plans.flatMap((plan) => plan.statements),
-    plans.flatMap((plan) => plan.queueMessages),
-  );
+  await commit(c.env, plans);
   return c.json({ items: plans.map((plan) => toTask(plan.after)) }, 200);
 };
 

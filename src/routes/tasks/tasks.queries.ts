@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, getTableColumns, gt, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { isAdmin } from "../../auth/require-auth";
-import { expiryOnWrite } from "../../cron/expire-tasks";
 import type { Db } from "../../db/client";
 import { type TaskStatus, tasks, users } from "../../db/schema";
 import type { AuthUser } from "../../env";
@@ -9,6 +9,7 @@ import type { Ordering } from "../../lib/ordering";
 import type { Pagination } from "../../lib/pagination";
 import { fromIso, toIso } from "../../lib/time";
 import type { Prepared } from "../../mail/enqueue";
+import { expiryOnWrite } from "../../tasks/expiry";
 import type { TASK_ORDERING, Task, TaskChanges } from "./tasks.schemas";
 
 /** A task row with what the responses and the expiry notice need of its creator. */
@@ -166,8 +167,11 @@ export async function listTasks(
 export type WritePlan = {
   /** Fields whose value differs from the stored one. */
   changed: (keyof TaskChanges)[];
+  /** The UPDATE, then (for a new expiry already past) the guarded notice and its arm, last. */
   statements: BatchItem<"sqlite">[];
+  /** Mail to queue only if the arm returned the task (tasks/expiry.ts armedMail). */
   queueMessages: Prepared["queueMessages"];
+  /** The task as written (`notifiedFor` is not part of any response and is left as read). */
   after: TaskRow;
 };
 
@@ -175,7 +179,14 @@ export type WritePlan = {
  * The statements that apply `changes` to `row` (nothing when every value is already stored): an UPDATE of only the
  * changed columns, plus what the expiry rules ask for in the same batch. Permission is checked by the caller.
  */
-export function planUpdate(db: Db, env: Env, row: TaskRow, changes: TaskChanges, now: number): WritePlan {
+export function planUpdate(
+  db: Db,
+  env: Env,
+  row: TaskRow,
+  changes: TaskChanges,
+  now: number,
+  actorId: string,
+): WritePlan {
   const next = {
     title: changes.title ?? row.title,
     description: changes.description ?? row.description,
@@ -195,7 +206,6 @@ export function planUpdate(db: Db, env: Env, row: TaskRow, changes: TaskChanges,
       title: next.title,
       status: next.status,
       expiresAt: next.expiresAt,
-      notifiedFor: row.notifiedFor,
     },
     previousExpiresAt: row.expiresAt,
     creator: {
@@ -204,22 +214,23 @@ export function planUpdate(db: Db, env: Env, row: TaskRow, changes: TaskChanges,
       username: row.creatorUsername,
       deletedAt: row.creatorDeletedAt,
     },
+    actorId,
     now,
   });
-  const set: Partial<typeof tasks.$inferInsert> = { updatedAt: now };
+  const set: SQLiteUpdateSetSource<typeof tasks> = { updatedAt: now };
   if (changed.includes("title")) set.title = next.title;
   if (changed.includes("description")) set.description = next.description;
   if (changed.includes("status")) set.status = next.status;
   if (changed.includes("expires_at")) {
     set.expiresAt = next.expiresAt;
-    set.notifiedFor = expiry.notifiedFor;
+    if (expiry.notifiedFor !== undefined) set.notifiedFor = expiry.notifiedFor;
   }
-  // The UPDATE comes first: the notice rows of an expired task belong to the task as written.
+  // The UPDATE comes first: the notice of an expired task is guarded by the task as written.
   const update = db.update(tasks).set(set).where(eq(tasks.id, row.id));
   return {
     changed,
     statements: [update, ...expiry.statements],
     queueMessages: expiry.queueMessages,
-    after: { ...row, ...next, notifiedFor: expiry.notifiedFor, updatedAt: now },
+    after: { ...row, ...next, updatedAt: now },
   };
 }

@@ -15,7 +15,6 @@ import { type Db, getDb } from "../../db/client";
 import { users } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
-import { containsPattern } from "../../lib/like";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { forbiddenReason, type UserAction } from "./users.policy";
@@ -60,9 +59,11 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   const conditions: SQL[] = [isNull(users.deletedAt)];
   if (role) conditions.push(eq(users.role, role));
   if (search) {
-    // SQLite's LIKE is case-insensitive for ASCII; both columns are stored lower-case anyway.
-    const pattern = containsPattern(search.toLowerCase());
-    conditions.push(sql`(${users.email} LIKE ${pattern} ESCAPE '\\' OR ${users.username} LIKE ${pattern} ESCAPE '\\')`);
+    // A literal, case-insensitive substring at any length: instr() has no pattern syntax and no length limit (D1
+    // refuses LIKE patterns over 50 bytes, which turned long searches into 503s).
+    conditions.push(
+      sql`(instr(lower(${users.email}), lower(${search})) > 0 OR instr(lower(${users.username}), lower(${search})) > 0)`,
+    );
   }
   const where = and(...conditions);
   const db = getDb(c.env.DB);

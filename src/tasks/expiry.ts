@@ -1,0 +1,149 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { Db } from "../db/client";
+import { type TaskStatus, tasks } from "../db/schema";
+import { intVar } from "../lib/config";
+import { type MailMessage, notificationStatements, type Prepared } from "../mail/enqueue";
+
+/**
+ * The task expiry rule, shared by the task routes (a write) and the every-minute scan (src/cron/expire-tasks.ts).
+ *
+ * A task is waiting for a notice when it is not done, has an `expires_at`, and `notified_for` is not that
+ * `expires_at`. A notice (the in-app notification and its mail) is written exactly once per expiry, however many
+ * writers race, because every notice is conditional on what the database holds when its batch runs, not on what the
+ * writer read before:
+ *   1. the notification and outbox INSERTs are `INSERT … SELECT … WHERE <still waiting for this expiry>`, and
+ *   2. the arm, `UPDATE tasks SET notified_for = expires_at WHERE <the same> RETURNING id`, follows them in the same
+ *      db.batch() (one transaction; D1 runs batches one at a time).
+ * Of twenty PATCHes setting the same past `expires_at`, the first batch inserts and arms; every later one finds the
+ * task already armed, inserts nothing and gets no row back from the arm, so it queues no mail either. The scan works
+ * the same way, so two scans, or a scan and a write, can never notice one expiry twice.
+ *
+ * Moving `expires_at` re-arms (notified_for = null) unless the stored value already is the new one, so a racing
+ * writer of the same value cannot re-arm what the first one noticed. Deleting the task or marking it done cancels.
+ */
+
+export const DEFAULT_NOTICE_MINUTES = 15;
+
+export type ExpiryTask = { id: string; title: string; expiresAt: number };
+export type Creator = { id: string; email: string; username: string; deletedAt: number | null };
+
+export function noticeWindowMs(env: Pick<Env, "EXPIRY_NOTICE_MINUTES">): number {
+  return Math.max(0, intVar(env.EXPIRY_NOTICE_MINUTES, DEFAULT_NOTICE_MINUTES)) * 60_000;
+}
+
+/** "expired at" once the time has come, "expires at" before. */
+export function expiryMessage(task: ExpiryTask, now: number): MailMessage {
+  return { kind: task.expiresAt <= now ? "task.expired" : "task.expiring", task };
+}
+
+/** The waiting predicate, literally that of the partial index tasks_expiry_due_idx (a bound 'done' would not match). */
+export const WAITING = sql`status <> 'done' AND expires_at IS NOT NULL AND notified_for IS NOT expires_at`;
+
+/** True while the task still has `expiresAt` and is waiting for its notice: the condition every notice row needs. */
+export function stillWaiting(taskId: string, expiresAt: number): SQL {
+  return sql`EXISTS (SELECT 1 FROM tasks WHERE id = ${taskId} AND expires_at = ${expiresAt} AND ${WAITING})`;
+}
+
+/**
+ * Marks these (id, expires_at) pairs noticed where they are still waiting; RETURNING says which ones this batch
+ * armed. At most 49 pairs (2 bound parameters each).
+ */
+export function armStatement(db: Db, pairs: { id: string; expiresAt: number }[]) {
+  const values = sql.join(
+    pairs.map((pair) => sql`(${pair.id}, ${pair.expiresAt})`),
+    sql`, `,
+  );
+  return db
+    .update(tasks)
+    .set({ notifiedFor: sql`${tasks.expiresAt}` })
+    .where(sql`(${tasks.id}, ${tasks.expiresAt}) IN (VALUES ${values}) AND ${WAITING}`)
+    .returning({ id: tasks.id });
+}
+
+/**
+ * The guarded notice for one task (notification + outbox row, written only while the task still waits for this
+ * expiry); nothing for a deleted creator, whose task is armed without a notice. `actorId`: whose write caused it
+ * (null for the scan).
+ */
+export function noticeStatements(
+  db: Db,
+  env: Env,
+  task: ExpiryTask,
+  creator: Creator,
+  now: number,
+  actorId: string | null,
+): Prepared {
+  if (creator.deletedAt !== null) return { statements: [], queueMessages: [] };
+  return notificationStatements(db, env, creator, expiryMessage(task, now), { type: "task", id: task.id }, now, {
+    actorId,
+    guard: stillWaiting(task.id, task.expiresAt),
+  });
+}
+
+/**
+ * What a create or update means for the notice:
+ *  - `notifiedFor`: the value (an SQL expression) to store with a write that sets `expires_at`, or undefined when
+ *    `expires_at` is unchanged (keep it).
+ *  - `statements`: to run after the task's own INSERT/UPDATE in the same batch: for a new `expires_at` already past
+ *    on a task not done, the guarded notice and then the arm (the last statement).
+ *  - `queueMessages`: to send only if the arm returned the task (see `armedMail`).
+ */
+export type ExpiryPlan = {
+  notifiedFor: SQL | null | undefined;
+  statements: BatchItem<"sqlite">[];
+  queueMessages: Prepared["queueMessages"];
+};
+
+export function expiryOnWrite(
+  db: Db,
+  env: Env,
+  input: {
+    task: { id: string; title: string; status: TaskStatus; expiresAt: number | null };
+    /** undefined for a create. */
+    previousExpiresAt: number | null | undefined;
+    creator: Creator;
+    /** Who is writing: counted by the mail budget per actor. */
+    actorId: string;
+    now: number;
+  },
+): ExpiryPlan {
+  const { task, previousExpiresAt, creator, now, actorId } = input;
+  const created = previousExpiresAt === undefined;
+  if (!created && task.expiresAt === previousExpiresAt) {
+    return { notifiedFor: undefined, statements: [], queueMessages: [] };
+  }
+  // Re-arm, unless a concurrent write has already stored this very value (it owns that expiry's notice).
+  const notifiedFor = created
+    ? null
+    : sql`CASE WHEN ${tasks.expiresAt} IS ${task.expiresAt} THEN ${tasks.notifiedFor} ELSE NULL END`;
+  if (task.expiresAt === null || task.expiresAt > now || task.status === "done") {
+    return { notifiedFor, statements: [], queueMessages: [] };
+  }
+  const expiry = { id: task.id, title: task.title, expiresAt: task.expiresAt };
+  const notice = noticeStatements(db, env, expiry, creator, now, actorId);
+  return {
+    notifiedFor,
+    statements: [...notice.statements, armStatement(db, [expiry])],
+    queueMessages: notice.queueMessages,
+  };
+}
+
+/**
+ * Runs after a batch made of parts, each ending (when it has mail) with an arm statement: the queue messages of
+ * the parts whose arm returned a row, i.e. whose notice this batch actually wrote.
+ */
+export function armedMail(
+  parts: { statements: BatchItem<"sqlite">[]; queueMessages: Prepared["queueMessages"] }[],
+  results: unknown[],
+): Prepared["queueMessages"] {
+  const messages: Prepared["queueMessages"] = [];
+  let offset = 0;
+  for (const part of parts) {
+    offset += part.statements.length;
+    if (part.queueMessages.length === 0) continue;
+    const armed = results[offset - 1];
+    if (Array.isArray(armed) && armed.length > 0) messages.push(...part.queueMessages);
+  }
+  return messages;
+}
