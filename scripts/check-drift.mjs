@@ -3,6 +3,7 @@
 //      stricter than `wrangler types --check`, which compares only the hash in the header.
 //   2. migrations/ against `drizzle-kit check` (snapshots consistent) and `drizzle-kit generate` on a copy: the schema
 //      in src/db/schema.ts must need no new migration.
+//   3. package-lock.json's root entry against package.json (dependencies and engines; `npm ci` checks the rest).
 // Offline and side-effect free: the types file is restored when it differed, drizzle-kit writes into a temp copy.
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -80,6 +81,17 @@ function diff(a, b) {
     );
   } else console.log("✓ drizzle-kit generate: nothing to migrate");
   rmSync(work, { recursive: true, force: true });
+}
+
+// 3. The lockfile's copy of package.json: `npm ci` refuses a lockfile missing a dependency, but not stale engines.
+{
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  const root = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")).packages?.[""] ?? {};
+  const stale = ["dependencies", "devDependencies", "engines"].filter(
+    (field) => JSON.stringify(pkg[field] ?? {}) !== JSON.stringify(root[field] ?? {}),
+  );
+  if (stale.length > 0) failures.push(`package-lock.json is stale in ${stale.join(", ")}: run \`npm install\``);
+  else console.log("✓ package-lock.json matches package.json");
 }
 
 if (failures.length > 0) {
