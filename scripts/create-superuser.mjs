@@ -3,13 +3,18 @@
 // the environment only).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ensureToolchain, ROOT } from "./lib.mjs";
+import { ensureDevVars, ensureToolchain, ROOT, run } from "./lib.mjs";
 
 ensureToolchain(new URL(import.meta.url).pathname);
 const { executeSql, readVars, superuserSql } = await import("./seed.mjs");
 
 const remote = process.argv.includes("--remote");
 const file = join(ROOT, ".dev.vars");
+if (!remote) {
+  // On a fresh clone this may run before `npm start`: make the local secrets and the tables first.
+  ensureDevVars();
+  run("wrangler", ["d1", "migrations", "apply", "DB", "--local"], { stdio: ["ignore", "ignore", "inherit"] });
+}
 // The deployed superuser never gets the local demo credentials: with --remote they must come from the environment.
 const vars = { ...(!remote && existsSync(file) ? readVars(file) : {}), ...process.env };
 if (remote && (!vars.SUPERUSER_EMAIL || !vars.SUPERUSER_PASSWORD)) {
