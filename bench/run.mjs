@@ -8,9 +8,10 @@ import { execSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { ensureToolchain, ROOT } from "../scripts/lib.mjs";
+import { ensureDevVars, ensureToolchain, ROOT } from "../scripts/lib.mjs";
 
 ensureToolchain(new URL(import.meta.url).pathname);
+ensureDevVars(); // the harnesses read the local secrets from it, as `npm start` does
 
 const { cleanupAll, killAllSync } = await import("./lib/proc.mjs");
 const { SETTINGS } = await import("./lib/load.mjs");

@@ -1,6 +1,6 @@
 // Shared by the npm scripts: make a fresh clone runnable with only Node and npm.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -35,8 +35,8 @@ export function ensureToolchain(script) {
     !existsSync(marker) || !existsSync(join(BIN, "wrangler")) || statSync(lock).mtimeMs > statSync(marker).mtimeMs;
   if (stale) {
     console.log("• installing npm dependencies…");
-    // `npm install`, not `npm ci`: with omit-lockfile-registry-resolved (set on these machines) npm ci reports the
-    // other platforms' optional packages as missing from the lockfile and refuses to install.
+    // `npm install` rather than `npm ci`: it keeps what is already installed. The lockfile lists every platform's
+    // optional packages, so this leaves it unchanged (CI uses `npm ci`).
     run("npm", ["install", "--no-audit", "--no-fund"]);
   }
   const major = Number(process.versions.node.split(".")[0]);
@@ -49,4 +49,17 @@ export function ensureToolchain(script) {
 
 export function spawnLong(cmd, args, options = {}) {
   return spawn(cmd, args, { cwd: ROOT, stdio: "inherit", env, ...options });
+}
+
+/**
+ * Local secrets for wrangler dev, the seed and the benchmarks: .dev.vars is made once from .dev.vars.example and
+ * never overwritten (it is yours to edit; git ignores it). Returns its path.
+ */
+export function ensureDevVars() {
+  const devVars = join(ROOT, ".dev.vars");
+  if (!existsSync(devVars)) {
+    copyFileSync(join(ROOT, ".dev.vars.example"), devVars);
+    console.log("• created .dev.vars from .dev.vars.example (edit it to change local secrets)");
+  }
+  return devVars;
 }

@@ -93,11 +93,15 @@ VALUES (${quote(sku)}, ${quote(name)}, ${quote(brand)}, ${cents}, 0, ${now - i *
   return statements.join("\n");
 }
 
-/** Applies SQL to the DB binding, locally (optionally into a persist dir) or on Cloudflare with remote=true. */
+/**
+ * Applies SQL to the DB binding, locally (optionally into a persist dir) or with remote=true to the deployed one:
+ * the production environment's D1 (the top level of wrangler.toml is local-only).
+ */
 export function executeSql(sql, { remote = false, persistTo } = {}) {
   const file = join(mkdtempSync(join(tmpdir(), "edge-backoffice-")), "seed.sql");
   writeFileSync(file, sql);
-  const args = ["d1", "execute", "DB", remote ? "--remote" : "--local", "--file", file, "--yes"];
+  const where = remote ? ["--remote", "--env", "production"] : ["--local"];
+  const args = ["d1", "execute", "DB", ...where, "--file", file, "--yes"];
   if (persistTo) args.push("--persist-to", persistTo);
   run("wrangler", args, { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
 }

@@ -1,7 +1,5 @@
 // `npm start`: install what is missing, prepare local secrets, migrate and seed the local D1, serve with wrangler dev.
-import { copyFileSync, existsSync } from "node:fs";
-import { join } from "node:path";
-import { ensureToolchain, ROOT, run, spawnLong } from "./lib.mjs";
+import { ensureDevVars, ensureToolchain, run, spawnLong } from "./lib.mjs";
 
 ensureToolchain(new URL(import.meta.url).pathname);
 
@@ -13,11 +11,7 @@ const persistTo = process.env.PERSIST_TO; // tests and benchmarks use a throwawa
 const persistArgs = persistTo ? ["--persist-to", persistTo] : [];
 
 run("node", ["scripts/vendor.mjs"]);
-const devVars = join(ROOT, ".dev.vars");
-if (!existsSync(devVars)) {
-  copyFileSync(join(ROOT, ".dev.vars.example"), devVars);
-  console.log("• created .dev.vars from .dev.vars.example (edit it to change local secrets)");
-}
+const devVars = ensureDevVars();
 console.log("• applying D1 migrations to the local database…");
 run("wrangler", ["d1", "migrations", "apply", "DB", "--local", ...persistArgs], {
   stdio: ["ignore", "ignore", "inherit"],

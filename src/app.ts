@@ -163,7 +163,18 @@ export function createApp() {
     }),
   );
 
-  app.notFound((c) => {
+  app.notFound(async (c) => {
+    // No route: a static file from public/. wrangler.toml runs the Worker first for every path, so the page and its
+    // scripts get the same headers as the API from the middleware above (request id, CSP, HSTS only over HTTPS).
+    if ((c.req.method === "GET" || c.req.method === "HEAD") && !c.req.path.startsWith(`${API_PREFIX}/`)) {
+      const asset = await c.env.ASSETS.fetch(c.req.raw);
+      if (asset.status !== 404) {
+        const response = new Response(asset.body, asset); // the binding's headers are immutable
+        response.headers.set("X-Request-Id", c.get("requestId"));
+        return response;
+      }
+      await asset.body?.cancel();
+    }
     const response = problemResponse("not_found", `No route for ${c.req.method} ${c.req.path}.`, {
       instance: c.req.path,
       requestId: c.get("requestId"),

@@ -31,9 +31,19 @@ export const queueHandlers: Record<string, QueueHandler> = {
   },
 };
 
+/**
+ * The handler key of a queue: a named wrangler environment gives its queues its own names (`mail-production`, see
+ * [env.production] in wrangler.toml), so the `-<ENVIRONMENT>` suffix is dropped; the top level's names are the keys.
+ */
+export function queueKey(queue: string, environment: string | undefined): string {
+  const suffix = `-${environment}`;
+  return environment && queue.endsWith(suffix) ? queue.slice(0, -suffix.length) : queue;
+}
+
 /** The Worker's `queue` entry point: dispatch on the queue name; an unknown queue is logged and acknowledged. */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
-  const handler = Object.hasOwn(queueHandlers, batch.queue) ? queueHandlers[batch.queue] : undefined;
+  const key = queueKey(batch.queue, env.ENVIRONMENT);
+  const handler = Object.hasOwn(queueHandlers, key) ? queueHandlers[key] : undefined;
   if (!handler) {
     log("warn", "message batch from an unknown queue acknowledged", {
       queue: batch.queue,

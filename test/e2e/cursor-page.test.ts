@@ -23,7 +23,7 @@ async function openPage(page: Page, problems: string[]): Promise<Session> {
   const created = page.waitForResponse((r) => r.url().endsWith("/api/v1/cursor/sessions") && r.status() === 201);
   const res = await page.goto(`${baseUrl}/`);
   expect(res?.status()).toBe(200);
-  // The static page carries the same CSP as the Worker's responses (public/_headers).
+  // The static page passes through the Worker (run_worker_first = true), so it carries the API's CSP.
   expect(res?.headers()["content-security-policy"]).toContain("script-src 'self'");
   expect(res?.headers()["x-content-type-options"]).toBe("nosniff");
   const session = (await (await created).json()) as Session;
