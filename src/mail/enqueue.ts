@@ -1,6 +1,7 @@
+import { sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type Db, getDb } from "../db/client";
-import { notifications, outbox } from "../db/schema";
+import { notifications, outbox, users } from "../db/schema";
 import { renderMail, renderNotification } from "./templates";
 
 export type Recipient = { email: string; name?: string | null };
@@ -15,9 +16,35 @@ export type MailMessage =
       actor: { id: string; username: string };
       product: { sku: string; name: string; brand: string; price: string };
       changes: Record<string, { from: unknown; to: unknown }>;
-    };
+    }
+  | { kind: "account.verify-email"; token: string; link: string; expiresAt: number }
+  | { kind: "account.password-reset"; token: string; link: string; expiresAt: number };
 export type MailKind = MailMessage["kind"];
-export const MAIL_KINDS = ["task.expiring", "task.expired", "product.changed"] as const satisfies readonly MailKind[];
+export const MAIL_KINDS = [
+  "task.expiring",
+  "task.expired",
+  "product.changed",
+  "account.verify-email",
+  "account.password-reset",
+] as const satisfies readonly MailKind[];
+
+/** The only mail that may go to an address its account has not verified: the mails that verify or recover it. */
+export const UNVERIFIED_ALLOWED_KINDS: readonly MailKind[] = ["account.verify-email", "account.password-reset"];
+
+/**
+ * Unverified recipients (the one place this is decided): any other mail to an address that belongs to a live account
+ * whose email is not verified is recorded as `suppressed` with reason `recipient_unverified` and never queued; the
+ * in-app notification, if any, is still written. Decided in the INSERT itself, so it holds for every caller and
+ * reads the account as it is when the mail is written.
+ */
+export function unverifiedRecipient(email: string, kind: MailKind) {
+  if (UNVERIFIED_ALLOWED_KINDS.includes(kind)) return null;
+  const unverified = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.email} = ${email.toLowerCase()} AND ${users.deletedAt} IS NULL AND ${users.emailVerifiedAt} IS NULL)`;
+  return {
+    status: sql`CASE WHEN ${unverified} THEN 'suppressed' ELSE 'queued' END`,
+    suppressedReason: sql`CASE WHEN ${unverified} THEN 'recipient_unverified' END`,
+  };
+}
 
 /** The body of a message on the `mail` queue: the outbox row id. The consumer reads everything else from D1. */
 export type MailQueueBody = { id: string };
@@ -28,9 +55,9 @@ export const SEND_BATCH_MAX = 100;
 
 function entityOf(message: MailMessage, entity?: Entity): Entity {
   if (entity) return entity;
-  return message.kind === "product.changed"
-    ? { type: "product", id: message.product.sku }
-    : { type: "task", id: message.task.id };
+  if (message.kind === "product.changed") return { type: "product", id: message.product.sku };
+  if (message.kind === "task.expiring" || message.kind === "task.expired") return { type: "task", id: message.task.id };
+  throw new Error(`mail of kind ${message.kind} needs its entity`);
 }
 
 /**
@@ -72,6 +99,7 @@ export function mailStatements(
         attempts: 0,
         createdAt: now,
         updatedAt: now,
+        ...unverifiedRecipient(email, message.kind),
       }),
     );
     prepared.queueMessages.push({ body: { id }, contentType: "json" });
