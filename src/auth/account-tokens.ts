@@ -99,3 +99,16 @@ export function retireAccountTokens(db: Db, userId: string, now: number, purpose
 export function accountMailLimit(env: Env, email: string) {
   return { key: `mail:${email}`, max: Math.max(1, intVar(env.ACCOUNT_MAIL_MAX_PER_HOUR, 3)), windowMs: 3_600_000 };
 }
+
+export const WITHHELD = "[withheld: a single-use account token, readable only by its recipient]";
+
+/**
+ * The outbox API shows what was mailed, but never a live account token: an admin who could read a reset token of
+ * another admin (or of the superuser) could take that account over. The token is the `Token:` line of the mail.
+ */
+export function withholdAccountToken(kind: string, bodies: { text: string; html: string }) {
+  if (!kind.startsWith("account.")) return bodies;
+  const token = bodies.text.match(/^Token: (\S+)$/m)?.[1];
+  if (!token) return bodies;
+  return { text: bodies.text.replaceAll(token, WITHHELD), html: bodies.html.replaceAll(token, WITHHELD) };
+}

@@ -272,3 +272,19 @@ describe("no caching of secrets", { timeout: 30_000 }, () => {
     }
   });
 });
+
+describe("the outbox API never shows a live account token", () => {
+  it("an admin reading a superuser's reset mail sees it withheld", async () => {
+    const root = await createUser("superuser");
+    const admin = await createUser("admin");
+    expect((await post("/auth/password/forgot", { email: root.email })).status).toBe(202);
+    const token = await tokenFrom(root.email, "account.password-reset");
+    const [row] = (await mails(root.email)).filter((m) => m.kind === "account.password-reset");
+    const res = await api(`/admin/outbox/${row!.id}`, { token: admin.token });
+    expect(res.status).toBe(200);
+    const shown = (await res.json()) as { text_body: string; html_body: string };
+    expect(shown.text_body).not.toContain(token);
+    expect(shown.html_body).not.toContain(token);
+    expect(shown.text_body).toContain("[withheld");
+  });
+});
