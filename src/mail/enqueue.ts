@@ -31,18 +31,22 @@ export const MAIL_KINDS = [
 /** The only mail that may go to an address its account has not verified: the mails that verify or recover it. */
 export const UNVERIFIED_ALLOWED_KINDS: readonly MailKind[] = ["account.verify-email", "account.password-reset"];
 
+/** What an outbox row would be written as without the unverified-address rule (a budget may already suppress it). */
+export type OutboxDecision = { status: "queued" | "suppressed"; suppressedReason: string | null };
+
 /**
  * Unverified recipients (the one place this is decided): any other mail to an address that belongs to a live account
- * whose email is not verified is recorded as `suppressed` with reason `recipient_unverified` and never queued; the
- * in-app notification, if any, is still written. Decided in the INSERT itself, so it holds for every caller and
- * reads the account as it is when the mail is written.
+ * whose email is not verified is recorded as `suppressed` with reason `recipient_unverified` (the in-app
+ * notification, if any, is still written; the consumer acknowledges a suppressed row without sending). Decided in the
+ * INSERT itself, so it holds for every caller and reads the account as it is when the mail is written. Otherwise the
+ * row keeps the `base` decision.
  */
-export function unverifiedRecipient(email: string, kind: MailKind) {
-  if (UNVERIFIED_ALLOWED_KINDS.includes(kind)) return null;
+export function unverifiedRecipient(email: string, kind: MailKind, base: OutboxDecision) {
+  if (UNVERIFIED_ALLOWED_KINDS.includes(kind)) return base;
   const unverified = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.email} = ${email.toLowerCase()} AND ${users.deletedAt} IS NULL AND ${users.emailVerifiedAt} IS NULL)`;
   return {
-    status: sql`CASE WHEN ${unverified} THEN 'suppressed' ELSE 'queued' END`,
-    suppressedReason: sql`CASE WHEN ${unverified} THEN 'recipient_unverified' END`,
+    status: sql`CASE WHEN ${unverified} THEN 'suppressed' ELSE ${base.status} END`,
+    suppressedReason: sql`CASE WHEN ${unverified} THEN 'recipient_unverified' ELSE ${base.suppressedReason} END`,
   };
 }
 
@@ -95,11 +99,10 @@ export function mailStatements(
         kind: message.kind,
         entityType: about.type,
         entityId: about.id,
-        status: "queued",
         attempts: 0,
         createdAt: now,
         updatedAt: now,
-        ...unverifiedRecipient(email, message.kind),
+        ...unverifiedRecipient(email, message.kind, { status: "queued", suppressedReason: null }),
       }),
     );
     prepared.queueMessages.push({ body: { id }, contentType: "json" });
