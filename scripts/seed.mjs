@@ -51,18 +51,19 @@ export async function superuserSql(email, password, now = Date.now()) {
       .slice(0, 23) || "superuser";
   const id = crypto.randomUUID();
   // Created only when no account has that email; the username gets a suffix when another user already has it.
-  return `INSERT INTO users (id, email, username, password_hash, role, created_at, updated_at)
+  return `INSERT INTO users (id, email, username, password_hash, role, email_verified_at, created_at, updated_at)
 SELECT ${quote(id)}, ${quote(email.toLowerCase())},
   CASE WHEN EXISTS (SELECT 1 FROM users WHERE username = ${quote(base)}) THEN ${quote(`${base}-${id.slice(0, 6)}`)} ELSE ${quote(base)} END,
-  ${quote(await hashPassword(password))}, 'superuser', ${now}, ${now}
+  ${quote(await hashPassword(password))}, 'superuser', ${now}, ${now}, ${now}
 WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = ${quote(email.toLowerCase())});`;
 }
 
 async function demoSql(now = Date.now()) {
   const statements = [];
   for (const user of DEMO_USERS) {
-    statements.push(`INSERT INTO users (id, email, username, password_hash, role, created_at, updated_at)
-VALUES (${quote(user.id)}, ${quote(user.email)}, ${quote(user.username)}, ${quote(await hashPassword(user.password))}, ${quote(user.role)}, ${now}, ${now})
+    // Demo accounts stand for ones an admin made: their (example.com) addresses count as verified.
+    statements.push(`INSERT INTO users (id, email, username, password_hash, role, email_verified_at, created_at, updated_at)
+VALUES (${quote(user.id)}, ${quote(user.email)}, ${quote(user.username)}, ${quote(await hashPassword(user.password))}, ${quote(user.role)}, ${now}, ${now}, ${now})
 ON CONFLICT DO NOTHING;`);
   }
   const [admin, member] = DEMO_USERS;

@@ -33,6 +33,11 @@ ${DEMO_USERS.map((u) => `    ${u.role.padEnd(9)}  ${u.email} / ${u.password}`).j
   crons: curl "${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*"
 `);
 
+// Mail settings from the environment win over wrangler.toml and .dev.vars (the e2e suite points MailChannels at a
+// local stand-in this way).
+const mailVars = Object.entries(pick(process.env, ["MAILCHANNELS_API_URL", "MAILCHANNELS_API_KEY"])).flatMap(
+  ([key, value]) => ["--var", `${key}:${value}`],
+);
 const child = spawnLong("wrangler", [
   "dev",
   "--port",
@@ -42,6 +47,7 @@ const child = spawnLong("wrangler", [
   "--show-interactive-dev-session=false",
   "--test-scheduled",
   ...persistArgs,
+  ...mailVars,
 ]);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));

@@ -9,6 +9,8 @@ export type AuthUser = {
   role: Role;
   createdAt: number;
   updatedAt: number;
+  emailVerifiedAt: number | null;
+  tokenVersion: number;
 };
 
 export type AppEnv = {

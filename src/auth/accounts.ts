@@ -18,12 +18,15 @@ export const DISABLED_PASSWORD_HASH = "!deleted";
 type UserRow = typeof users.$inferSelect;
 
 /** The public shape of a user (never the hash). */
-export function toUser(row: Pick<UserRow, "id" | "email" | "username" | "role" | "createdAt" | "updatedAt">) {
+export function toUser(
+  row: Pick<UserRow, "id" | "email" | "username" | "role" | "createdAt" | "updatedAt" | "emailVerifiedAt">,
+) {
   return {
     id: row.id,
     email: row.email,
     username: row.username,
     role: row.role,
+    email_verified: row.emailVerifiedAt !== null,
     created_at: toIso(row.createdAt),
     updated_at: toIso(row.updatedAt),
   };
@@ -121,6 +124,8 @@ export async function ensureSuperuser(db: Db, env: Env, now: number): Promise<bo
       username: await uniqueUsername(db, email),
       passwordHash: await hashPassword(env.SUPERUSER_PASSWORD),
       role: "superuser",
+      // Configuration vouches for the superuser's address.
+      emailVerifiedAt: now,
       createdAt: now,
       updatedAt: now,
     })

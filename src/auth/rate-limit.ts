@@ -1,20 +1,26 @@
-import { eq, inArray, lte, sql } from "drizzle-orm";
+import { eq, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rateLimits } from "../db/schema";
 import { intVar } from "../lib/config";
 import { ApiError } from "../lib/errors";
 
 /**
- * Login throttling with fixed windows in the `rate_limits` table: one counter per account (`acct:<email>`) and one
- * per client address (`ip:<CF-Connecting-IP>`). Only failures count. A window starts at the first failure and lasts
- * LOGIN_WINDOW_SECONDS; once a key has LOGIN_MAX_FAILURES failures in its window, every attempt on it is a 429 until
- * the window ends (checked before any password hashing, so a blocked attacker costs one indexed read). An address
- * gets ADDRESS_FACTOR times the account allowance, since an office behind one NAT shares it.
+ * Fixed-window counters in the `rate_limits` table, one row per key (`acct:<email>`, `ip:<client>`, `dev:<device>`,
+ * `signup:<client>`, `mail:<address>` …).
  *
- * The check and the increment are separate statements, so a burst of parallel attempts can overshoot the limit by
- * its concurrency; the DESIGN's alternative for exact counts is a Durable Object per key.
+ * An attempt is counted BEFORE the work it guards (the password check, the sign-up, the mail), by one
+ * `INSERT … ON CONFLICT DO UPDATE … RETURNING count` per key inside one db.batch(). D1 applies writes one at a time,
+ * so N parallel attempts read back the counts 1…N and only those within the limit go on: the limit holds whatever
+ * the concurrency (the old check-then-count let a burst through while scrypt ran). A window starts at a key's first
+ * attempt and lasts its window length; the first attempt after it starts a new window at one.
  */
 export const ADDRESS_FACTOR = 4;
+
+/** Rows untouched for this long are dropped by the next counted attempt (longer than any window in use). */
+export const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
+
+export type Limit = { key: string; max: number; windowMs: number };
+export type Counter = { windowStart: number; count: number };
 
 export type LoginLimits = { maxFailures: number; windowMs: number };
 
@@ -25,75 +31,118 @@ export function loginLimits(env: Env): LoginLimits {
   };
 }
 
-export type Counter = { windowStart: number; count: number };
-
-/** Pure: whether a counter blocks at `now`, and for how many whole seconds (the Retry-After value). */
+/** Pure: whether a counter read back after counting blocks at `now`, and the Retry-After in whole seconds. */
 export function windowDecision(counter: Counter | undefined, now: number, max: number, windowMs: number) {
   if (!counter) return { blocked: false, retryAfter: 0 };
   const endsAt = counter.windowStart + windowMs;
-  if (now >= endsAt || counter.count < max) return { blocked: false, retryAfter: 0 };
+  if (now >= endsAt || counter.count <= max) return { blocked: false, retryAfter: 0 };
   return { blocked: true, retryAfter: Math.max(1, Math.ceil((endsAt - now) / 1000)) };
 }
 
-export type LoginKeys = { account: string; address: string | null };
-
-export function loginKeys(email: string, address: string | undefined | null): LoginKeys {
-  return { account: `acct:${email}`, address: address ? `ip:${address}` : null };
+/**
+ * One attempt on `limit`, as `INSERT … SELECT … WHERE guard ON CONFLICT DO UPDATE … RETURNING`. The guard skips the
+ * count (no row is returned) while any of the keys counted before it in the same batch is over its limit.
+ */
+function hit(db: Db, limit: Limit, now: number, before: Limit[]) {
+  const start = now - limit.windowMs;
+  const guard =
+    before.length === 0
+      ? sql`WHERE true`
+      : sql`WHERE NOT EXISTS (SELECT 1 FROM rate_limits WHERE ${sql.join(
+          before.map((b) => sql`(key = ${b.key} AND count > ${b.max} AND window_start > ${now - b.windowMs})`),
+          sql` OR `,
+        )})`;
+  const expired = sql`${rateLimits.windowStart} <= ${start}`;
+  return (
+    db
+      .insert(rateLimits)
+      // An INSERT … SELECT needs its WHERE before ON CONFLICT (SQLite's parsing rule); the guard always is one.
+      .select(sql`SELECT ${limit.key}, ${now}, 1 ${guard}`)
+      .onConflictDoUpdate({
+        target: rateLimits.key,
+        // SQLite evaluates every SET expression against the row as it was, so both CASEs see the old window_start.
+        set: {
+          count: sql`CASE WHEN ${expired} THEN 1 ELSE ${rateLimits.count} + 1 END`,
+          windowStart: sql`CASE WHEN ${expired} THEN ${now} ELSE ${rateLimits.windowStart} END`,
+        },
+      })
+      .returning({ windowStart: rateLimits.windowStart, count: rateLimits.count })
+  );
 }
 
-function keyLimits(keys: LoginKeys, limits: LoginLimits): [string, number][] {
-  const out: [string, number][] = [[keys.account, limits.maxFailures]];
-  if (keys.address) out.push([keys.address, limits.maxFailures * ADDRESS_FACTOR]);
-  return out;
-}
-
-/** 429 with Retry-After when the account or the address is over its limit. */
-export async function assertLoginAllowed(db: Db, keys: LoginKeys, limits: LoginLimits, now: number): Promise<void> {
-  const wanted = keyLimits(keys, limits);
-  const rows = await db
-    .select()
-    .from(rateLimits)
-    .where(
-      inArray(
-        rateLimits.key,
-        wanted.map(([key]) => key),
-      ),
-    );
-  let retryAfter = 0;
-  for (const [key, max] of wanted) {
-    const decision = windowDecision(
-      rows.find((row) => row.key === key),
-      now,
-      max,
-      limits.windowMs,
-    );
-    retryAfter = Math.max(retryAfter, decision.blocked ? decision.retryAfter : 0);
+/**
+ * Counts one attempt on each key, in one batch (one round trip, one transaction), and returns the Retry-After of
+ * the first key now over its limit (0: allowed). Keys after a blocked one are not counted: an attempt refused for
+ * its address does not also use up the allowance of the account it tried. The batch also drops rows idle for a day,
+ * which keeps the table bounded.
+ */
+export async function countAttempt(db: Db, limits: Limit[], now: number): Promise<number> {
+  const [first, ...rest] = limits;
+  if (!first) return 0;
+  const results = await db.batch([
+    hit(db, first, now, []),
+    ...rest.map((limit, i) => hit(db, limit, now, limits.slice(0, i + 1))),
+    db.delete(rateLimits).where(lte(rateLimits.windowStart, now - PRUNE_AFTER_MS)),
+  ]);
+  for (const [i, limit] of limits.entries()) {
+    const [counter] = results[i] as Counter[];
+    const decision = windowDecision(counter, now, limit.max, limit.windowMs);
+    if (decision.blocked) return decision.retryAfter;
   }
+  return 0;
+}
+
+/** Counts the attempt; a 429 with Retry-After when any key is over its limit. */
+export async function takeAttempt(db: Db, limits: Limit[], now: number, what: string): Promise<void> {
+  const retryAfter = await countAttempt(db, limits, now);
   if (retryAfter > 0) {
-    throw new ApiError("rate_limited", `Too many failed sign-in attempts; try again in ${retryAfter} seconds.`, {
+    throw new ApiError("rate_limited", `${what}; try again in ${retryAfter} seconds.`, {
       headers: { "Retry-After": String(retryAfter) },
     });
   }
 }
 
-/**
- * Counts one failure on every key, in one batch that first drops every expired window (so the table holds only the
- * keys that failed within the last window, and any row left is inside its window).
- */
-export async function recordLoginFailure(db: Db, keys: LoginKeys, limits: LoginLimits, now: number): Promise<void> {
-  const increments = keyLimits(keys, limits).map(([key]) =>
-    db
-      .insert(rateLimits)
-      .values({ key, windowStart: now, count: 1 })
-      .onConflictDoUpdate({ target: rateLimits.key, set: { count: sql`${rateLimits.count} + 1` } }),
-  );
-  await db.batch([db.delete(rateLimits).where(lte(rateLimits.windowStart, now - limits.windowMs)), ...increments]);
+/** SIGNUP_MAX_PER_ADDRESS per SIGNUP_WINDOW_SECONDS, one counter per client and per kind (sign-up, admin creation). */
+export function creationLimit(env: Env, kind: "signup" | "create", client: string) {
+  return {
+    key: `${kind}:${client}`,
+    max: Math.max(1, intVar(env.SIGNUP_MAX_PER_ADDRESS, 20)),
+    windowMs: Math.max(1, intVar(env.SIGNUP_WINDOW_SECONDS, 3600)) * 1000,
+  };
+}
+
+export type LoginKeys = { account: string; address: string | null };
+
+export function loginKeys(email: string, client: string | undefined | null): LoginKeys {
+  return { account: `acct:${email}`, address: client ? `ip:${client}` : null };
 }
 
 /**
- * A successful sign-in clears the account's counter (not the address's: one good password must not unlock a spray).
- * A statement for the caller's db.batch(), so the sign-in costs no extra round trip for it.
+ * The keys a sign-in attempt counts on. With a valid device token for the account (OWASP device cookies) only that
+ * device's own key: someone else's failures never lock the owner out, and guesses from a stolen-but-valid device
+ * token are still limited. Without one: the account and the client address (an address gets ADDRESS_FACTOR times
+ * the account's allowance, since an office behind one NAT shares it).
  */
-export function clearAccountFailures(db: Db, keys: LoginKeys) {
-  return db.delete(rateLimits).where(eq(rateLimits.key, keys.account));
+export function loginAttemptLimits(keys: LoginKeys, limits: LoginLimits, device: string | null): Limit[] {
+  const { maxFailures: max, windowMs } = limits;
+  if (device) return [{ key: `dev:${device}`, max, windowMs }];
+  // The address first: a spray already stopped at its address does not count against the accounts it tries.
+  const out: Limit[] = [];
+  if (keys.address) out.push({ key: keys.address, max: max * ADDRESS_FACTOR, windowMs });
+  out.push({ key: keys.account, max, windowMs });
+  return out;
+}
+
+/**
+ * After a successful sign-in, statements for the caller's db.batch(): the account's (or device's) counter is cleared
+ * and the address gets back the one attempt this was (not more: one good password must not unlock a spray).
+ */
+export function clearAfterSuccess(db: Db, keys: LoginKeys, device: string | null) {
+  const clear = db.delete(rateLimits).where(eq(rateLimits.key, device ? `dev:${device}` : keys.account));
+  if (device || !keys.address) return [clear] as const;
+  const refund = db
+    .update(rateLimits)
+    .set({ count: sql`max(${rateLimits.count} - 1, 0)` })
+    .where(eq(rateLimits.key, keys.address));
+  return [clear, refund] as const;
 }

@@ -1,4 +1,5 @@
 import { and, eq, isNull } from "drizzle-orm";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { getDb } from "../db/client";
 import { type Role, users } from "../db/schema";
@@ -14,8 +15,9 @@ function bearerToken(header: string | undefined): string | null {
 }
 
 /**
- * Resolves the caller from `Authorization: Bearer <access token>`. The user is re-read from D1 on every request,
- * so a deleted user or a changed role invalidates existing access tokens at once rather than at expiry.
+ * Resolves the caller from `Authorization: Bearer <access token>`. The user is re-read from D1 on every request
+ * (one read, the only one this adds), so a deleted user, a changed role or a bumped token version invalidates
+ * existing access tokens at once rather than at expiry.
  * Returns null when no Authorization header was sent; a header that is present but bad is always a 401.
  */
 export async function authenticate(env: Env, header: string | undefined): Promise<AuthUser | null> {
@@ -33,18 +35,33 @@ export async function authenticate(env: Env, header: string | undefined): Promis
       role: users.role,
       createdAt: users.createdAt,
       updatedAt: users.updatedAt,
+      emailVerifiedAt: users.emailVerifiedAt,
+      tokenVersion: users.tokenVersion,
     })
     .from(users)
     .where(and(eq(users.id, claims.userId), isNull(users.deletedAt)))
     .limit(1);
-  if (!user || user.role !== claims.role) {
+  // The same single read also carries the token version: a token signed before the last reset, password change,
+  // logout-all, role change or deletion has an older `ver` and is refused (versions only ever go up).
+  if (!user || user.role !== claims.role || user.tokenVersion !== claims.version) {
     throw new ApiError("unauthorized", "The token is no longer valid; sign in again.", { headers: WWW_AUTHENTICATE });
   }
   return user;
 }
 
+/**
+ * A signed-in answer is the caller's own: no cache may keep it (`no-store`), and one that differs by caller says so
+ * (`Vary: Authorization`). Set before the handler runs, so error answers carry them too; a handler may still set
+ * its own Cache-Control.
+ */
+function privateAnswer(c: Context<AppEnv>) {
+  c.header("Cache-Control", "no-store");
+  c.header("Vary", "Authorization", { append: true });
+}
+
 /** 401 unless a valid access token is presented; sets `c.var.user`. */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  privateAnswer(c);
   const user = await authenticate(c.env, c.req.header("authorization"));
   if (!user)
     throw new ApiError("unauthorized", "Sign in and send 'Authorization: Bearer <token>'.", {
@@ -54,10 +71,18 @@ export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** Sets `c.var.user` when a valid token is presented, leaves it unset for anonymous callers; a bad token is a 401. */
+/**
+ * Sets `c.var.user` when a valid token is presented, leaves it unset for anonymous callers; a bad token is a 401.
+ * The answer may differ by caller (`Vary: Authorization`); a signed-in caller's answer is not stored by caches.
+ */
 export const optionalUser = createMiddleware<AppEnv>(async (c, next) => {
   const user = await authenticate(c.env, c.req.header("authorization"));
-  if (user) c.set("user", user);
+  if (user) {
+    privateAnswer(c);
+    c.set("user", user);
+  } else {
+    c.header("Vary", "Authorization", { append: true });
+  }
   await next();
 });
 

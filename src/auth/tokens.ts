@@ -85,19 +85,31 @@ export function accessTokenTtl(env: Env): number {
   return Number(env.ACCESS_TOKEN_TTL_SECONDS) || 900;
 }
 
-export function signAccessToken(env: Env, user: { id: string; role: Role }, now?: number) {
+/**
+ * `ver` is the user's token version when the token was signed; require-auth compares it with the version in the
+ * user's row, so bumping the row's version ends every access token signed before.
+ */
+export function signAccessToken(env: Env, user: { id: string; role: Role; tokenVersion?: number }, now?: number) {
   return signJwt(env, {
     typ: ACCESS_TOKEN_TYPE,
     subject: user.id,
     ttlSeconds: accessTokenTtl(env),
-    claims: { role: user.role },
+    claims: { role: user.role, ver: user.tokenVersion ?? 0 },
     now,
   });
 }
 
 export async function verifyAccessToken(env: Env, token: string) {
-  const payload = await verifyJwt(env, token, { typ: ACCESS_TOKEN_TYPE, requiredClaims: ["role"] });
-  return { userId: payload.sub as string, role: payload.role as Role, jti: payload.jti as string };
+  const payload = await verifyJwt(env, token, { typ: ACCESS_TOKEN_TYPE, requiredClaims: ["role", "ver"] });
+  if (typeof payload.ver !== "number" || !Number.isSafeInteger(payload.ver)) {
+    throw new ApiError("unauthorized", "The token is invalid.");
+  }
+  return {
+    userId: payload.sub as string,
+    role: payload.role as Role,
+    version: payload.ver,
+    jti: payload.jti as string,
+  };
 }
 
 /** An opaque 256-bit refresh token (base64url); only its SHA-256 hash is stored. */

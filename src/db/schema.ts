@@ -20,6 +20,13 @@ export const users = sqliteTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     deletedAt: integer("deleted_at"),
+    /** When the address was proven (mailed token or password reset) or vouched for (admin-created); null: unverified. */
+    emailVerifiedAt: integer("email_verified_at"),
+    /**
+     * Carried in every access token (`ver`) and compared on each signed-in request. Only ever increased (password
+     * reset or change, logout-all, role change, deletion), so no later change can bring an older token back.
+     */
+    tokenVersion: integer("token_version").notNull().default(0),
   },
   (t) => [
     uniqueIndex("users_email_unique").on(t.email),
@@ -48,6 +55,33 @@ export const refreshTokens = sqliteTable(
     uniqueIndex("refresh_tokens_hash_unique").on(t.tokenHash),
     index("refresh_tokens_family_idx").on(t.familyId),
     index("refresh_tokens_user_idx").on(t.userId),
+  ],
+);
+
+export const ACCOUNT_TOKEN_PURPOSES = ["verify_email", "password_reset"] as const;
+export type AccountTokenPurpose = (typeof ACCOUNT_TOKEN_PURPOSES)[number];
+
+/**
+ * Single-use mailed tokens (email verification, password reset), stored only as SHA-256 hashes. `email` is the
+ * address the token was sent to: a token stops working when the account's address has changed since.
+ */
+export const accountTokens = sqliteTable(
+  "account_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    purpose: text("purpose", { enum: ACCOUNT_TOKEN_PURPOSES }).notNull(),
+    email: text("email").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [
+    uniqueIndex("account_tokens_hash_unique").on(t.tokenHash),
+    index("account_tokens_user_idx").on(t.userId, t.purpose),
   ],
 );
 

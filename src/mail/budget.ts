@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { insertSelect } from "../db/insert-select";
 import { outbox } from "../db/schema";
 import { intVar } from "../lib/config";
+import type { OutboxDecision } from "./enqueue";
 
 /**
  * Mail budgets: at most MAIL_MAX_PER_RECIPIENT_HOUR notice mails an hour to one address and MAIL_MAX_PER_ACTOR_HOUR
@@ -56,7 +57,15 @@ const kinds = sql.join(
  * The outbox INSERT of one budgeted mail, `queued` or `suppressed` as the budgets decide at the moment it runs.
  * `guard`, when given, is a condition the row is inserted under at all (the expiry notice's "still due").
  */
-export function budgetedOutboxInsert(db: Db, values: OutboxValues, budgets: MailBudgets, now: number, guard?: SQL) {
+export function budgetedOutboxInsert(
+  db: Db,
+  values: OutboxValues,
+  budgets: MailBudgets,
+  now: number,
+  guard?: SQL,
+  /** Further rules over the budgets' verdict (the unverified-address rule), applied in the same INSERT. */
+  decide: (budgeted: OutboxDecision) => OutboxDecision = (budgeted) => budgeted,
+) {
   const since = now - BUDGET_WINDOW_MS;
   const actorId = values.actorId ?? null;
   // The WHERE of each count repeats its partial index's predicate literally.
@@ -80,8 +89,10 @@ export function budgetedOutboxInsert(db: Db, values: OutboxValues, budgets: Mail
     {
       ...values,
       actorId,
-      status: sql`CASE WHEN ${over.recipient} OR ${over.actor} THEN 'suppressed' ELSE 'queued' END`,
-      suppressedReason: sql`CASE WHEN ${over.recipient} THEN 'recipient_budget' WHEN ${over.actor} THEN 'actor_budget' END`,
+      ...decide({
+        status: sql`CASE WHEN ${over.recipient} OR ${over.actor} THEN 'suppressed' ELSE 'queued' END`,
+        suppressedReason: sql`CASE WHEN ${over.recipient} THEN 'recipient_budget' WHEN ${over.actor} THEN 'actor_budget' END`,
+      }),
       attempts: 0,
       createdAt,
       updatedAt: values.updatedAt ?? createdAt,

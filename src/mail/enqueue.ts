@@ -1,8 +1,8 @@
-import type { SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type Db, getDb } from "../db/client";
 import { insertSelect } from "../db/insert-select";
-import { notifications, outbox } from "../db/schema";
+import { notifications, outbox, users } from "../db/schema";
 import { toIso } from "../lib/time";
 import { budgetedOutboxInsert, isBudgeted, mailBudgets } from "./budget";
 import { renderMail, renderNotification } from "./templates";
@@ -19,9 +19,42 @@ export type MailMessage =
       actor: { id: string; username: string };
       product: { sku: string; name: string; brand: string; price: string };
       changes: Record<string, { from: unknown; to: unknown }>;
-    };
+    }
+  | { kind: "account.verify-email"; token: string; link: string; expiresAt: number }
+  | { kind: "account.password-reset"; token: string; link: string; expiresAt: number };
 export type MailKind = MailMessage["kind"];
-export const MAIL_KINDS = ["task.expiring", "task.expired", "product.changed"] as const satisfies readonly MailKind[];
+export const MAIL_KINDS = [
+  "task.expiring",
+  "task.expired",
+  "product.changed",
+  "account.verify-email",
+  "account.password-reset",
+] as const satisfies readonly MailKind[];
+
+/** The only mail that may go to an address its account has not verified: the mails that verify or recover it. */
+export const UNVERIFIED_ALLOWED_KINDS: readonly MailKind[] = ["account.verify-email", "account.password-reset"];
+
+/**
+ * What an outbox row is written as before the unverified-address rule: `queued`, or whatever the mail budgets
+ * decide in SQL (see ./budget.ts).
+ */
+export type OutboxDecision = { status: "queued" | "suppressed" | SQL; suppressedReason: string | null | SQL };
+
+/**
+ * Unverified recipients (the one place this is decided): any other mail to an address that belongs to a live account
+ * whose email is not verified is recorded as `suppressed` with reason `recipient_unverified` (the in-app
+ * notification, if any, is still written; the consumer acknowledges a suppressed row without sending). Decided in the
+ * INSERT itself, so it holds for every caller and reads the account as it is when the mail is written. Otherwise the
+ * row keeps the `base` decision (queued, or the budgets' verdict), so the two rules compose.
+ */
+export function unverifiedRecipient(email: string, kind: MailKind, base: OutboxDecision): OutboxDecision {
+  if (UNVERIFIED_ALLOWED_KINDS.includes(kind)) return base;
+  const unverified = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.email} = ${email.toLowerCase()} AND ${users.deletedAt} IS NULL AND ${users.emailVerifiedAt} IS NULL)`;
+  return {
+    status: sql`CASE WHEN ${unverified} THEN 'suppressed' ELSE ${base.status} END`,
+    suppressedReason: sql`CASE WHEN ${unverified} THEN 'recipient_unverified' ELSE ${base.suppressedReason} END`,
+  };
+}
 
 /** The body of a message on the `mail` queue: the outbox row id. The consumer reads everything else from D1. */
 export type MailQueueBody = { id: string };
@@ -41,9 +74,9 @@ export const SEND_BATCH_MAX = 100;
 
 function entityOf(message: MailMessage, entity?: Entity): Entity {
   if (entity) return entity;
-  return message.kind === "product.changed"
-    ? { type: "product", id: message.product.sku }
-    : { type: "task", id: message.task.id };
+  if (message.kind === "product.changed") return { type: "product", id: message.product.sku };
+  if (message.kind === "task.expiring" || message.kind === "task.expired") return { type: "task", id: message.task.id };
+  throw new Error(`mail of kind ${message.kind} needs its entity`);
 }
 
 /**
@@ -89,11 +122,16 @@ export function mailStatements(
     // status (queued or suppressed) from the budgets inside the INSERT; a suppressed row's queue message is acked
     // by the consumer without a send.
     if (budgets) {
-      prepared.statements.push(budgetedOutboxInsert(db, values, budgets, now, options.guard));
+      prepared.statements.push(
+        budgetedOutboxInsert(db, values, budgets, now, options.guard, (base) =>
+          unverifiedRecipient(email, message.kind, base),
+        ),
+      );
     } else if (options.guard) {
       throw new Error(`a guarded mail must be of a budgeted kind, not ${message.kind}`);
     } else {
-      prepared.statements.push(db.insert(outbox).values({ ...values, status: "queued", attempts: 0 }));
+      const decision = unverifiedRecipient(email, message.kind, { status: "queued", suppressedReason: null });
+      prepared.statements.push(db.insert(outbox).values({ ...values, ...decision, attempts: 0 }));
     }
     prepared.queueMessages.push({ body: { id }, contentType: "json" });
   }
@@ -144,6 +182,10 @@ export function notificationPayload(message: MailMessage): Record<string, unknow
       const { kind: _kind, ...rest } = message;
       return rest;
     }
+    case "account.verify-email":
+    case "account.password-reset":
+      // Account mails are never in-app notifications: a payload would keep a live token.
+      return {};
   }
 }
 

@@ -94,6 +94,37 @@ function partsFor(message: MailMessage): Parts {
         footer: "You get this because you are an administrator of the product catalog.",
       };
     }
+    case "account.verify-email":
+      return {
+        subject: "Confirm your email address",
+        heading: "Confirm that this address is yours: send the token below to POST /api/v1/auth/verify-email.",
+        facts: [
+          ["Token", message.token],
+          ["Link", message.link],
+          ["Valid until", formatTime(message.expiresAt)],
+          ["How", `curl -X POST -H 'content-type: application/json' -d '{"token":"${message.token}"}' ${message.link}`],
+        ],
+        footer:
+          "Until the address is confirmed, the back office mails it nothing but this kind of message. " +
+          "If you did not create an account, ignore this mail.",
+      };
+    case "account.password-reset":
+      return {
+        subject: "Reset your password",
+        heading:
+          "Someone asked to reset the password of the account with this address. To choose a new one, send the " +
+          "token below with the new password to POST /api/v1/auth/password/reset. It works once.",
+        facts: [
+          ["Token", message.token],
+          ["Link", message.link],
+          ["Valid until", formatTime(message.expiresAt)],
+          [
+            "How",
+            `curl -X POST -H 'content-type: application/json' -d '{"token":"${message.token}","password":"<new password>"}' ${message.link}`,
+          ],
+        ],
+        footer: "If you did not ask for this, ignore this mail: your password stays as it is.",
+      };
   }
 }
 

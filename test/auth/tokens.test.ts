@@ -34,7 +34,12 @@ describe("access tokens", () => {
     expect((claims.exp as number) - (claims.iat as number)).toBe(900);
     expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
     expect(decodeJwt(await signAccessToken(env, user)).jti).not.toBe(claims.jti);
-    expect(await verifyAccessToken(env, token)).toEqual({ userId: user.id, role: "member", jti: claims.jti });
+    expect(await verifyAccessToken(env, token)).toEqual({
+      userId: user.id,
+      role: "member",
+      version: 0,
+      jti: claims.jti,
+    });
   });
 
   it("the secret is at least 256 bits in tests too", () => {

@@ -388,8 +388,20 @@ async function run(c: Case, method: string, token: string | undefined): Promise<
   return res;
 }
 
-/** Tables a refusal may still touch on purpose: a failed sign-in is counted against the account (rate limiting). */
-const REFUSAL_MAY_WRITE: Record<string, string[]> = { "POST /api/v1/auth/login": ["rate_limits"] };
+/**
+ * Tables a refusal may still touch on purpose: attempts are counted before they are judged (rate limiting), so a
+ * refused sign-in, password change, sign-up or mail request over its limit still counts.
+ */
+const REFUSAL_MAY_WRITE: Record<string, string[]> = Object.fromEntries(
+  [
+    "POST /api/v1/auth/login",
+    "POST /api/v1/auth/register",
+    "POST /api/v1/auth/password/change",
+    "POST /api/v1/auth/password/forgot",
+    "POST /api/v1/auth/verify-email/resend",
+    "POST /api/v1/users",
+  ].map((key) => [key, ["rate_limits"]]),
+);
 
 describe("bad input on every operation", () => {
   it("never answers 5xx, refuses with documented problem+json, and a refused write changes nothing", async () => {

@@ -59,7 +59,7 @@ describe("login rate limiting", () => {
     checks += MAX + 2;
   });
 
-  it("blocks an address spraying many accounts, but not other addresses", async () => {
+  it("blocks an address spraying many accounts, but not other addresses", { timeout: 30_000 }, async () => {
     const ip = "198.51.100.7";
     for (let i = 0; i < MAX * ADDRESS_FACTOR; i++) {
       await expectProblem(await login(`spray-${i}-${crypto.randomUUID()}@test.local`, "guess", ip), 401);

@@ -56,6 +56,8 @@ export type Built = {
   headers?: Record<string, string>;
   /** The cursor session this request acts on (its token is the `own` caller). */
   session?: CursorSessionFixture;
+  /** Callers of their own for this request (an operation that ends the caller's tokens must not end the world's). */
+  callers?: Callers;
 };
 
 export type MatrixRow = {
@@ -67,6 +69,32 @@ export type MatrixRow = {
 };
 
 const unique = () => crypto.randomUUID().slice(0, 8);
+
+/** A mailed account token (verification or reset) for a fresh user, as if the mail had been read. */
+async function accountTokenFor(purpose: "verify_email" | "password_reset"): Promise<string> {
+  const user = await makeUser("member");
+  const token = generateOpaqueToken();
+  const now = Date.now();
+  await env.DB.prepare(
+    "INSERT INTO account_tokens (id, user_id, purpose, email, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  )
+    .bind(crypto.randomUUID(), user.id, purpose, user.email, await sha256Hex(token), now, now + 600_000)
+    .run();
+  return token;
+}
+
+/** Fresh callers whose addresses are not verified yet. */
+async function unverifiedCallers(): Promise<Callers> {
+  const callers = await makeCallers();
+  await env.DB.prepare(
+    `UPDATE users SET email_verified_at = NULL WHERE id IN (${Object.values(callers)
+      .map(() => "?")
+      .join(", ")})`,
+  )
+    .bind(...Object.values(callers).map((c) => c.id))
+    .run();
+  return callers;
+}
 
 async function refreshTokenFor(user: TestUser): Promise<string> {
   const token = generateOpaqueToken();
@@ -125,6 +153,51 @@ export const MATRIX: Record<string, MatrixRow> = {
     }),
   },
   "GET /api/v1/auth/me": { expect: SIGNED_IN_200, build: () => ({ path: "/api/v1/auth/me" }) },
+  "POST /api/v1/auth/verify-email": {
+    expect: [204, 204, 204, 204, 204],
+    build: async () => ({
+      path: "/api/v1/auth/verify-email",
+      method: "POST",
+      json: { token: await accountTokenFor("verify_email") },
+    }),
+  },
+  "POST /api/v1/auth/verify-email/resend": {
+    expect: [401, 202, 202, 202, 202],
+    build: async () => ({
+      path: "/api/v1/auth/verify-email/resend",
+      method: "POST",
+      callers: await unverifiedCallers(),
+    }),
+  },
+  "POST /api/v1/auth/password/forgot": {
+    expect: [202, 202, 202, 202, 202],
+    build: async () => ({
+      path: "/api/v1/auth/password/forgot",
+      method: "POST",
+      json: { email: (await makeUser("member")).email },
+    }),
+  },
+  "POST /api/v1/auth/password/reset": {
+    expect: [204, 204, 204, 204, 204],
+    build: async () => ({
+      path: "/api/v1/auth/password/reset",
+      method: "POST",
+      json: { token: await accountTokenFor("password_reset"), password: "a brand new password" },
+    }),
+  },
+  "POST /api/v1/auth/password/change": {
+    expect: SIGNED_IN_200,
+    build: async () => ({
+      path: "/api/v1/auth/password/change",
+      method: "POST",
+      json: { current_password: SHARED_PASSWORD, new_password: "a brand new password" },
+      callers: await makeCallers(),
+    }),
+  },
+  "POST /api/v1/auth/logout-all": {
+    expect: [401, 204, 204, 204, 204],
+    build: async () => ({ path: "/api/v1/auth/logout-all", method: "POST", callers: await makeCallers() }),
+  },
 
   "GET /api/v1/users": { expect: ADMIN_200, build: () => ({ path: "/api/v1/users" }) },
   "POST /api/v1/users": {
@@ -296,7 +369,7 @@ export function tokenOf(w: World, built: Built, caller: Caller | SessionCaller):
     case "foreign":
       return w.otherSession.token;
     default:
-      return w[caller].token;
+      return (built.callers ?? w)[caller].token;
   }
 }
 

@@ -297,9 +297,9 @@ export async function makeUser(role: Role = "member"): Promise<TestUser> {
   const user = { id: crypto.randomUUID(), email: `${tag}@test.local`, username: tag, password: SHARED_PASSWORD, role };
   const now = Date.now();
   await env.DB.prepare(
-    "INSERT INTO users (id, email, username, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO users (id, email, username, password_hash, role, email_verified_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
   )
-    .bind(user.id, user.email, user.username, await sharedHash, role, now, now)
+    .bind(user.id, user.email, user.username, await sharedHash, role, now, now, now)
     .run();
   return { ...user, token: await signAccessToken(env, user) };
 }

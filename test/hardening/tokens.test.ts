@@ -177,7 +177,7 @@ describe("tokens of users who changed", () => {
     expect(demote.status).toBe(200);
     await refusedEverywhere(admin.token);
     // A fresh token for the new role works, within the new role's rights.
-    const fresh = await signAccessToken(env, { id: admin.id, role: "member" });
+    const fresh = await signAccessToken(env, { id: admin.id, role: "member", tokenVersion: 1 });
     expect((await api("/auth/me", { token: fresh })).status).toBe(200);
     await expectProblem(await api("/users", { token: fresh }), 403);
   });

@@ -6,7 +6,17 @@ import { boolVar } from "../../lib/config";
 import { ApiError } from "../../lib/errors";
 import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent } from "../../lib/openapi";
 import { UserSchema } from "../users/users.schemas";
-import { LoginBody, RefreshTokenBody, RegisterBody, TokenPairSchema } from "./auth.schemas";
+import {
+  AcceptedSchema,
+  ChangePasswordBody,
+  ForgotPasswordBody,
+  LoginBody,
+  RefreshTokenBody,
+  RegisterBody,
+  ResetPasswordBody,
+  TokenPairSchema,
+  VerifyEmailBody,
+} from "./auth.schemas";
 
 const tags = ["auth"];
 
@@ -27,13 +37,16 @@ export const register = createRoute({
   description:
     "Creates a member and returns a token pair. The email is stored lower-case; without a username one is derived " +
     "from the email. Password: 8 to 128 characters, not equal to the email or username. " +
+    "The account starts with `email_verified: false` and a verification mail (a single-use token, 24 hours) goes to " +
+    "the address; until it is verified, that address gets no other mail. Sign-ups are limited per client address " +
+    "(`SIGNUP_MAX_PER_ADDRESS` per `SIGNUP_WINDOW_SECONDS`; 429 with `Retry-After`). " +
     "When the deployment sets `ALLOW_SIGNUP=false` this answers 403 for everyone (accounts are then made by admins " +
     "through POST /users).",
   middleware: [signupOpen] as const,
   request: { body: jsonBody(RegisterBody) },
   responses: {
     201: jsonContent(TokenPairSchema, "Account created; signed in"),
-    ...errorResponses(...BODY_ERRORS, 403, 409),
+    ...errorResponses(...BODY_ERRORS, 403, 409, 429),
   },
 });
 
@@ -44,10 +57,13 @@ export const login = createRoute({
   tags,
   summary: "Sign in with email and password",
   description:
-    "Returns a 15-minute access token and a single-use refresh token. An unknown email and a wrong password get the " +
-    "same 401 body after the same password-hashing work. Failed attempts are counted per account and per client " +
-    "address in fixed windows (`LOGIN_MAX_FAILURES` per `LOGIN_WINDOW_SECONDS`; an address may fail 4 times as " +
-    "often); past the limit every attempt is a 429 with `Retry-After` until the window ends.",
+    "Returns a 15-minute access token, a single-use refresh token and a device token. An unknown email and a wrong " +
+    "password get the same 401 body after the same password-hashing work. Every attempt is counted before the " +
+    "password is checked, atomically, per account and per client address in fixed windows (`LOGIN_MAX_FAILURES` per " +
+    "`LOGIN_WINDOW_SECONDS`; an address 4 times as many), so parallel guesses check at most that many passwords; " +
+    "past the limit every attempt is a 429 with `Retry-After` until the window ends. An attempt that presents a " +
+    "valid device token for the account (`device_token` in the body or the cookie) is counted on that device alone, " +
+    "so nobody else's failures lock its owner out. A success clears the account's (or device's) count.",
   request: { body: jsonBody(LoginBody) },
   responses: {
     200: jsonContent(TokenPairSchema, "Signed in"),
@@ -80,7 +96,8 @@ export const logout = createRoute({
   summary: "Sign out: revoke the refresh token's whole family",
   description:
     "Revokes the presented refresh token and every token rotated from the same sign-in. Idempotent: an unknown or " +
-    "already revoked token also answers 204 (RFC 7009). Access tokens already issued expire on their own (15 minutes).",
+    "already revoked token also answers 204 (RFC 7009). Access tokens already issued expire on their own (15 minutes); " +
+    "POST /auth/logout-all ends them at once.",
   request: { body: jsonBody(RefreshTokenBody) },
   responses: {
     204: { description: "Signed out" },
@@ -94,11 +111,119 @@ export const me = createRoute({
   path: "/auth/me",
   tags,
   summary: "The signed-in user",
-  description: "Read from the database on every request, so a role change or deletion shows at once.",
+  description:
+    "Read from the database on every request, so a role change or deletion shows at once. `email_verified` says " +
+    "whether the address has been proven (mailed token or password reset) or vouched for (created by an admin).",
   security: bearerSecurity,
   middleware: [requireUser] as const,
   responses: {
     200: jsonContent(UserSchema, "The caller"),
+    ...errorResponses(401),
+  },
+});
+
+export const verifyEmail = createRoute({
+  operationId: "verifyEmail",
+  method: "post",
+  path: "/auth/verify-email",
+  tags,
+  summary: "Verify the account's email with the mailed token",
+  description:
+    "Spends the token from the verification mail (single use, valid 24 hours, only for the address it was sent " +
+    "to) and marks the account's email verified. No sign-in needed: holding the mail is the proof. An unknown, " +
+    "used, expired or superseded token, or one whose account was deleted or changed its email: 400.",
+  request: { body: jsonBody(VerifyEmailBody) },
+  responses: {
+    204: { description: "Verified" },
+    ...errorResponses(...BODY_ERRORS),
+  },
+});
+
+export const resendVerification = createRoute({
+  operationId: "resendVerificationEmail",
+  method: "post",
+  path: "/auth/verify-email/resend",
+  tags,
+  summary: "Mail a new verification token to the caller's address",
+  description:
+    "Retires the caller's earlier verification tokens and mails a new one. 409 when the address is already " +
+    "verified; 429 with `Retry-After` past `ACCOUNT_MAIL_MAX_PER_HOUR` verification and reset mails to the address.",
+  security: bearerSecurity,
+  middleware: [requireUser] as const,
+  responses: {
+    202: jsonContent(AcceptedSchema, "Mail queued"),
+    ...errorResponses(401, 409, 429),
+  },
+});
+
+export const forgotPassword = createRoute({
+  operationId: "forgotPassword",
+  method: "post",
+  path: "/auth/password/forgot",
+  tags,
+  summary: "Mail a password-reset token",
+  description:
+    "Always 202 with the same body, after the same password-hashing work, whether or not the address has an " +
+    "account, so the answer tells nothing about who is registered. When it has one, a single-use reset token " +
+    "(30 minutes) is mailed to it, at most `ACCOUNT_MAIL_MAX_PER_HOUR` verification and reset mails per address " +
+    "per hour (beyond that, silently none). Requests per client address are limited like sign-in attempts (429).",
+  request: { body: jsonBody(ForgotPasswordBody) },
+  responses: {
+    202: jsonContent(AcceptedSchema, "Accepted (whether or not the address is known)"),
+    ...errorResponses(...BODY_ERRORS, 429),
+  },
+});
+
+export const resetPassword = createRoute({
+  operationId: "resetPassword",
+  method: "post",
+  path: "/auth/password/reset",
+  tags,
+  summary: "Set a new password with the mailed reset token",
+  description:
+    "Spends the reset token, sets the new password, ends every refresh token and every access token issued before " +
+    "(the token version goes up) and, since the mail proved ownership, marks the email verified. Sign in afterwards. " +
+    "An unknown, used, expired or superseded token, or one for a deleted account: 400. A password equal to the " +
+    "email or username: 422 (the token stays unspent).",
+  request: { body: jsonBody(ResetPasswordBody) },
+  responses: {
+    204: { description: "Password set; sign in with it" },
+    ...errorResponses(...BODY_ERRORS),
+  },
+});
+
+export const changePassword = createRoute({
+  operationId: "changePassword",
+  method: "post",
+  path: "/auth/password/change",
+  tags,
+  summary: "Change the caller's password",
+  description:
+    "Checks the current password (403 when wrong; attempts counted like sign-in attempts, 429 past the limit), sets " +
+    "the new one, ends every other session and access token (refresh tokens revoked, token version up) and returns " +
+    "a fresh token pair for the caller. Does not change whether the email is verified.",
+  security: bearerSecurity,
+  middleware: [requireUser] as const,
+  request: { body: jsonBody(ChangePasswordBody) },
+  responses: {
+    200: jsonContent(TokenPairSchema, "Changed; the new pair replaces every earlier token"),
+    ...errorResponses(...BODY_ERRORS, 401, 403, 429),
+  },
+});
+
+export const logoutAll = createRoute({
+  operationId: "logoutAll",
+  method: "post",
+  path: "/auth/logout-all",
+  tags,
+  summary: "Sign out everywhere",
+  description:
+    "Revokes every refresh token of the caller and ends every access token issued so far, this one included " +
+    "(the token version goes up).",
+  security: bearerSecurity,
+  middleware: [requireUser] as const,
+  responses: {
+    204: { description: "Signed out everywhere" },
     ...errorResponses(401),
   },
 });

@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, count, desc, eq, type SQL } from "drizzle-orm";
+import { withholdAccountToken } from "../../auth/account-tokens";
 import { getDb } from "../../db/client";
 import { outbox } from "../../db/schema";
 import type { AppEnv } from "../../env";
@@ -80,5 +81,6 @@ export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const [row] = await getDb(c.env.DB).select().from(outbox).where(eq(outbox.id, id)).limit(1);
   if (!row) throw new ApiError("not_found", "No mail with that id.");
-  return c.json({ ...toItem(row), text_body: row.textBody, html_body: row.htmlBody }, 200);
+  const { text, html } = withholdAccountToken(row.kind, { text: row.textBody, html: row.htmlBody });
+  return c.json({ ...toItem(row), text_body: text, html_body: html }, 200);
 };

@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, count, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
+import { retireAccountTokens } from "../../auth/account-tokens";
 import {
   assertAvailable,
   conflict,
@@ -9,7 +10,9 @@ import {
   toUser,
   uniqueViolation,
 } from "../../auth/accounts";
+import { clientKey } from "../../auth/client";
 import { hashPassword } from "../../auth/passwords";
+import { creationLimit, takeAttempt } from "../../auth/rate-limit";
 import { revokeUserTokens } from "../../auth/refresh";
 import { type Db, getDb } from "../../db/client";
 import { users } from "../../db/schema";
@@ -85,8 +88,14 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   authorize(c.get("user"), null, { kind: "create", role: body.role });
   const db = getDb(c.env.DB);
-  await assertAvailable(db, c.env, body);
   const now = Date.now();
+  await assertAvailable(db, c.env, body);
+  await takeAttempt(
+    db,
+    [creationLimit(c.env, "create", await clientKey(c))],
+    now,
+    "Too many accounts created from this address",
+  );
   const row = {
     id: crypto.randomUUID(),
     email: body.email,
@@ -96,6 +105,9 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
     createdAt: now,
     updatedAt: now,
     deletedAt: null,
+    // The admin vouches for the address.
+    emailVerifiedAt: now,
+    tokenVersion: 0,
   };
   await mapConflicts(db.insert(users).values(row));
   c.header("Location", `/api/v1/users/${row.id}`);
@@ -130,19 +142,29 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
     id,
   );
   const now = Date.now();
+  const emailChanged = body.email !== undefined && body.email !== target.email;
   const changes = {
     ...(body.email !== undefined && { email: body.email }),
     ...(body.username !== undefined && { username: body.username }),
     ...(body.role !== undefined && { role: body.role }),
     ...(body.password !== undefined && { passwordHash: await hashPassword(body.password) }),
+    // An address an admin sets is vouched for, like one on an account an admin creates.
+    ...(emailChanged && { emailVerifiedAt: now }),
     updatedAt: now,
   };
+  // A role change or a new password ends every access token issued before: the version only goes up, so changing
+  // the role back later does not revive them.
+  const endTokens = (body.role !== undefined && body.role !== target.role) || body.password !== undefined;
   const write = db
     .update(users)
-    .set(changes)
+    .set(endTokens ? { ...changes, tokenVersion: sql`${users.tokenVersion} + 1` } : changes)
     .where(and(eq(users.id, id), isNull(users.deletedAt)));
-  // A new password ends every session of the user in the same batch.
-  await mapConflicts(db.batch(body.password ? [write, revokeUserTokens(db, id, now)] : [write]));
+  // A new password ends every session of the user in the same batch; a new address retires mailed tokens.
+  const extra = [
+    ...(body.password ? [revokeUserTokens(db, id, now)] : []),
+    ...(emailChanged ? [retireAccountTokens(db, id, now)] : []),
+  ];
+  await mapConflicts(db.batch([write, ...extra]));
   return c.json(toUser({ ...target, ...changes }), 200);
 };
 
@@ -161,9 +183,11 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
         email: deletedEmail(id),
         username: deletedUsername(id),
         passwordHash: DISABLED_PASSWORD_HASH,
+        tokenVersion: sql`${users.tokenVersion} + 1`,
       })
       .where(and(eq(users.id, id), isNull(users.deletedAt))),
     revokeUserTokens(db, id, now),
+    retireAccountTokens(db, id, now),
   ]);
   return c.body(null, 204);
 };

@@ -31,13 +31,16 @@ export const create = createRoute({
   path: "/users",
   tags,
   summary: "Create a user",
-  description: `Creates a member, or (superuser only) an admin. 409 when the email or username is taken. ${RULES}`,
+  description:
+    "Creates a member, or (superuser only) an admin. The admin vouches for the address, so the account starts with " +
+    "`email_verified: true`. 409 when the email or username is taken. Creations are limited per client address " +
+    `(\`SIGNUP_MAX_PER_ADDRESS\` per \`SIGNUP_WINDOW_SECONDS\`; 429 with \`Retry-After\`). ${RULES}`,
   security: bearerSecurity,
   middleware: adminOnly,
   request: { body: jsonBody(CreateUserBody) },
   responses: {
     201: jsonContent(UserSchema, "Created; Location names the new user"),
-    ...errorResponses(...BODY_ERRORS, 401, 403, 409),
+    ...errorResponses(...BODY_ERRORS, 401, 403, 409, 429),
   },
 });
 
@@ -64,8 +67,9 @@ export const update = createRoute({
   tags,
   summary: "Change a user",
   description:
-    "Changes any of email, username, password, role. A role change applies to the user's existing access tokens at " +
-    "once (they are checked against the database on every request); a new password also ends their sessions. " +
+    "Changes any of email, username, password, role. A role change or a new password ends every access token the " +
+    "user holds at once (the token version goes up, so changing the role back does not revive them); a new " +
+    "password also ends their sessions (refresh tokens). An email set by an admin counts as verified. " +
     RULES,
   security: bearerSecurity,
   middleware: adminOnly,
@@ -83,8 +87,8 @@ export const remove = createRoute({
   tags,
   summary: "Delete a user",
   description:
-    "Soft delete: the user can no longer sign in or refresh, existing access tokens stop working at once and every " +
-    "refresh token is revoked. The row stays so that what the user created (tasks) stays readable and attributed to " +
+    "Soft delete: the user can no longer sign in or refresh, existing access tokens stop working at once (token " +
+    "version up), every refresh token is revoked and every mailed verification or reset token retired. The row stays so that what the user created (tasks) stays readable and attributed to " +
     "its id; the email and username are released for reuse. " +
     RULES,
   security: bearerSecurity,

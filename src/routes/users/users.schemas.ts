@@ -36,6 +36,11 @@ export const UserSchema = z
     email: z.string().openapi({ example: "jane@example.com" }),
     username: z.string().openapi({ example: "jane" }),
     role: z.enum(ROLES),
+    email_verified: z.boolean().openapi({
+      description:
+        "Whether the address is proven (mailed token or password reset) or vouched for (created or set by an admin). " +
+        "Until it is, only verification and password-reset mail goes to it.",
+    }),
     created_at: z.iso.datetime().openapi({ example: "2026-01-01T12:00:00.000Z" }),
     updated_at: z.iso.datetime().openapi({ example: "2026-01-01T12:00:00.000Z" }),
   })

@@ -1,0 +1,87 @@
+import { env } from "cloudflare:workers";
+import { Hono } from "hono";
+import { describe, expect, it } from "vitest";
+import { issueAccountToken, WITHHELD, withholdAccountToken } from "../../src/auth/account-tokens";
+import { clientKey } from "../../src/auth/client";
+import { deviceFor, issueDeviceToken } from "../../src/auth/device";
+import { signAccessToken } from "../../src/auth/tokens";
+import { getDb } from "../../src/db/client";
+import { UNVERIFIED_ALLOWED_KINDS, unverifiedRecipient } from "../../src/mail/enqueue";
+import { renderMail } from "../../src/mail/templates";
+
+/** clientKey as a route sees it, for a request with these headers under this environment. */
+async function keyFor(headers: Record<string, string>, environment = "development") {
+  const app = new Hono<{ Bindings: Env }>();
+  app.get("/", async (c) => c.text(await clientKey(c)));
+  const res = await app.request("/", { headers }, { ...env, ENVIRONMENT: environment } as Env);
+  return res.text();
+}
+
+describe("the client key", () => {
+  it("is CF-Connecting-IP behind Cloudflare and for any non-loopback address", async () => {
+    expect(await keyFor({ "cf-connecting-ip": "203.0.113.5" })).toBe("203.0.113.5");
+    expect(await keyFor({ "cf-connecting-ip": "127.0.0.1", "x-client-id": "a" }, "production")).toBe("127.0.0.1");
+  });
+
+  it("locally is one key per client (X-Client-Id, else User-Agent), not one for every loopback caller", async () => {
+    const a = await keyFor({ "cf-connecting-ip": "127.0.0.1", "x-client-id": "a" });
+    const b = await keyFor({ "cf-connecting-ip": "127.0.0.1", "x-client-id": "b" });
+    const curl = await keyFor({ "cf-connecting-ip": "::1", "user-agent": "curl/8" });
+    expect(new Set([a, b, curl]).size).toBe(3);
+    expect(a).toMatch(/^local-[0-9a-f]{16}$/);
+    expect(await keyFor({ "x-client-id": "a" })).toBe(a);
+  });
+});
+
+describe("device tokens", () => {
+  it("name their account: valid only for that email, never as an access token, and an access token is not one", async () => {
+    const user = { id: crypto.randomUUID(), email: "dev@example.com" };
+    const token = await issueDeviceToken(env, user);
+    expect(await deviceFor(env, token, "dev@example.com")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await deviceFor(env, token, "other@example.com")).toBeNull();
+    expect(await deviceFor(env, `${token}x`, "dev@example.com")).toBeNull();
+    expect(await deviceFor(env, undefined, "dev@example.com")).toBeNull();
+    const access = await signAccessToken(env, { id: user.id, role: "member" });
+    expect(await deviceFor(env, access, "dev@example.com")).toBeNull();
+    expect(await deviceFor({ ...env, JWT_SECRET: `${env.JWT_SECRET}-rotated` }, token, "dev@example.com")).toBeNull();
+  });
+});
+
+describe("account mails", () => {
+  it("carry the raw token and a link; only the hash is stored", async () => {
+    const db = getDb(env.DB);
+    const { issued, statements } = await issueAccountToken(
+      db,
+      { id: "u", email: "x@example.com" },
+      "password_reset",
+      0,
+    );
+    expect(issued.expiresAt).toBe(30 * 60 * 1000);
+    expect(statements).toHaveLength(3);
+    const mail = renderMail({
+      kind: "account.password-reset",
+      token: issued.token,
+      link: "https://app.example/api/v1/auth/password/reset",
+      expiresAt: issued.expiresAt,
+    });
+    expect(mail.text).toContain(`Token: ${issued.token}`);
+    expect(mail.text).toContain("https://app.example/api/v1/auth/password/reset");
+    expect(mail.html).toContain(issued.token);
+
+    const shown = withholdAccountToken("account.password-reset", mail);
+    expect(shown.text).not.toContain(issued.token);
+    expect(shown.html).not.toContain(issued.token);
+    expect(shown.text).toContain(WITHHELD);
+    // Other kinds are shown as they are.
+    expect(withholdAccountToken("task.expired", mail)).toEqual(mail);
+  });
+
+  it("only verification and reset mail may go to an unverified address", () => {
+    expect(UNVERIFIED_ALLOWED_KINDS).toEqual(["account.verify-email", "account.password-reset"]);
+    const base = { status: "queued", suppressedReason: null } as const;
+    expect(unverifiedRecipient("a@example.com", "account.verify-email", base)).toBe(base);
+    expect(unverifiedRecipient("a@example.com", "account.password-reset", base)).toBe(base);
+    expect(unverifiedRecipient("a@example.com", "task.expired", base)).not.toBe(base);
+    expect(unverifiedRecipient("a@example.com", "product.changed", base)).not.toBe(base);
+  });
+});
