@@ -77,16 +77,26 @@ export function strictSchema<T extends z.ZodType>(schema: T): T {
   }
 }
 
-type RouteLike = { request?: { body?: { content?: Record<string, { schema?: unknown } | undefined> } } };
+type RouteLike = {
+  method?: string;
+  request?: { body?: { content?: Record<string, { schema?: unknown } | undefined> } };
+};
 
-/** The route with its request bodies' schemas made strict (see strictSchema). */
+/**
+ * The route with its request bodies' schemas made strict (see strictSchema). A PATCH body must change something
+ * (every PATCH schema refuses `{}` with a 422); the document says so with `minProperties: 1`.
+ */
 function withStrictBodies<R extends RouteLike>(route: R): R {
   const content = route.request?.body?.content;
   if (!content) return route;
+  const close = (schema: z.ZodType) => {
+    const strict = strictSchema(schema);
+    return route.method === "patch" ? strict.openapi({ minProperties: 1 }) : strict;
+  };
   const strict = Object.fromEntries(
     Object.entries(content).map(([type, media]) => [
       type,
-      media?.schema instanceof z.ZodType ? { ...media, schema: strictSchema(media.schema) } : media,
+      media?.schema instanceof z.ZodType ? { ...media, schema: close(media.schema) } : media,
     ]),
   );
   return { ...route, request: { ...route.request, body: { ...route.request?.body, content: strict } } };

@@ -1,3 +1,4 @@
+import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { z } from "@hono/zod-openapi";
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode } from "./errors";
 
@@ -17,7 +18,7 @@ export const ProblemSchema = z
   .catchall(z.unknown())
   .openapi("Problem", { description: "RFC 9457 problem details." });
 
-const DESCRIPTIONS: Partial<Record<number, string>> = {
+const DESCRIPTIONS: Partial<Record<number | string, string>> = {
   400: "Malformed request (bad JSON, invalid query or path parameter)",
   401: "Not authenticated: missing, invalid or expired bearer token",
   403: "Authenticated but not allowed",
@@ -29,11 +30,12 @@ const DESCRIPTIONS: Partial<Record<number, string>> = {
   426: "A WebSocket upgrade is required",
   429: "Rate limited; see Retry-After",
   500: "Unexpected error",
+  "5XX": "Unexpected server error; quote the X-Request-Id when reporting it",
   503: "A dependency (D1) is unavailable",
 };
 
 /** Shared problem+json responses, spread into every route: `responses: { 200: ..., ...errorResponses(401, 404) }`. */
-export function errorResponses<const S extends number>(...statuses: S[]) {
+export function errorResponses<const S extends number | "5XX">(...statuses: S[]) {
   return Object.fromEntries(
     statuses.map((status) => [
       status,
@@ -57,9 +59,17 @@ export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
   return { required: true, description, content: { "application/json": { schema } } };
 }
 
+type SecurityRequirement = Record<string, string[]>;
 export const BEARER_AUTH = "bearerAuth";
+export const CURSOR_SESSION_AUTH = "cursorSessionAuth";
 /** Security requirement for a route that needs a signed-in caller; makes Swagger UI's "Authorize" apply. */
-export const bearerSecurity = [{ [BEARER_AUTH]: [] }];
+export const bearerSecurity: SecurityRequirement[] = [{ [BEARER_AUTH]: [] }];
+/** Anyone may call it; a bearer token is optional (and a bad one is still a 401). */
+export const optionalBearerSecurity: SecurityRequirement[] = [{}, { [BEARER_AUTH]: [] }];
+/** Only the holder of the cursor session's own token. */
+export const sessionSecurity: SecurityRequirement[] = [{ [CURSOR_SESSION_AUTH]: [] }];
+/** The cursor session's own token, or an admin's access token. */
+export const sessionOrBearerSecurity: SecurityRequirement[] = [{ [CURSOR_SESSION_AUTH]: [] }, { [BEARER_AUTH]: [] }];
 
 export const UuidParam = (name: string) =>
   z.object({
@@ -68,3 +78,112 @@ export const UuidParam = (name: string) =>
 
 export type { ProblemCode };
 export { PROBLEMS };
+
+// ---------------------------------------------------------------------------------------------------------------
+// What every operation says without each route repeating it. `completeContract` runs once over the registry after
+// every router is mounted (src/app.ts), so a route added later gets all of it too.
+
+/** Response headers the app sends, as reusable components (`#/components/headers/<name>`). */
+export const RESPONSE_HEADERS = {
+  "X-Request-Id": {
+    description: "Identifies this request in the logs (and in a problem's `request_id`); quote it when reporting.",
+    required: true,
+    schema: { type: "string" },
+  },
+  Location: { description: "The URL of what was created.", required: true, schema: { type: "string" } },
+  "Retry-After": {
+    description: "Seconds to wait before trying again.",
+    required: true,
+    schema: { type: "string", pattern: "^\\d+$", example: "1" },
+  },
+  "WWW-Authenticate": {
+    description: 'The scheme to authenticate with (RFC 6750): `Bearer realm="edge-backoffice"`.',
+    required: true,
+    schema: { type: "string" },
+  },
+} as const;
+type HeaderName = keyof typeof RESPONSE_HEADERS;
+const headerRef = (name: HeaderName) => ({ $ref: `#/components/headers/${name}` });
+
+/** Top-level tags, in the order Swagger UI shows them; an operation's tag must be listed here (a test checks). */
+export const TAGS: Record<string, string> = {
+  health: "Liveness and readiness of the Worker and its database.",
+  auth: "Sign-up, sign-in, token refresh and sign-out; the current user.",
+  users: "Accounts, managed by admins.",
+  tasks: "The task board: tasks with an optional expiry that sends notices.",
+  notifications: "A user's in-app notices.",
+  outbox: "Every mail the app wrote, its delivery status and attempts (admin).",
+  products: "The product catalog: anyone reads, admins write; every change is kept in a history.",
+  reports: "Figures aggregated from the analytics queue (admin).",
+  cursor: "Live cursor analytics: sessions, event batches, WebSocket frames and statistics.",
+};
+
+const SECURITY_SCHEMES = {
+  [BEARER_AUTH]: {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "An access token from POST /api/v1/auth/login (15 minutes).",
+  },
+  [CURSOR_SESSION_AUTH]: {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description:
+      "A cursor session token from POST /api/v1/cursor/sessions (24 hours), good for that session's routes only. " +
+      "Sent as `Authorization: Bearer <token>`, or as `?token=` on the WebSocket route.",
+  },
+} as const;
+
+type Header = { $ref: string } | Record<string, unknown>;
+type Response = { description: string; headers?: Record<string, Header>; [key: string]: unknown };
+
+/** Adds the headers a status always carries, unless the route already declares them. */
+function withHeaders(response: Response, names: HeaderName[]): Response {
+  const headers: Record<string, Header> = { ...response.headers };
+  const declared = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+  for (const name of names) if (!declared.has(name.toLowerCase())) headers[name] = headerRef(name);
+  return { ...response, headers };
+}
+
+/**
+ * Completes every operation of the registry: `X-Request-Id` on every response, `Location` on 201, `Retry-After` on
+ * 429 and 503, `WWW-Authenticate` on the 401 of an operation that takes a token, a 503 and a default 5XX problem on
+ * every API operation, `security: []` where a route declares none (public, said explicitly), `minProperties: 1`
+ * on PATCH bodies; and registers the shared headers and security schemes.
+ */
+export function completeContract(registry: OpenAPIRegistry, apiPrefix: string) {
+  for (const definition of registry.definitions) {
+    if (definition.type !== "route") continue;
+    const route = definition.route;
+    const security = route.security ?? [];
+    const takesToken = security.some((requirement) => Object.keys(requirement).length > 0);
+    const responses: Record<string, Response> = { ...(route.responses as Record<string, Response>) };
+    if (route.path.startsWith(apiPrefix)) {
+      Object.assign(responses, errorResponses(...([503, "5XX"].filter((s) => !responses[s]) as (503 | "5XX")[])));
+    }
+    for (const [status, response] of Object.entries(responses)) {
+      const names: HeaderName[] = ["X-Request-Id"];
+      if (status === "201") names.push("Location");
+      if (status === "429" || status === "503") names.push("Retry-After");
+      if (status === "401" && takesToken) names.push("WWW-Authenticate");
+      responses[status] = withHeaders(response, names);
+    }
+    definition.route = { ...route, security, responses };
+  }
+  for (const [name, header] of Object.entries(RESPONSE_HEADERS)) registry.registerComponent("headers", name, header);
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
+    registry.registerComponent("securitySchemes", name, scheme);
+  }
+}
+
+/** The declared tags that operations use, with their descriptions. */
+export function usedTags(registry: OpenAPIRegistry) {
+  const used = new Set(
+    registry.definitions.flatMap((definition) => (definition.type === "route" ? (definition.route.tags ?? []) : [])),
+  );
+  // A tag missing from TAGS is still listed (without a description, which the contract test refuses).
+  return [...Object.keys(TAGS).filter((name) => used.has(name)), ...[...used].filter((name) => !(name in TAGS))].map(
+    (name) => ({ name, description: TAGS[name] }),
+  );
+}
