@@ -71,6 +71,28 @@ export const sessionSecurity: SecurityRequirement[] = [{ [CURSOR_SESSION_AUTH]: 
 /** The cursor session's own token, or an admin's access token. */
 export const sessionOrBearerSecurity: SecurityRequirement[] = [{ [CURSOR_SESSION_AUTH]: [] }, { [BEARER_AUTH]: [] }];
 
+const alternatives = (names: readonly string[]) => names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+
+/**
+ * Patterns for the query parameters whose values the handlers check themselves (with messages that name what is
+ * allowed), so the document says exactly which values pass. test/hardening/query-patterns.test.ts compares each with
+ * the parser it describes.
+ */
+export const queryPatterns = {
+  /** `ordering`: one declared field, optionally prefixed by `-` (descending) or `+`; empty means the default. */
+  ordering: (fields: readonly string[]) => `^(?:[-+]?(?:${alternatives(fields)}))?$`,
+  /** `fields`/`omit`: comma-separated names, spaces around them and empty entries ignored. */
+  fieldList: (fields: readonly string[]) => {
+    const name = `(?:(?:${alternatives(fields)})\\s*)?`;
+    return `^\\s*${name}(?:,\\s*${name})*$`;
+  },
+  /** A comma-separated list with at least one of `values` (empty entries and spaces ignored). */
+  someOf: (values: readonly string[]) => {
+    const one = `(?:${alternatives(values)})`;
+    return `^[\\s,]*${one}\\s*(?:,\\s*(?:${one}\\s*)?)*$`;
+  },
+};
+
 export const UuidParam = (name: string) =>
   z.object({
     [name]: z.uuid().openapi({ param: { name, in: "path" }, example: "0b3d4b5e-8e7f-4a1f-9c1e-2f3a4b5c6d7e" }),
