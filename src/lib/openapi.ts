@@ -160,11 +160,14 @@ const SECURITY_SCHEMES = {
 type Header = { $ref: string } | Record<string, unknown>;
 type Response = { description: string; headers?: Record<string, Header>; [key: string]: unknown };
 
-/** Adds the headers a status always carries, unless the route already declares them. */
+/** Adds the headers a status always carries; one the route describes itself keeps its words but becomes required. */
 function withHeaders(response: Response, names: HeaderName[]): Response {
   const headers: Record<string, Header> = { ...response.headers };
-  const declared = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
-  for (const name of names) if (!declared.has(name.toLowerCase())) headers[name] = headerRef(name);
+  for (const name of names) {
+    const own = Object.keys(headers).find((declared) => declared.toLowerCase() === name.toLowerCase());
+    if (own === undefined) headers[name] = headerRef(name);
+    else if (!("$ref" in headers[own]!)) headers[own] = { ...headers[own], required: true };
+  }
   return { ...response, headers };
 }
 
