@@ -157,6 +157,26 @@ describe("every response matches the OpenAPI document", () => {
     expect(violations).toEqual([]);
   });
 
+  it("304s carry the declared cache headers, anonymous and signed in", async () => {
+    const byKey = new Map(operationsOf(doc).map((o) => [o.key, o]));
+    const violations: string[] = [];
+    for (const [key, path] of [
+      ["GET /api/v1/products", "/api/v1/products"],
+      ["GET /api/v1/products/{sku}", `/api/v1/products/${w.product.sku}`],
+    ] as const) {
+      for (const token of [undefined, w.member.token]) {
+        const first = await call(path, { token });
+        violations.push(...(await responseViolations(doc, byKey.get(key)!, first)));
+        const etag = first.headers.get("etag");
+        expect(etag, path).toBeTruthy();
+        const again = await call(path, { token, headers: { "if-none-match": etag! } });
+        expect(again.status, path).toBe(304);
+        violations.push(...(await responseViolations(doc, byKey.get(key)!, again)));
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
   it("WebSocket frames match the documented CursorFrame", async () => {
     const res = await call(`/api/v1/cursor/sessions/${w.otherSession.id}/live?token=${w.otherSession.token}`, {
       headers: { Upgrade: "websocket" },

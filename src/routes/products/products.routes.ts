@@ -24,10 +24,12 @@ const tags = ["products"];
 const cacheHeaders = {
   ETag: {
     description: "Weak validator of the representation; send it back in If-None-Match.",
+    required: true,
     schema: { type: "string" },
   },
   "Cache-Control": {
     description: "`public, max-age=10` for anonymous callers, `private, no-store` when signed in.",
+    required: true,
     schema: { type: "string" },
   },
 } as const;
