@@ -35,8 +35,9 @@ function rebuilt(schema: AnySchema, def: Record<string, unknown>): z.ZodType {
   const copy = schema.clone(def);
   const openapi = zodToOpenAPIRegistry.get(schema);
   if (openapi) zodToOpenAPIRegistry.add(copy, openapi);
-  const meta = z.globalRegistry.get(schema);
-  if (meta) z.globalRegistry.add(copy, meta);
+  // An `id` names one schema only (zod refuses a second); the copy keeps the rest.
+  const { id: _id, ...meta } = z.globalRegistry.get(schema) ?? {};
+  if (Object.keys(meta).length > 0) z.globalRegistry.add(copy, meta);
   return copy;
 }
 
