@@ -173,7 +173,7 @@ function withHeaders(response: Response, names: HeaderName[]): Response {
 
 /**
  * Completes every operation of the registry: `X-Request-Id` on every response, `Location` on 201, `Retry-After` on
- * 429 and 503, `WWW-Authenticate` on the 401 of an operation that takes a token, a 503 and a default 5XX problem on
+ * 429 and 503 problems, `WWW-Authenticate` on the 401 of an operation that takes a token, a 503 and a default 5XX problem on
  * every API operation, `security: []` where a route declares none (public, said explicitly), `minProperties: 1`
  * on PATCH bodies; and registers the shared headers and security schemes.
  */
@@ -190,7 +190,9 @@ export function completeContract(registry: OpenAPIRegistry, apiPrefix: string) {
     for (const [status, response] of Object.entries(responses)) {
       const names: HeaderName[] = ["X-Request-Id"];
       if (status === "201") names.push("Location");
-      if (status === "429" || status === "503") names.push("Retry-After");
+      // A refusal to retry later is a problem with Retry-After (a health report's 503 is not one).
+      const problem = Boolean((response.content as Record<string, unknown> | undefined)?.[PROBLEM_CONTENT_TYPE]);
+      if ((status === "429" || status === "503") && problem) names.push("Retry-After");
       if (status === "401" && takesToken) names.push("WWW-Authenticate");
       responses[status] = withHeaders(response, names);
     }
