@@ -118,14 +118,21 @@ export const RESPONSE_HEADERS = {
     required: true,
     schema: { type: "string", pattern: "^\\d+$", example: "1" },
   },
+  "Retry-After-Unavailable": {
+    description:
+      "Seconds to wait before trying again, sent when a dependency (D1, the session's object) is briefly " +
+      "unavailable; absent when the deployment itself is misconfigured, where waiting does not help.",
+    required: false,
+    schema: { type: "string", pattern: "^\\d+$", example: "1" },
+  },
   "WWW-Authenticate": {
     description: 'The scheme to authenticate with (RFC 6750): `Bearer realm="edge-backoffice"`.',
     required: true,
     schema: { type: "string" },
   },
 } as const;
-type HeaderName = keyof typeof RESPONSE_HEADERS;
-const headerRef = (name: HeaderName) => ({ $ref: `#/components/headers/${name}` });
+type HeaderComponent = keyof typeof RESPONSE_HEADERS;
+const headerRef = (component: HeaderComponent) => ({ $ref: `#/components/headers/${component}` });
 
 /** Top-level tags, in the order Swagger UI shows them; an operation's tag must be listed here (a test checks). */
 export const TAGS: Record<string, string> = {
@@ -160,20 +167,24 @@ const SECURITY_SCHEMES = {
 type Header = { $ref: string } | Record<string, unknown>;
 type Response = { description: string; headers?: Record<string, Header>; [key: string]: unknown };
 
-/** Adds the headers a status always carries; one the route describes itself keeps its words but becomes required. */
-function withHeaders(response: Response, names: HeaderName[]): Response {
+/**
+ * Adds the headers a status carries, `[header name, component]`; one the route describes itself keeps its words and
+ * takes the component's `required`.
+ */
+function withHeaders(response: Response, names: [string, HeaderComponent][]): Response {
   const headers: Record<string, Header> = { ...response.headers };
-  for (const name of names) {
+  for (const [name, component] of names) {
     const own = Object.keys(headers).find((declared) => declared.toLowerCase() === name.toLowerCase());
-    if (own === undefined) headers[name] = headerRef(name);
-    else if (!("$ref" in headers[own]!)) headers[own] = { ...headers[own], required: true };
+    if (own === undefined) headers[name] = headerRef(component);
+    else if (!("$ref" in headers[own]!))
+      headers[own] = { ...headers[own], required: RESPONSE_HEADERS[component].required };
   }
   return { ...response, headers };
 }
 
 /**
  * Completes every operation of the registry: `X-Request-Id` on every response, `Location` on 201, `Retry-After` on
- * 429 and 503 problems, `WWW-Authenticate` on the 401 of an operation that takes a token, a 503 and a default 5XX problem on
+ * 429 problems (and on 503 problems, where it is sent unless the deployment is misconfigured), `WWW-Authenticate` on the 401 of an operation that takes a token, a 503 and a default 5XX problem on
  * every API operation, `security: []` where a route declares none (public, said explicitly), `minProperties: 1`
  * on PATCH bodies; and registers the shared headers and security schemes.
  */
@@ -188,12 +199,13 @@ export function completeContract(registry: OpenAPIRegistry, apiPrefix: string) {
       Object.assign(responses, errorResponses(...([503, "5XX"].filter((s) => !responses[s]) as (503 | "5XX")[])));
     }
     for (const [status, response] of Object.entries(responses)) {
-      const names: HeaderName[] = ["X-Request-Id"];
-      if (status === "201") names.push("Location");
-      // A refusal to retry later is a problem with Retry-After (a health report's 503 is not one).
+      const names: [string, HeaderComponent][] = [["X-Request-Id", "X-Request-Id"]];
+      if (status === "201") names.push(["Location", "Location"]);
+      // Only problems say when to retry (a health report's 503 does not).
       const problem = Boolean((response.content as Record<string, unknown> | undefined)?.[PROBLEM_CONTENT_TYPE]);
-      if ((status === "429" || status === "503") && problem) names.push("Retry-After");
-      if (status === "401" && takesToken) names.push("WWW-Authenticate");
+      if (status === "429" && problem) names.push(["Retry-After", "Retry-After"]);
+      if (status === "503" && problem) names.push(["Retry-After", "Retry-After-Unavailable"]);
+      if (status === "401" && takesToken) names.push(["WWW-Authenticate", "WWW-Authenticate"]);
       responses[status] = withHeaders(response, names);
     }
     definition.route = { ...route, security, responses };

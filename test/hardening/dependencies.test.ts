@@ -148,6 +148,17 @@ describe("D1 failures surface as 503 problem+json, without internals", () => {
       expect(res.status, path).toBe(503);
       violations.push(...(await responseViolations(doc, byKey.get(key)!, res)));
     }
+    // A misconfigured production deployment refuses everything with a 503 that has no Retry-After (waiting will not
+    // fix it); the document allows that.
+    const misconfigured = { ...env, ENVIRONMENT: "production", JWT_SECRET: "short" } as Env;
+    const refused = await worker.fetch(
+      new Request("http://localhost/api/v1/products"),
+      misconfigured,
+      createExecutionContext(),
+    );
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBeNull();
+    violations.push(...(await responseViolations(doc, byKey.get("GET /api/v1/products")!, refused)));
     expect(violations).toEqual([]);
   });
 
