@@ -165,13 +165,13 @@ const SECURITY_SCHEMES = {
 } as const;
 
 type Header = { $ref: string } | Record<string, unknown>;
-type Response = { description: string; headers?: Record<string, Header>; [key: string]: unknown };
+type DocumentedResponse = { description: string; headers?: Record<string, Header>; [key: string]: unknown };
 
 /**
  * Adds the headers a status carries, `[header name, component]`; one the route describes itself keeps its words and
  * takes the component's `required`.
  */
-function withHeaders(response: Response, names: [string, HeaderComponent][]): Response {
+function withHeaders(response: DocumentedResponse, names: [string, HeaderComponent][]): DocumentedResponse {
   const headers: Record<string, Header> = { ...response.headers };
   for (const [name, component] of names) {
     const own = Object.keys(headers).find((declared) => declared.toLowerCase() === name.toLowerCase());
@@ -194,7 +194,9 @@ export function completeContract(registry: OpenAPIRegistry, apiPrefix: string) {
     const route = definition.route;
     const security = route.security ?? [];
     const takesToken = security.some((requirement) => Object.keys(requirement).length > 0);
-    const responses: Record<string, Response> = { ...(route.responses as Record<string, Response>) };
+    const responses: Record<string, DocumentedResponse> = {
+      ...(route.responses as Record<string, DocumentedResponse>),
+    };
     if (route.path.startsWith(apiPrefix)) {
       Object.assign(responses, errorResponses(...([503, "5XX"].filter((s) => !responses[s]) as (503 | "5XX")[])));
     }
