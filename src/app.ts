@@ -13,7 +13,7 @@ import { createRouter } from "./lib/create-router";
 import { clientCausedDatabaseError, isDatabaseError } from "./lib/db-errors";
 import { ApiError, codeForStatus, problemResponse } from "./lib/errors";
 import { errorFields, log } from "./lib/log";
-import { BEARER_AUTH, errorResponses } from "./lib/openapi";
+import { completeContract, usedTags } from "./lib/openapi";
 import { requestLog } from "./middleware/request-log";
 import { authRouter } from "./routes/auth/auth.index";
 import { cursorRouter } from "./routes/cursor/cursor.index";
@@ -126,18 +126,8 @@ export function createApp() {
   app.route("/", healthRouter);
   for (const router of apiRouters) app.route(API_PREFIX, router);
 
-  // Every API operation may meet a failing D1, which onError answers with a 503: document it once for all of them.
-  for (const definition of app.openAPIRegistry.definitions) {
-    if (definition.type !== "route" || !definition.route.path.startsWith(API_PREFIX)) continue;
-    if (definition.route.responses[503]) continue;
-    definition.route = { ...definition.route, responses: { ...definition.route.responses, ...errorResponses(503) } };
-  }
-  app.openAPIRegistry.registerComponent("securitySchemes", BEARER_AUTH, {
-    type: "http",
-    scheme: "bearer",
-    bearerFormat: "JWT",
-    description: "An access token from POST /api/v1/auth/login (15 minutes).",
-  });
+  // Headers, default problems, security and tags that every operation shares: said once, for routes added later too.
+  completeContract(app.openAPIRegistry, API_PREFIX);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -147,6 +137,7 @@ export function createApp() {
         "Accounts, task board, product catalog and live cursor analytics on Cloudflare Workers. Errors are RFC 9457 problem+json.",
     },
     servers: [{ url: "/", description: "This deployment" }],
+    tags: usedTags(app.openAPIRegistry),
   });
   app.get(
     "/docs",

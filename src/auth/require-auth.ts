@@ -5,14 +5,8 @@ import { getDb } from "../db/client";
 import { type Role, users } from "../db/schema";
 import type { AppEnv, AuthUser } from "../env";
 import { ApiError } from "../lib/errors";
+import { bearerToken, WWW_AUTHENTICATE } from "./bearer";
 import { verifyAccessToken } from "./tokens";
-
-const WWW_AUTHENTICATE = { "WWW-Authenticate": 'Bearer realm="edge-backoffice"' };
-
-function bearerToken(header: string | undefined): string | null {
-  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
-  return match?.[1] ?? null;
-}
 
 /**
  * Resolves the caller from `Authorization: Bearer <access token>`. The user is re-read from D1 on every request

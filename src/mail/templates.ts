@@ -1,3 +1,5 @@
+import { html } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
 import type { MailMessage } from "./enqueue";
 
 export type RenderedMail = { subject: string; text: string; html: string };
@@ -6,14 +8,47 @@ export type RenderedNotification = { title: string; body: string };
 const PRODUCT_VERBS = { create: "created", update: "updated", delete: "deleted" } as const;
 const MAX_SUBJECT = 200;
 
-/** Escapes text for HTML element content and quoted attribute values. Every user-supplied value goes through it. */
+/**
+ * Mail HTML is written with hono's `html` tag: every value put into it is escaped (`& < > " '`) unless it is itself
+ * `html` (a fragment built the same way), so a template cannot forget to escape. The helpers below are the pieces a
+ * template is made of; `mailHtml` makes the whole document.
+ */
+export type Html = HtmlEscapedString;
+
+function settled(fragment: HtmlEscapedString | Promise<HtmlEscapedString>): Html {
+  if (fragment instanceof Promise) throw new Error("mail templates are synchronous");
+  return fragment;
+}
+
+/** Escapes text for HTML element content and quoted attribute values (what `html` does to every value). */
 export function escapeHtml(value: string): string {
-  return value
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
+  return settled(html`${value}`).toString();
+}
+
+/** Key/value rows, plain text in, escaped. */
+export function factsTable(facts: [string, string][]): Html {
+  return settled(html`<table>${facts.map(([k, v]) => html`<tr><th align="left">${k}</th><td>${v}</td></tr>`)}</table>`);
+}
+
+/** A titled table with a header row and plain-text cells, escaped. */
+export function titledTable(title: string, header: string[], rows: string[][]): Html {
+  return settled(
+    html`<h2>${title}</h2><table><tr>${header.map((h) => html`<th align="left">${h}</th>`)}</tr>${rows.map(
+      (row) => html`<tr>${row.map((cell) => html`<td>${cell}</td>`)}</tr>`,
+    )}</table>`,
+  );
+}
+
+/** A whole mail document: the subject as its title, then the body fragments in order. */
+export function mailHtml(subject: string, ...body: Html[]): string {
+  return settled(
+    html`<!doctype html><html><head><meta charset="utf-8"><title>${subject}</title></head><body>${body}</body></html>`,
+  ).toString();
+}
+
+/** A paragraph of plain text, escaped; `small` for a footer. */
+export function paragraph(text: string, options: { small?: boolean } = {}): Html {
+  return settled(options.small ? html`<p><small>${text}</small></p>` : html`<p>${text}</p>`);
 }
 
 /**
@@ -140,17 +175,17 @@ export function renderMail(message: MailMessage): RenderedMail {
   textLines.push("", "-- ", parts.footer);
   const text = `${textLines.join("\n")}\n`;
 
-  const e = escapeHtml;
-  const facts = parts.facts.map(([k, v]) => `<tr><th align="left">${e(k)}</th><td>${e(v)}</td></tr>`).join("");
   const changes =
-    parts.changes && parts.changes.length > 0
-      ? `<h2>Changes</h2><table><tr><th align="left">Field</th><th align="left">From</th><th align="left">To</th></tr>${parts.changes
-          .map(([field, from, to]) => `<tr><td>${e(field)}</td><td>${e(from)}</td><td>${e(to)}</td></tr>`)
-          .join("")}</table>`
-      : "";
-  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${e(subject)}</title></head><body><p>${e(parts.heading)}</p><table>${facts}</table>${changes}<p><small>${e(parts.footer)}</small></p></body></html>`;
+    parts.changes && parts.changes.length > 0 ? [titledTable("Changes", ["Field", "From", "To"], parts.changes)] : [];
+  const body = mailHtml(
+    subject,
+    paragraph(parts.heading),
+    factsTable(parts.facts),
+    ...changes,
+    paragraph(parts.footer, { small: true }),
+  );
 
-  return { subject, text, html };
+  return { subject, text, html: body };
 }
 
 /** The in-app notification of a mail: a short title and a one-line body (plain text; the client escapes). */

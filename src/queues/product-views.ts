@@ -1,5 +1,6 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { z } from "zod";
 import { getDb } from "../db/client";
 import { processedMessages, products, productViewsDaily } from "../db/schema";
 import { log } from "../lib/log";
@@ -14,7 +15,7 @@ export const PRODUCT_VIEW_QUEUE = "analytics";
 /** D1 allows at most 100 bound parameters a statement; a processed_messages row binds 3. */
 const PROCESSED_ROWS_PER_STATEMENT = 33;
 const ID_LOOKUP_CHUNK = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const Uuid = z.uuid();
 
 function isViewMessage(body: unknown): body is ProductViewMessage {
   const b = body as Partial<ProductViewMessage> | null;
@@ -26,7 +27,7 @@ function isViewMessage(body: unknown): body is ProductViewMessage {
     b.id.length > 0 &&
     b.id.length <= 100 &&
     typeof b.sku === "string" &&
-    UUID.test(b.sku) &&
+    Uuid.safeParse(b.sku).success &&
     typeof b.at === "number" &&
     Number.isFinite(b.at) &&
     Number.isFinite(new Date(b.at).getTime())

@@ -146,6 +146,7 @@ function constraintBreakers(schema: Schema): fc.Arbitrary<unknown>[] {
     if (typeof schema.maximum === "number") values.push(schema.maximum + 1, schema.maximum + 0.5);
     out.push(fc.constantFrom(...values));
   }
+  if (typeof schema.multipleOf === "number") out.push(fc.constant(1 + schema.multipleOf / 10));
   if (types.includes("array")) {
     if (typeof schema.maxItems === "number") {
       const over = (schema.maxItems as number) + 1;
@@ -256,6 +257,9 @@ function bodyCases(doc: Document, operation: Op, built: Built): fc.Arbitrary<Cas
           body: `${JSON.stringify(base).slice(0, -1)},${JSON.stringify(name)}:${JSON.stringify(value ?? null)}}`,
         }),
       ),
+    ...(typeof resolve(doc, schema).minProperties === "number"
+      ? [fc.constant(json("empty object under minProperties", true, {}))]
+      : []),
     fc
       .constantFrom<unknown>([], [base], "text", 42, null, true)
       .map((v) => json(`body ${JSON.stringify(v).slice(0, 30)}`, true, v)),

@@ -16,7 +16,9 @@ import {
   makeCursorSession,
   makeProduct,
   openapiDocument,
+  operationsOf,
   printSummary,
+  responseViolations,
   snapshot,
 } from "./support";
 
@@ -128,6 +130,36 @@ describe("D1 failures surface as 503 problem+json, without internals", () => {
     await expectProblem(res, 503);
     expect(text).not.toMatch(/tasks_gone|no such table|SQLITE/i);
     expect(changedTables(before, await snapshot())).toEqual([]);
+  });
+
+  it("503s match the document, headers included: problems with Retry-After, the health report without", async () => {
+    quiet();
+    const doc = await openapiDocument();
+    const { member } = await makeCallers();
+    const db = brokenDb("D1_ERROR: Network connection lost.");
+    const byKey = new Map(operationsOf(doc).map((o) => [o.key, o]));
+    const violations: string[] = [];
+    for (const [key, path, token] of [
+      ["GET /health", "/health", undefined],
+      ["GET /api/v1/products", "/api/v1/products", undefined],
+      ["GET /api/v1/tasks", "/api/v1/tasks", member.token],
+    ] as const) {
+      const res = await fetchWith(db, path, { token });
+      expect(res.status, path).toBe(503);
+      violations.push(...(await responseViolations(doc, byKey.get(key)!, res)));
+    }
+    // A misconfigured production deployment refuses everything with a 503 that has no Retry-After (waiting will not
+    // fix it); the document allows that.
+    const misconfigured = { ...env, ENVIRONMENT: "production", JWT_SECRET: "short" } as Env;
+    const refused = await worker.fetch(
+      new Request("http://localhost/api/v1/products"),
+      misconfigured,
+      createExecutionContext(),
+    );
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBeNull();
+    violations.push(...(await responseViolations(doc, byKey.get("GET /api/v1/products")!, refused)));
+    expect(violations).toEqual([]);
   });
 
   it("documents the 503 on every /api/v1 operation", async () => {

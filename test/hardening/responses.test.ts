@@ -41,17 +41,44 @@ describe("every response matches the OpenAPI document", () => {
     expect(validate(doc, { type: "string", format: "uuid" }, "nope")).not.toEqual([]);
     expect(validate(doc, { type: ["string", "null"], format: "date-time" }, null)).toEqual([]);
     expect(validate(doc, { type: "integer", minimum: 1 }, 1.5)).not.toEqual([]);
-    expect(() => validate(doc, { if: {} }, 1)).toThrow(/unsupported keyword/);
+    expect(validate(doc, { type: "number", multipleOf: 0.01 }, 19.99)).toEqual([]);
+    expect(validate(doc, { type: "number", multipleOf: 0.01 }, 19.999)).not.toEqual([]);
+    expect(validate(doc, { type: "object", minProperties: 1 }, {})).not.toEqual([]);
+    expect(validate(doc, { type: "object", additionalProperties: false }, { x: 1 })).not.toEqual([]);
   });
 
   it("flags an undocumented status, a wrong content type and a body that breaks the schema", async () => {
     const me = operationsOf(doc).find((o) => o.key === "GET /api/v1/auth/me")!;
     const json = (body: unknown, status = 200, type = "application/json") =>
-      new Response(JSON.stringify(body), { status, headers: { "content-type": type } });
+      new Response(JSON.stringify(body), { status, headers: { "content-type": type, "x-request-id": "r1" } });
     expect(await responseViolations(doc, me, json({}, 418))).toHaveLength(1);
     expect(await responseViolations(doc, me, json({}, 200, "text/html"))).toHaveLength(1);
     const user = { id: w.member.id, email: "a@b.c", username: "abc", role: "member" };
     expect((await responseViolations(doc, me, json(user))).join()).toMatch(/created_at/);
+  });
+
+  it("flags a missing required header and a sent header that is not declared", async () => {
+    const me = operationsOf(doc).find((o) => o.key === "GET /api/v1/auth/me")!;
+    const body = JSON.stringify({
+      id: w.member.id,
+      email: "a@b.c",
+      username: "abc",
+      role: "member",
+      email_verified: true,
+      created_at: new Date().toISOString(),
+      updated_at: new Date().toISOString(),
+    });
+    const res = (headers: Record<string, string>) =>
+      new Response(body, { status: 200, headers: { "content-type": "application/json", ...headers } });
+    expect(await responseViolations(doc, me, res({ "x-request-id": "r1" }))).toEqual([]);
+    expect((await responseViolations(doc, me, res({}))).join()).toMatch(/required header x-request-id is missing/);
+    expect((await responseViolations(doc, me, res({ "x-request-id": "r1", etag: "W/1" }))).join()).toMatch(
+      /header etag is not declared/,
+    );
+    // Transport, security and CORS headers are outside any one operation's contract.
+    expect(
+      await responseViolations(doc, me, res({ "x-request-id": "r1", "x-frame-options": "DENY", vary: "Origin" })),
+    ).toEqual([]);
   });
 
   it("on every operation, for every caller, on a missing id and on a malformed one", async () => {
@@ -127,6 +154,26 @@ describe("every response matches the OpenAPI document", () => {
       const res = await call(path, { token });
       expect(res.status, path).toBeLessThan(300);
       violations.push(...(await responseViolations(doc, operation!, res)));
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it("304s carry the declared cache headers, anonymous and signed in", async () => {
+    const byKey = new Map(operationsOf(doc).map((o) => [o.key, o]));
+    const violations: string[] = [];
+    for (const [key, path] of [
+      ["GET /api/v1/products", "/api/v1/products"],
+      ["GET /api/v1/products/{sku}", `/api/v1/products/${w.product.sku}`],
+    ] as const) {
+      for (const token of [undefined, w.member.token]) {
+        const first = await call(path, { token });
+        violations.push(...(await responseViolations(doc, byKey.get(key)!, first)));
+        const etag = first.headers.get("etag");
+        expect(etag, path).toBeTruthy();
+        const again = await call(path, { token, headers: { "if-none-match": etag! } });
+        expect(again.status, path).toBe(304);
+        violations.push(...(await responseViolations(doc, byKey.get(key)!, again)));
+      }
     }
     expect(violations).toEqual([]);
   });

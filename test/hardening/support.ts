@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { Validator } from "@cfworker/json-schema";
 import { expect } from "vitest";
 import { hashPassword } from "../../src/auth/passwords";
 import { signAccessToken } from "../../src/auth/tokens";
@@ -6,22 +7,32 @@ import type { Role } from "../../src/db/schema";
 import { api, call, type TestUser } from "../helpers";
 
 /**
- * Shared machinery of the hardening suite: the OpenAPI document as the app serves it, a small JSON-Schema validator
- * for the subset that document uses (it runs inside workerd, where code generation with `new Function` is not
- * allowed, so Ajv is out), a snapshot of every table, and a cheap way to make users of every role.
+ * Shared machinery of the hardening suite: the OpenAPI document as the app serves it, JSON Schema validation of
+ * bodies and headers against it, a snapshot of every table, and a cheap way to make users of every role.
  */
 
 export type Schema = { [keyword: string]: unknown };
+export type DocumentedResponse = {
+  description: string;
+  headers?: Record<string, { $ref?: string; required?: boolean; schema?: Schema }>;
+  content?: Record<string, { schema: Schema }>;
+};
 export type Operation = {
   operationId?: string;
-  security?: unknown[];
+  tags?: string[];
+  security?: Record<string, string[]>[];
   parameters?: { name: string; in: "path" | "query" | "header"; required?: boolean; schema: Schema }[];
   requestBody?: { required?: boolean; content: Record<string, { schema: Schema }> };
-  responses: Record<string, { description: string; content?: Record<string, { schema: Schema }> }>;
+  responses: Record<string, DocumentedResponse>;
 };
 export type Document = {
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, Schema> };
+  tags?: { name: string; description?: string }[];
+  components: {
+    schemas: Record<string, Schema>;
+    headers?: Record<string, { required?: boolean; schema?: Schema; description?: string }>;
+    securitySchemes?: Record<string, Record<string, unknown>>;
+  };
 };
 export type Op = { key: string; method: string; path: string; op: Operation };
 
@@ -63,163 +74,114 @@ export function requestSchema(doc: Document, op: Operation): Schema | undefined 
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// A JSON-Schema (2020-12 subset) validator. Unknown keywords throw, so a schema feature this file does not
-// understand fails the suite instead of being waved through.
+// JSON Schema 2020-12 validation with @cfworker/json-schema (it runs inside workerd: no code generation with
+// `new Function`, which rules Ajv out). The document's `#/components/schemas/X` refs are rewritten to `#/$defs/X` so
+// one validator holds the schema with every component it refers to.
 
-const ANNOTATIONS = new Set([
-  "description",
-  "example",
-  "examples",
-  "default",
-  "title",
-  "deprecated",
-  "readOnly",
-  "writeOnly",
-  "discriminator",
-  "$schema",
-  "$id",
+const validators = new WeakMap<Document, Map<string, Validator>>();
+
+function validatorFor(doc: Document, schema: Schema): Validator {
+  const byKey = validators.get(doc) ?? new Map<string, Validator>();
+  validators.set(doc, byKey);
+  const key = JSON.stringify(schema);
+  let validator = byKey.get(key);
+  if (!validator) {
+    const root = JSON.parse(
+      JSON.stringify({ ...schema, $defs: doc.components.schemas }).replaceAll('"#/components/schemas/', '"#/$defs/'),
+    );
+    validator = new Validator(root, "2020-12", false);
+    byKey.set(key, validator);
+  }
+  return validator;
+}
+
+/** Every way `value` breaks `schema`, as "location: problem" lines; empty when it conforms. */
+export function validate(doc: Document, schema: Schema, value: unknown): string[] {
+  const result = validatorFor(doc, schema).validate(value);
+  return result.valid ? [] : result.errors.map((e) => `${e.instanceLocation}: ${e.error}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Response headers
+
+/**
+ * Headers every response carries for reasons outside the contract of one operation: transport, the security
+ * headers and CORS (docs/hardening.md). Every other header a response sends must be declared on its status.
+ */
+const TRANSPORT_AND_POLICY_HEADERS = new Set([
+  "content-type",
+  "content-length",
+  "content-encoding",
+  "transfer-encoding",
+  "date",
+  "connection",
+  "vary",
+  "upgrade",
+  "sec-websocket-accept",
+  "sec-websocket-protocol",
+  "sec-websocket-extensions",
+  "content-security-policy",
+  "cross-origin-opener-policy",
+  "cross-origin-resource-policy",
+  "origin-agent-cluster",
+  "referrer-policy",
+  "strict-transport-security",
+  "x-content-type-options",
+  "x-dns-prefetch-control",
+  "x-download-options",
+  "x-frame-options",
+  "x-permitted-cross-domain-policies",
+  "x-xss-protection",
 ]);
-const KEYWORDS = new Set([
-  "$ref",
-  "type",
-  "enum",
-  "const",
-  "properties",
-  "required",
-  "additionalProperties",
-  "items",
-  "minItems",
-  "maxItems",
-  "minLength",
-  "maxLength",
-  "minimum",
-  "maximum",
-  "exclusiveMinimum",
-  "exclusiveMaximum",
-  "pattern",
-  "format",
-  "allOf",
-  "anyOf",
-  "oneOf",
-]);
+const isTransportOrPolicy = (name: string) =>
+  TRANSPORT_AND_POLICY_HEADERS.has(name) || name.startsWith("access-control-");
 
-const FORMATS: Record<string, (value: string) => boolean> = {
-  uuid: (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v),
-  "date-time": (v) =>
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)),
-  date: (v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)),
-  email: (v) => /^[^\s@]+@[^\s@]+$/.test(v),
-  uri: (v) => URL.canParse(v),
-};
+type DeclaredHeader = { required?: boolean; schema?: Schema; $ref?: string };
 
-function typeOf(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "array";
-  return typeof value;
+/** The headers a documented response declares, by lower-case name, refs resolved. */
+export function declaredHeaders(doc: Document, response: DocumentedResponse): Map<string, DeclaredHeader> {
+  const out = new Map<string, DeclaredHeader>();
+  for (const [name, header] of Object.entries(response.headers ?? {})) {
+    const target = header.$ref ? doc.components.headers?.[header.$ref.replace("#/components/headers/", "")] : header;
+    if (!target) throw new Error(`unresolvable header $ref ${header.$ref}`);
+    out.set(name.toLowerCase(), target);
+  }
+  return out;
 }
 
-function hasType(value: unknown, type: string): boolean {
-  switch (type) {
-    case "integer":
-      return typeof value === "number" && Number.isInteger(value);
-    case "number":
-      return typeof value === "number" && Number.isFinite(value);
-    case "object":
-      return typeOf(value) === "object";
-    default:
-      return typeOf(value) === type;
-  }
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Every way `value` breaks `schema`, as "path: problem" lines; empty when it conforms. */
-export function validate(doc: Document, schema: Schema, value: unknown, at = "$"): string[] {
-  const errors: string[] = [];
-  for (const keyword of Object.keys(schema)) {
-    if (!KEYWORDS.has(keyword) && !ANNOTATIONS.has(keyword)) {
-      throw new Error(`validator: unsupported keyword '${keyword}' at ${at}`);
+/** Required headers that are missing, sent headers that are not declared, and values that break their schema. */
+export function headerViolations(doc: Document, where: string, response: DocumentedResponse, res: Response) {
+  const declared = declaredHeaders(doc, response);
+  const out: string[] = [];
+  for (const [name, header] of declared) {
+    const value = res.headers.get(name);
+    if (value === null) {
+      if (header.required) out.push(`${where}: required header ${name} is missing`);
+      continue;
     }
+    if (header.schema) out.push(...validate(doc, header.schema, value).map((e) => `${where}: header ${name} ${e}`));
   }
-  if (typeof schema.$ref === "string") return validate(doc, resolve(doc, schema), value, at);
-
-  if (schema.type !== undefined) {
-    const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
-    if (!types.some((t) => hasType(value, t))) {
-      return [`${at}: expected ${types.join(" | ")}, got ${typeOf(value)}`];
-    }
+  for (const [name] of res.headers) {
+    if (!isTransportOrPolicy(name) && !declared.has(name)) out.push(`${where}: header ${name} is not declared`);
   }
-  if (Array.isArray(schema.enum) && !schema.enum.some((e) => sameJson(e, value))) {
-    errors.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
-  }
-  if ("const" in schema && !sameJson(schema.const, value))
-    errors.push(`${at}: must be ${JSON.stringify(schema.const)}`);
-
-  if (typeof value === "string") {
-    const length = [...value].length;
-    if (typeof schema.minLength === "number" && length < schema.minLength) errors.push(`${at}: shorter than minLength`);
-    if (typeof schema.maxLength === "number" && length > schema.maxLength) errors.push(`${at}: longer than maxLength`);
-    if (typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value)) {
-      errors.push(`${at}: does not match ${schema.pattern}`);
-    }
-    if (typeof schema.format === "string") {
-      const check = FORMATS[schema.format];
-      if (!check) throw new Error(`validator: unsupported format '${schema.format}' at ${at}`);
-      if (!check(value)) errors.push(`${at}: ${JSON.stringify(value)} is not a valid ${schema.format}`);
-    }
-  }
-  if (typeof value === "number") {
-    if (typeof schema.minimum === "number" && value < schema.minimum) errors.push(`${at}: below minimum`);
-    if (typeof schema.maximum === "number" && value > schema.maximum) errors.push(`${at}: above maximum`);
-    if (typeof schema.exclusiveMinimum === "number" && value <= schema.exclusiveMinimum) errors.push(`${at}: too low`);
-    if (typeof schema.exclusiveMaximum === "number" && value >= schema.exclusiveMaximum) errors.push(`${at}: too high`);
-  }
-  if (Array.isArray(value)) {
-    if (typeof schema.minItems === "number" && value.length < schema.minItems) errors.push(`${at}: too few items`);
-    if (typeof schema.maxItems === "number" && value.length > schema.maxItems) errors.push(`${at}: too many items`);
-    if (schema.items && typeof schema.items === "object") {
-      value.forEach((item, i) => {
-        errors.push(...validate(doc, schema.items as Schema, item, `${at}[${i}]`));
-      });
-    }
-  }
-  if (typeOf(value) === "object") {
-    const object = value as Record<string, unknown>;
-    const properties = (schema.properties ?? {}) as Record<string, Schema>;
-    for (const name of (schema.required ?? []) as string[]) {
-      if (!(name in object)) errors.push(`${at}: missing required '${name}'`);
-    }
-    for (const [name, child] of Object.entries(object)) {
-      if (properties[name]) errors.push(...validate(doc, properties[name], child, `${at}.${name}`));
-      else if (schema.additionalProperties === false) errors.push(`${at}: unexpected property '${name}'`);
-      else if (schema.additionalProperties && typeof schema.additionalProperties === "object") {
-        errors.push(...validate(doc, schema.additionalProperties as Schema, child, `${at}.${name}`));
-      }
-    }
-  }
-  if (Array.isArray(schema.allOf)) {
-    for (const part of schema.allOf as Schema[]) errors.push(...validate(doc, part, value, at));
-  }
-  if (Array.isArray(schema.anyOf)) {
-    const ok = (schema.anyOf as Schema[]).some((part) => validate(doc, part, value, at).length === 0);
-    if (!ok) errors.push(`${at}: matches none of anyOf`);
-  }
-  if (Array.isArray(schema.oneOf)) {
-    const matches = (schema.oneOf as Schema[]).filter((part) => validate(doc, part, value, at).length === 0).length;
-    if (matches !== 1) errors.push(`${at}: matches ${matches} of oneOf (exactly one expected)`);
-  }
-  return errors;
+  return out;
 }
 
 /**
- * Checks a response against the operation's documented responses: the status must be listed, and its body must
- * match the documented schema for its content type (no body where none is documented). Returns the violations.
+ * Checks a response against the operation's documented responses: the status must be listed (a 5xx may fall under
+ * `5XX`), its headers must be the declared ones (required ones present, nothing undeclared beyond transport and
+ * policy headers), and its body must match the documented schema for its content type (no body where none is
+ * documented). Returns the violations.
  */
 export async function responseViolations(doc: Document, operation: Op, res: Response): Promise<string[]> {
-  const documented = operation.op.responses[String(res.status)];
+  const documented =
+    operation.op.responses[String(res.status)] ?? (res.status >= 500 ? operation.op.responses["5XX"] : undefined);
   if (!documented) return [`${operation.key}: status ${res.status} is not documented`];
+  const headers = headerViolations(doc, `${operation.key} ${res.status}`, documented, res);
+  return [...headers, ...(await bodyViolations(doc, operation, documented, res))];
+}
+
+async function bodyViolations(doc: Document, operation: Op, documented: DocumentedResponse, res: Response) {
   const text = res.status === 101 ? "" : await res.text();
   const contentType = (res.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
   if (!documented.content) {

@@ -1,5 +1,7 @@
+import { z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { decodeProtectedHeader } from "jose";
+import { bearerToken, WWW_AUTHENTICATE } from "../../auth/bearer";
 import { authenticate, isAdmin } from "../../auth/require-auth";
 import { signJwt, verifyJwt } from "../../auth/tokens";
 import type { AppEnv } from "../../env";
@@ -8,8 +10,6 @@ import { ApiError } from "../../lib/errors";
 export const CURSOR_TOKEN_TYPE = "cursor+jwt";
 /** A page left open all day keeps working; the token grants nothing beyond its own session. */
 export const CURSOR_TOKEN_TTL_SECONDS = 24 * 60 * 60;
-
-const WWW_AUTHENTICATE = { "WWW-Authenticate": 'Bearer realm="edge-backoffice"' };
 
 /** Its own audience and `typ`, so a session token is never accepted as an access token, nor the other way round. */
 export function cursorAudience(env: Env): string {
@@ -79,10 +79,6 @@ async function sessionTokenSubject(env: Env, token: string): Promise<string> {
 
 export type SessionCaller = { kind: "session" } | { kind: "admin"; userId: string };
 
-function bearer(header: string | undefined): string | null {
-  return header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? null;
-}
-
 /**
  * Who may act on session `sessionId`: the holder of that session's token, or an admin with an access token.
  * No token or a bad one: 401. Another session's token, or a non-admin's access token: 403.
@@ -95,7 +91,7 @@ export async function authorizeSession(
   queryToken?: string,
   options: { allowAdmin?: boolean } = { allowAdmin: true },
 ): Promise<SessionCaller> {
-  const token = bearer(authorization) ?? (authorization === undefined ? (queryToken ?? null) : null);
+  const token = bearerToken(authorization) ?? (authorization === undefined ? (queryToken ?? null) : null);
   if (!token) {
     throw new ApiError(
       "unauthorized",
@@ -125,7 +121,7 @@ export async function authorizeSession(
   return { kind: "admin", userId: user.id };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const Uuid = z.uuid();
 
 /**
  * Route middleware for posting events: only the session's own token, checked BEFORE the body is validated, so an
@@ -134,7 +130,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export const requireSessionToken = createMiddleware<AppEnv>(async (c, next) => {
   const id = c.req.param("id");
-  if (id && UUID.test(id)) {
+  if (id && Uuid.safeParse(id).success) {
     await authorizeSession(c.env, id, c.req.header("authorization"), undefined, { allowAdmin: false });
   }
   await next();

@@ -1,7 +1,16 @@
 import { createRoute } from "@hono/zod-openapi";
 import { requireRole, requireUser } from "../../auth/require-auth";
 import { eventsBatchSchema, ServerFrameSchema } from "../../cursor/protocol";
-import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent, UuidParam } from "../../lib/openapi";
+import {
+  BODY_ERRORS,
+  bearerSecurity,
+  errorResponses,
+  jsonBody,
+  jsonContent,
+  sessionOrBearerSecurity,
+  sessionSecurity,
+  UuidParam,
+} from "../../lib/openapi";
 import { PaginationQuery } from "../../lib/pagination";
 import { requireSessionToken } from "./cursor.auth";
 import {
@@ -47,7 +56,7 @@ export const postEvents = createRoute({
     "problem's `errors` path (`events.3.t`). Events must be in time order, not before the previous batch's last " +
     "`t` and at most 60 s ahead of the server clock. The session's Durable Object continues the path from the " +
     "previous batch, pushes a frame to every live viewer and queues the events for D1. Session token only.",
-  security: bearerSecurity,
+  security: sessionSecurity,
   middleware: [requireSessionToken] as const,
   request: { params: UuidParam("id"), body: jsonBody(eventsBatchSchema()) },
   responses: {
@@ -67,7 +76,7 @@ export const live = createRoute({
     "so far, then a `frame` after every accepted batch, and `ended` before the server closes the socket. Send the " +
     `text \`ping\` to get \`pong\` (answered without waking the object). ${SESSION_AUTH} Browsers pass the token as ` +
     "`?token=` (already in `ws_url`). Over-long or too frequent client messages close the socket (1009/1008).",
-  security: bearerSecurity,
+  security: sessionOrBearerSecurity,
   request: { params: UuidParam("id"), query: LiveQuery },
   responses: {
     101: {
@@ -89,7 +98,7 @@ export const stats = createRoute({
     "distance, average speed (distance / bucket seconds), peak speed, first and last point and event count. " +
     "At most 1,000 buckets per request; without `from`, the latest 1,000. The default range covers every stored " +
     `second. Trails the live figures by the queue's delay (about a second). ${SESSION_AUTH}`,
-  security: bearerSecurity,
+  security: sessionOrBearerSecurity,
   request: { params: UuidParam("id"), query: StatsQuery },
   responses: {
     200: jsonContent(StatsSchema, "Buckets that saw events, oldest first"),
@@ -104,7 +113,7 @@ export const listEvents = createRoute({
   tags,
   summary: "Stored raw events",
   description: `Keyset pagination by sequence number: pass \`next_after\` back as \`after\`. Raw events older than CURSOR_RETENTION_DAYS are pruned daily. ${SESSION_AUTH}`,
-  security: bearerSecurity,
+  security: sessionOrBearerSecurity,
   request: { params: UuidParam("id"), query: EventsQuery },
   responses: {
     200: jsonContent(EventsPageSchema, "Events in sequence order"),
@@ -119,7 +128,7 @@ export const endSession = createRoute({
   tags,
   summary: "End a session",
   description: `Ends the session: live viewers get an \`ended\` frame and their sockets are closed; further events are refused with 409. Stored data is kept. Idempotent. ${SESSION_AUTH}`,
-  security: bearerSecurity,
+  security: sessionOrBearerSecurity,
   request: { params: UuidParam("id") },
   responses: {
     204: { description: "Ended" },

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { OUTBOX_STATUSES } from "../../db/schema";
+import { queryPatterns } from "../../lib/openapi";
 import { PaginationQuery, pageSchema } from "../../lib/pagination";
 import { MAIL_KINDS } from "../../mail/enqueue";
 
@@ -76,6 +77,7 @@ export const OutboxListQuery = PaginationQuery.extend({
     .optional()
     .openapi({
       param: { name: "ordering", in: "query" },
+      pattern: queryPatterns.ordering(OUTBOX_ORDERING),
       description: `One of ${OUTBOX_ORDERING.join(", ")}; prefix \`-\` for descending. Default \`-created_at\`.`,
       example: "-created_at",
     }),

@@ -1,6 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { optionalUser, requireRole, requireUser } from "../../auth/require-auth";
-import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent } from "../../lib/openapi";
+import {
+  BODY_ERRORS,
+  bearerSecurity,
+  errorResponses,
+  jsonBody,
+  jsonContent,
+  optionalBearerSecurity,
+} from "../../lib/openapi";
 import { PaginationQuery } from "../../lib/pagination";
 import {
   HistoryPageSchema,
@@ -17,10 +24,12 @@ const tags = ["products"];
 const cacheHeaders = {
   ETag: {
     description: "Weak validator of the representation; send it back in If-None-Match.",
+    required: true,
     schema: { type: "string" },
   },
   "Cache-Control": {
     description: "`public, max-age=10` for anonymous callers, `private, no-store` when signed in.",
+    required: true,
     schema: { type: "string" },
   },
 } as const;
@@ -35,11 +44,12 @@ export const listProducts = createRoute({
     "Anyone may read the catalog; a bearer token is optional, but a bad one is a 401. Filters combine: `brand` (exact), " +
     "`q` (substring of the name, case-insensitive), `min_price`/`max_price` (inclusive). List reads are not counted " +
     "as views. Answers carry an ETag over the whole page; If-None-Match with it answers 304.",
+  security: optionalBearerSecurity,
   middleware: [optionalUser] as const,
   request: { query: ProductListQuery },
   responses: {
     200: { ...jsonContent(ProductPageSchema, "A page of products"), headers: cacheHeaders },
-    304: { description: "Not modified: the page still matches If-None-Match" },
+    304: { description: "Not modified: the page still matches If-None-Match", headers: cacheHeaders },
     ...errorResponses(400, 401),
   },
 });
@@ -54,11 +64,15 @@ export const getProduct = createRoute({
     "Anyone may read a product. Each read by an anonymous caller (200 or 304) counts one view, sent to the `analytics` " +
     "queue after the response; reads with a token do not count. The weak ETag covers every field except `views`, so " +
     "a cached copy stays valid while views are counted; `views` in a 200 is exact up to messages still in the queue.",
+  security: optionalBearerSecurity,
   middleware: [optionalUser] as const,
   request: { params: SkuParam },
   responses: {
     200: { ...jsonContent(ProductSchema, "The product"), headers: cacheHeaders },
-    304: { description: "Not modified: the product still matches If-None-Match (the view is still counted)" },
+    304: {
+      description: "Not modified: the product still matches If-None-Match (the view is still counted)",
+      headers: cacheHeaders,
+    },
     ...errorResponses(400, 401, 404),
   },
 });

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { isValidPrice, MAX_PRICE } from "../../lib/money";
+import { queryPatterns } from "../../lib/openapi";
 import { PaginationQuery, pageSchema } from "../../lib/pagination";
 
 export const PRODUCT_FIELDS = ["sku", "name", "brand", "price", "views", "created_at", "updated_at"] as const;
@@ -10,14 +11,20 @@ export const Price = z
   .min(0)
   .max(MAX_PRICE)
   .refine(isValidPrice, { message: "must have at most two decimal places" })
-  .openapi({ example: 19.99, description: `0 to ${MAX_PRICE.toLocaleString("en")}, at most two decimal places.` });
+  .openapi({
+    multipleOf: 0.01,
+    example: 9.99,
+    description: `0 to ${MAX_PRICE.toLocaleString("en")}, at most two decimal places.`,
+  });
 
 export const ProductSchema = z
   .object({
     sku: z.uuid(),
     name: z.string(),
     brand: z.string(),
-    price: z.number().openapi({ example: 19.99, description: "Stored as integer cents; two decimal places." }),
+    price: z
+      .number()
+      .openapi({ multipleOf: 0.01, example: 9.99, description: "Stored as integer cents; two decimal places." }),
     views: z.number().int().openapi({ description: "Anonymous single-product reads, counted through a queue." }),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
@@ -69,6 +76,7 @@ export const ProductListQuery = PaginationQuery.extend({
     .optional()
     .openapi({
       param: { name: "ordering", in: "query" },
+      pattern: queryPatterns.ordering(PRODUCT_ORDERING),
       description: `One of ${PRODUCT_ORDERING.join(", ")}; prefix - for descending. Default -created_at.`,
       example: "-views",
     }),
@@ -77,12 +85,17 @@ export const ProductListQuery = PaginationQuery.extend({
     .optional()
     .openapi({
       param: { name: "fields", in: "query" },
+      pattern: queryPatterns.fieldList(PRODUCT_FIELDS),
       description: `Comma-separated subset of ${PRODUCT_FIELDS.join(", ")}.`,
     }),
   omit: z
     .string()
     .optional()
-    .openapi({ param: { name: "omit", in: "query" }, description: "Comma-separated fields to leave out." }),
+    .openapi({
+      param: { name: "omit", in: "query" },
+      pattern: queryPatterns.fieldList(PRODUCT_FIELDS),
+      description: "Comma-separated fields to leave out.",
+    }),
 });
 
 export const ProductPageSchema = pageSchema(ProductPartialSchema, "ProductPage");

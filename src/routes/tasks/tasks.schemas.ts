@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { TASK_STATUSES } from "../../db/schema";
+import { queryPatterns } from "../../lib/openapi";
 import { PaginationQuery, pageSchema } from "../../lib/pagination";
 
 export const TASK_FIELDS = [
@@ -108,8 +109,9 @@ export const TaskBulkDeleteSchema = z
 export const TaskBulkResultSchema = z.object({ items: z.array(TaskSchema) }).openapi("TaskBulkResult");
 
 /** `status=todo,in_progress` or `status=todo&status=in_progress` (or both), each one of the statuses. */
+const StatusItem = z.string().openapi({ pattern: queryPatterns.someOf(TASK_STATUSES) });
 const StatusQuery = z
-  .union([z.string(), z.array(z.string())])
+  .union([StatusItem, z.array(StatusItem)])
   .transform((value, ctx) => {
     const names = (Array.isArray(value) ? value : [value])
       .flatMap((part) => part.split(","))
@@ -167,6 +169,7 @@ export const TaskListQuery = PaginationQuery.extend({
     .optional()
     .openapi({
       param: { name: "ordering", in: "query" },
+      pattern: queryPatterns.ordering(TASK_ORDERING),
       description: `One of ${TASK_ORDERING.join(", ")}; prefix - for descending. Default -created_at; ties by id. Tasks without an expiry sort last by expires_at either way.`,
       example: "expires_at",
     }),
@@ -175,12 +178,17 @@ export const TaskListQuery = PaginationQuery.extend({
     .optional()
     .openapi({
       param: { name: "fields", in: "query" },
+      pattern: queryPatterns.fieldList(TASK_FIELDS),
       description: `Comma-separated subset of ${TASK_FIELDS.join(", ")}.`,
     }),
   omit: z
     .string()
     .optional()
-    .openapi({ param: { name: "omit", in: "query" }, description: "Comma-separated fields to leave out." }),
+    .openapi({
+      param: { name: "omit", in: "query" },
+      pattern: queryPatterns.fieldList(TASK_FIELDS),
+      description: "Comma-separated fields to leave out.",
+    }),
 });
 
 export const TaskFieldsQuery = TaskListQuery.pick({ fields: true, omit: true });

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { USERNAME_PATTERN } from "../../auth/accounts";
 import { ROLES } from "../../db/schema";
+import { queryPatterns } from "../../lib/openapi";
 import { PaginationQuery, pageSchema } from "../../lib/pagination";
 
 /** Emails are compared and stored lower-case. */
@@ -76,6 +77,7 @@ export const ListUsersQuery = PaginationQuery.extend({
     .optional()
     .openapi({
       param: { name: "ordering", in: "query" },
+      pattern: queryPatterns.ordering(USER_ORDERING),
       description: `One of ${USER_ORDERING.join(", ")}; prefix '-' for descending. Default -created_at.`,
       example: "-created_at",
     }),

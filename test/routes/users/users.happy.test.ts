@@ -92,7 +92,10 @@ describe("admin user management", { timeout: 30_000 }, () => {
     expect(Date.parse(body.updated_at)).toBeGreaterThanOrEqual(Date.parse(body.created_at));
     expect(await (await api(`/users/${user.id}`, { token: superuser.token })).json()).toEqual(body);
 
-    await expectProblem(await api("/auth/refresh", { method: "POST", json: pair }), 401);
+    await expectProblem(
+      await api("/auth/refresh", { method: "POST", json: { refresh_token: pair.refresh_token } }),
+      401,
+    );
     const oldPw = await api("/auth/login", { method: "POST", json: { email: body.email, password: user.password } });
     expect(oldPw.status).toBe(401);
     const newPw = await api("/auth/login", {
@@ -143,7 +146,10 @@ describe("admin user management", { timeout: 30_000 }, () => {
       .bind(user.id)
       .first<{ n: number }>();
     expect(live?.n).toBe(0);
-    await expectProblem(await api("/auth/refresh", { method: "POST", json: login }), 401);
+    await expectProblem(
+      await api("/auth/refresh", { method: "POST", json: { refresh_token: login.refresh_token } }),
+      401,
+    );
     const task = await env.DB.prepare("SELECT created_by FROM tasks WHERE id = ?").bind(taskId).first();
     expect(task).toEqual({ created_by: user.id });
 
