@@ -251,3 +251,13 @@ export const cursorSeconds = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.second] })],
 );
+
+/**
+ * Exact row counts of the big tables (`products`, `tasks`), so an unfiltered list's `total` reads one row instead of
+ * every row. Kept by triggers (migration `counters_triggers`), which run inside the statement that inserts or deletes,
+ * so the count is exact whatever writes the rows: the API, bulk endpoints, seeds, tests.
+ */
+export const counters = sqliteTable("counters", {
+  name: text("name").primaryKey(),
+  value: integer("value").notNull(),
+});

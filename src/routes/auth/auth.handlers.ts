@@ -18,6 +18,7 @@ import {
   recordLoginFailure,
 } from "../../auth/rate-limit";
 import { type IssuedRefreshToken, revokeFamilyOf, rotateRefreshToken, startFamily } from "../../auth/refresh";
+import { loadCaller } from "../../auth/require-auth";
 import { accessTokenTtl, signAccessToken } from "../../auth/tokens";
 import { type Db, getDb } from "../../db/client";
 import { users } from "../../db/schema";
@@ -123,5 +124,5 @@ export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
   return c.body(null, 204);
 };
 
-// requireUser has just read the caller from D1 (deleted users are refused there); no second read.
-export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => c.json(toUser(c.get("user")), 200);
+// The caller check requireUser deferred is the one read (deleted users are refused there); no second read.
+export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => c.json(toUser(await loadCaller(c)), 200);
