@@ -78,7 +78,8 @@ export const tasks = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    index("tasks_created_at_idx").on(t.createdAt),
+    // (created_at, id) serves an unfiltered page and its tie-break without sorting the table.
+    index("tasks_created_at_id_idx").on(t.createdAt, t.id),
     index("tasks_updated_at_idx").on(t.updatedAt),
     index("tasks_status_created_at_idx").on(t.status, t.createdAt),
     index("tasks_created_by_created_at_idx").on(t.createdBy, t.createdAt),
@@ -172,10 +173,11 @@ export const products = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    index("products_brand_idx").on(t.brand, t.createdAt),
+    // A list page (default order created_at, ties by sku) is read straight from these, not sorted from the table.
+    index("products_brand_created_at_sku_idx").on(t.brand, t.createdAt, t.sku),
     index("products_name_idx").on(t.name),
     index("products_price_idx").on(t.priceCents),
-    index("products_created_at_idx").on(t.createdAt),
+    index("products_created_at_sku_idx").on(t.createdAt, t.sku),
   ],
 );
 

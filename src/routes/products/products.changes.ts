@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { Db } from "../../db/client";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Db } from "../../db/client";
 import { outbox, productHistory } from "../../db/schema";
 import type { AuthUser } from "../../env";
 import { centsToPrice, formatCents } from "../../lib/money";
