@@ -1,13 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { d1Cost } from "../../d1-cost";
 import { api, createUser, type TestUser } from "../../helpers";
-
-/** Reads the request's D1 cost from its Server-Timing header. */
-export function d1Cost(res: Response) {
-  const match = /d1;desc="rt=(\d+) read=(\d+) written=(\d+)"/.exec(res.headers.get("server-timing") ?? "");
-  if (!match) throw new Error(`no D1 cost in Server-Timing: ${res.headers.get("server-timing")}`);
-  return { roundTrips: Number(match[1]), rowsRead: Number(match[2]), rowsWritten: Number(match[3]) };
-}
 
 const ROWS = 10_000;
 const LIMIT = 20;
