@@ -14,5 +14,5 @@ export type AuthUser = {
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: RequestIdVariables & { user: AuthUser; d1: RequestD1 };
+  Variables: RequestIdVariables & { user: AuthUser; d1: RequestD1; session: () => RequestD1 };
 };

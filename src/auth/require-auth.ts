@@ -104,7 +104,7 @@ function provisionalCaller(claims: Claims): AuthUser {
  * role from the token. A write that comes first runs the check alone before itself.
  */
 function deferCaller(c: Context<AppEnv>, claims: Claims) {
-  const db = c.get("d1");
+  const db = c.get("session")();
   const user = provisionalCaller(claims);
   const { sql, params } = callerQuery(getDb(c.env.DB), claims).toSQL();
   db.defer(db.prepare(sql).bind(...params), (row) => {
@@ -124,7 +124,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD"]);
 
 async function signIn(c: Context<AppEnv>, header: string, deferWrites: boolean) {
   const claims = await verify(c.env, header);
-  if (c.get("d1") && (deferWrites || SAFE_METHODS.has(c.req.method))) {
+  if (c.get("session") && (deferWrites || SAFE_METHODS.has(c.req.method))) {
     deferCaller(c, claims);
     return;
   }

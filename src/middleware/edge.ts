@@ -65,6 +65,7 @@ function problemsOf(env: Env): string[] {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const NO_D1 = serverTiming({ roundTrips: 0, rowsRead: 0, rowsWritten: 0, ms: 0 });
 
 /**
  * The whole cross-cutting chain in one middleware (each was its own before; merged, precomputed and measured in
@@ -92,11 +93,9 @@ export const edge = createMiddleware<AppEnv>(async (c, next) => {
   for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
   if (c.req.url.startsWith("https:")) headers.set("Strict-Transport-Security", HSTS);
   const db = c.get("d1");
-  if (db) {
-    headers.set("Server-Timing", serverTiming(db.cost));
-    const bookmark = db.getBookmark() ?? c.req.header("x-d1-bookmark");
-    if (bookmark) headers.set("X-D1-Bookmark", bookmark);
-  }
+  headers.set("Server-Timing", db ? serverTiming(db.cost) : NO_D1);
+  const bookmark = db?.getBookmark() ?? c.req.header("x-d1-bookmark");
+  if (bookmark) headers.set("X-D1-Bookmark", bookmark);
   const status = c.res.status;
   log(status >= 500 ? "error" : "info", "request", {
     request_id: requestId,
@@ -125,11 +124,23 @@ export const edgeGuard = createMiddleware<AppEnv>(async (c, next) => {
       errors: [{ path: "X-D1-Bookmark", message: "send back the X-D1-Bookmark of an earlier response unchanged" }],
     });
   }
-  const db = new RequestD1(
-    c.env.DB,
-    bookmark ?? (SAFE_METHODS.has(c.req.method) ? "first-unconstrained" : "first-primary"),
-  );
-  c.set("d1", db);
-  c.env = { ...c.env, DB: db as unknown as D1Database };
+  // Made on first use: a route that never touches D1 (the constant route, a cache hit) pays nothing for it.
+  const base = c.env.DB;
+  const constraint = bookmark ?? (SAFE_METHODS.has(c.req.method) ? "first-unconstrained" : "first-primary");
+  let db: RequestD1 | undefined;
+  const session = () => {
+    if (!db) {
+      db = new RequestD1(base, constraint);
+      c.set("d1", db);
+    }
+    return db;
+  };
+  c.set("session", session);
+  c.env = {
+    ...c.env,
+    get DB() {
+      return session() as unknown as D1Database;
+    },
+  };
   await next();
 });

@@ -71,10 +71,10 @@ function countView(c: Context<AppEnv>, sku: string) {
 }
 
 /** A cached 200 as this request's answer (conditionalGet turns it into a 304 when the ETag matches). */
-function hit(response: Response): Response {
-  const headers = new Headers(response.headers);
+function hit(stored: { body: string; headers: [string, string][] }): Response {
+  const headers = new Headers(stored.headers);
   headers.set("X-Cache", "HIT");
-  return new Response(response.body, { status: 200, headers });
+  return new Response(stored.body, { status: 200, headers });
 }
 
 /**
