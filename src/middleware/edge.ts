@@ -53,6 +53,32 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
 /** An X-Request-Id the client sent is kept when it is short and plain (hono/request-id's rule), else a new one. */
 const CLIENT_REQUEST_ID = /^[\w\-=]{1,255}$/;
 
+const SESSION = Symbol("request D1 session");
+const envPrototypes = new WeakMap<object, object>();
+
+/**
+ * The request's bindings: the real ones, except `DB`, which is the request's D1. Nothing is copied (a spread would
+ * read every binding on every request): a prototype made once per isolate sits on the real env and defines `DB` as a
+ * getter for the request's session, and each request gets a plain object on that prototype holding its session.
+ */
+function requestEnv(env: Env, session: () => RequestD1): Env {
+  let prototype = envPrototypes.get(env);
+  if (!prototype) {
+    prototype = Object.create(env, {
+      DB: {
+        get(this: { [SESSION]: () => RequestD1 }) {
+          return this[SESSION]();
+        },
+        enumerable: true,
+      },
+    }) as object;
+    envPrototypes.set(env, prototype);
+  }
+  const requestBindings = Object.create(prototype) as { [SESSION]: () => RequestD1 };
+  requestBindings[SESSION] = session;
+  return requestBindings as unknown as Env;
+}
+
 /** Checked once per isolate: the bindings do not change while it lives. */
 const configChecked = new WeakMap<object, string[]>();
 function problemsOf(env: Env): string[] {
@@ -68,8 +94,8 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const NO_D1 = serverTiming({ roundTrips: 0, rowsRead: 0, rowsWritten: 0, ms: 0 });
 
 /**
- * The whole cross-cutting chain in one middleware (each was its own before; merged, precomputed and measured in
- * bench/ to keep the constant route near a bare Hono route):
+ * The cross-cutting chain in two middlewares (`edge` outside, `edgeGuard` inside it; five before, merged,
+ * precomputed and measured piece by piece in bench/figures/edge.mjs to keep the constant route near bare Hono):
  *
  * - the request id (`X-Request-Id`, kept from the client when plain);
  * - the configuration guard (production refuses to serve with unsafe secrets), checked once per isolate;
@@ -136,11 +162,6 @@ export const edgeGuard = createMiddleware<AppEnv>(async (c, next) => {
     return db;
   };
   c.set("session", session);
-  c.env = {
-    ...c.env,
-    get DB() {
-      return session() as unknown as D1Database;
-    },
-  };
+  c.env = requestEnv(c.env, session);
   await next();
 });
