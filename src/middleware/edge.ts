@@ -57,21 +57,21 @@ const SESSION = Symbol("request D1 session");
 const envPrototypes = new WeakMap<object, object>();
 
 /**
- * The request's bindings: the real ones, except `DB`, which is the request's D1. Nothing is copied (a spread would
- * read every binding on every request): a prototype made once per isolate sits on the real env and defines `DB` as a
- * getter for the request's session, and each request gets a plain object on that prototype holding its session.
+ * The request's bindings: the real ones, except `DB`, which is the request's D1. The bindings are copied once per
+ * isolate onto a plain prototype (a spread on every request reads every binding) that defines `DB` as a getter for
+ * the request's session; each request gets an object on that prototype holding its session. The prototype is a plain
+ * copy, not the env itself: workerd's env is an exotic object, and a property set on an object inheriting from it
+ * lands on the shared env.
  */
 function requestEnv(env: Env, session: () => RequestD1): Env {
   let prototype = envPrototypes.get(env);
   if (!prototype) {
-    prototype = Object.create(env, {
-      DB: {
-        get(this: { [SESSION]: () => RequestD1 }) {
-          return this[SESSION]();
-        },
-        enumerable: true,
+    prototype = Object.defineProperty({ ...env }, "DB", {
+      get(this: { [SESSION]: () => RequestD1 }) {
+        return this[SESSION]();
       },
-    }) as object;
+      enumerable: true,
+    });
     envPrototypes.set(env, prototype);
   }
   const requestBindings = Object.create(prototype) as { [SESSION]: () => RequestD1 };

@@ -175,6 +175,21 @@ describe("D1 sessions: bookmarks", () => {
     expect(next! >= bookmark!).toBe(true);
   });
 
+  it("concurrent requests each have their own session and meter", async () => {
+    const writes = await Promise.all(
+      [1, 2, 3, 4].map((i) =>
+        fetchApi("/products", {
+          method: "POST",
+          token: admin.token,
+          json: { name: `Same time ${i}`, brand: "S", price: 1 },
+        }),
+      ),
+    );
+    expect(writes.map((res) => res.status)).toEqual([201, 201, 201, 201]);
+    // Each is its own two round trips (read with the caller check, then the change), none counted in another.
+    expect(writes.map((res) => d1Cost(res).roundTrips)).toEqual([2, 2, 2, 2]);
+  });
+
   it("a bookmark that is not one is a 400, not a 500", async () => {
     const res = await fetchApi("/products", { headers: { "x-d1-bookmark": "not a bookmark; drop table" } });
     expect(res.status).toBe(400);
