@@ -6,10 +6,14 @@
  *
  * - `/__bench/trivial`: a fetch handler that answers constant JSON, nothing else (the runtime's floor);
  * - `/__bench/hono`: a bare Hono app with one route answering the same JSON (the framework's floor);
- * - `/__bench/seed?table=products|tasks&rows=N`: tops the table up to N rows in one statement (list reads at scale).
+ * - `/__bench/seed?table=products|tasks&rows=N`: tops the table up to N rows in one statement (list reads at scale);
+ * - `/__bench/chain/<step>`: the constant route behind the app's middleware, one piece more per step (what each costs).
  */
 import { Hono } from "hono";
+import type { AppEnv } from "../src/env";
 import worker from "../src/index";
+import { log } from "../src/lib/log";
+import { edge, edgeGuard } from "../src/middleware/edge";
 
 export { CursorSession } from "../src/cursor/cursor-session";
 
@@ -65,6 +69,20 @@ function countingDb(db: D1Database, tally: Tally): D1Database {
 const bareHono = new Hono().get("/__bench/hono", (c) => c.json({ status: "ok" }));
 const CONSTANT = JSON.stringify({ status: "ok" });
 
+const constant = (app: Hono<AppEnv>, path: string) => app.get(path, (c) => c.json({ status: "ok" }));
+/** The chain built up piece by piece, each step a Hono app of its own answering the constant route. */
+const CHAIN: Record<string, Hono<AppEnv>> = {
+  "/__bench/chain/log": constant(
+    new Hono<AppEnv>().use(async (c, next) => {
+      await next();
+      log("info", "request", { request_id: "bench", method: c.req.method, path: c.req.path, status: c.res.status });
+    }),
+    "/__bench/chain/log",
+  ),
+  "/__bench/chain/edge": constant(new Hono<AppEnv>().use(edge), "/__bench/chain/edge"),
+  "/__bench/chain/guard": constant(new Hono<AppEnv>().use(edge, edgeGuard), "/__bench/chain/guard"),
+};
+
 async function seed(env: Env, url: URL): Promise<Response> {
   const rows = Number(url.searchParams.get("rows"));
   const table = url.searchParams.get("table");
@@ -101,6 +119,8 @@ export default {
     if (path === "/__bench/trivial") return new Response(CONSTANT, { headers: { "content-type": "application/json" } });
     if (path === "/__bench/hono") return bareHono.fetch(request);
     if (path.startsWith("/__bench/seed")) return seed(env, new URL(url));
+    const chain = CHAIN[path];
+    if (chain) return chain.fetch(request, env, ctx);
     return worker.fetch(request, env, ctx);
   },
   scheduled: worker.scheduled,

@@ -107,7 +107,18 @@ export async function edgeFigures(rt, { memberToken, admin }) {
       cpu_ms_per_request: round((row.cpu_ms_per_request + again.cpu_ms_per_request) / 2, 3),
     });
   }
+  // What each piece of the chain costs: the constant route behind one more piece per step.
+  out.chain_steps = [];
+  for (const [key, label] of [
+    ["log", "bare Hono + the per-request log line"],
+    ["edge", "bare Hono + edge (request id, security headers, Server-Timing, log line)"],
+    ["guard", "… + edgeGuard (config check, bookmark, lazy D1 session)"],
+  ]) {
+    const result = await measured(pids, () => measure(url(`/__bench/chain/${key}`)));
+    out.chain_steps.push({ key, label, ...result });
+  }
   const rps = (key) => out.floors.find((r) => r.key === key).rps;
+  for (const step of out.chain_steps) step.ratio_to_hono = round(step.rps / rps("hono"), 3);
   out.chain = {
     ratio: round(rps("app") / rps("hono"), 3),
     target: EDGE_TARGETS.chain,

@@ -141,6 +141,14 @@ export function edgeReport(edge) {
       edge.floors.map((f) => [f.label, f.rps, f.p50_ms, f.p99_ms, f.cpu_ms_per_request]),
     )}`,
   );
+  if (edge.chain_steps) {
+    out.push(
+      `\nthe chain piece by piece (same constant route)\n${table(
+        ["step", "req/s", "p50 ms", "p99 ms", "÷ bare Hono", "CPU ms/req"],
+        edge.chain_steps.map((s) => [s.label, s.rps, s.p50_ms, s.p99_ms, s.ratio_to_hono, s.cpu_ms_per_request]),
+      )}`,
+    );
+  }
   out.push(
     `app constant route / bare Hono: ${edge.chain.ratio} (target ≥ ${edge.chain.target}) ${mark(edge.chain.pass)}`,
   );
