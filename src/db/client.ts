@@ -21,7 +21,8 @@ type Deferred = { statement: D1PreparedStatement; check: (row: Record<string, un
 /** D1 answers a bookmark like 00000000-00000006-00000000-<32 hex>; anything else sent back is a client error. */
 export const BOOKMARK_PATTERN = /^[0-9a-f]{8}(?:-[0-9a-f]{8,64}){1,6}$/i;
 
-const isRead = (sql: string) => /^\s*(?:select|with)\b/i.test(sql);
+/** Only a plain SELECT counts as a read the caller check may join: a `WITH …` can end in a write. */
+const isRead = (sql: string) => /^\s*select\b/i.test(sql);
 
 /**
  * Whether the result columns of a select have distinct names (so rows as objects lose nothing). Reads the select
@@ -99,7 +100,8 @@ export class RequestD1 {
     return this.send(inner, reads) as Promise<D1Result<T>[]>;
   }
 
-  exec(query: string): Promise<D1ExecResult> {
+  async exec(query: string): Promise<D1ExecResult> {
+    await this.settle();
     this.cost.roundTrips += 1;
     return this.base.exec(query);
   }
