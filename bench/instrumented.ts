@@ -1,9 +1,19 @@
 /**
  * The Worker as deployed, with one addition for the benchmarks: the queue consumer's D1 binding is wrapped so every
  * statement it runs is counted (by its first SQL keyword) and reported as one `bench.d1` log line per queue batch.
- * `fetch` is the app's own, untouched, so request figures measured on this build are the app's.
+ * `fetch` is the app's own for every path but three under /__bench/ (the benchmark's floors and its seeding), so
+ * request figures measured on this build are the app's, with the floors measured in the same process and run:
+ *
+ * - `/__bench/trivial`: a fetch handler that answers constant JSON, nothing else (the runtime's floor);
+ * - `/__bench/hono`: a bare Hono app with one route answering the same JSON (the framework's floor);
+ * - `/__bench/seed?table=products|tasks&rows=N`: tops the table up to N rows in one statement (list reads at scale);
+ * - `/__bench/chain/<step>`: the constant route behind the app's middleware, one piece more per step (what each costs).
  */
+import { Hono } from "hono";
+import type { AppEnv } from "../src/env";
 import worker from "../src/index";
+import { log } from "../src/lib/log";
+import { edge, edgeGuard } from "../src/middleware/edge";
 
 export { CursorSession } from "../src/cursor/cursor-session";
 
@@ -56,8 +66,63 @@ function countingDb(db: D1Database, tally: Tally): D1Database {
   });
 }
 
+const bareHono = new Hono().get("/__bench/hono", (c) => c.json({ status: "ok" }));
+const CONSTANT = JSON.stringify({ status: "ok" });
+
+const constant = (app: Hono<AppEnv>, path: string) => app.get(path, (c) => c.json({ status: "ok" }));
+/** The chain built up piece by piece, each step a Hono app of its own answering the constant route. */
+const CHAIN: Record<string, Hono<AppEnv>> = {
+  "/__bench/chain/log": constant(
+    new Hono<AppEnv>().use(async (c, next) => {
+      await next();
+      log("info", "request", { request_id: "bench", method: c.req.method, path: c.req.path, status: c.res.status });
+    }),
+    "/__bench/chain/log",
+  ),
+  "/__bench/chain/edge": constant(new Hono<AppEnv>().use(edge), "/__bench/chain/edge"),
+  "/__bench/chain/guard": constant(new Hono<AppEnv>().use(edge, edgeGuard), "/__bench/chain/guard"),
+};
+
+async function seed(env: Env, url: URL): Promise<Response> {
+  const rows = Number(url.searchParams.get("rows"));
+  const table = url.searchParams.get("table");
+  const now = Date.now() - rows;
+  const recursive =
+    "WITH RECURSIVE n(i) AS (SELECT (SELECT count(*) FROM $T) + 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)";
+  if (table === "products") {
+    await env.DB.prepare(
+      `INSERT INTO products (sku, name, brand, price_cents, views, created_at, updated_at)
+       ${recursive.replace("$T", "products")}
+       SELECT 'bench-' || i, 'Bench product ' || i, 'Brand ' || (i % 50), i * 7 % 100000, 0, ?2 + i, ?2 + i FROM n`,
+    )
+      .bind(rows, now)
+      .run();
+  } else if (table === "tasks") {
+    await env.DB.prepare(
+      `INSERT INTO tasks (id, title, description, status, created_by, created_at, updated_at)
+       ${recursive.replace("$T", "tasks")}
+       SELECT 'bench-' || i, 'Bench task ' || i, '', 'todo', (SELECT id FROM users ORDER BY created_at LIMIT 1), ?2 + i, ?2 + i FROM n`,
+    )
+      .bind(rows, now)
+      .run();
+  } else return new Response("unknown table", { status: 400 });
+  const counted = await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>();
+  return Response.json({ table, rows: counted?.n });
+}
+
 export default {
-  fetch: worker.fetch,
+  fetch(request, env, ctx) {
+    const { url } = request;
+    const bench = url.indexOf("/__bench/");
+    if (bench === -1) return worker.fetch(request, env, ctx);
+    const path = url.slice(bench);
+    if (path === "/__bench/trivial") return new Response(CONSTANT, { headers: { "content-type": "application/json" } });
+    if (path === "/__bench/hono") return bareHono.fetch(request);
+    if (path.startsWith("/__bench/seed")) return seed(env, new URL(url));
+    const chain = CHAIN[path];
+    if (chain) return chain.fetch(request, env, ctx);
+    return worker.fetch(request, env, ctx);
+  },
   scheduled: worker.scheduled,
   async queue(batch, env, ctx) {
     const tally: Tally = { batches: 0, reads: 0, writes: 0, byKind: {} };

@@ -3,7 +3,7 @@
 //
 //   BENCH_DURATION=8     seconds per measured route (after a 1 s warm-up)
 //   BENCH_CONNECTIONS=32 concurrent connections for throughput runs
-//   BENCH_ONLY=workerd,wrangler,bundle,login,rest,cursor,views,growth   a subset (results go to results.json.tmp)
+//   BENCH_ONLY=workerd,wrangler,bundle,login,rest,edge,cursor,views,growth   a subset (results go to results.json.tmp)
 import { execSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
@@ -22,13 +22,15 @@ const { restFigures } = await import("./figures/rest.mjs");
 const { cursorFigures } = await import("./figures/cursor.mjs");
 const { viewFigures, viewProductsSql } = await import("./figures/views.mjs");
 const { growthFigures } = await import("./figures/growth.mjs");
-const { formatReport } = await import("./lib/report.mjs");
+const { edgeFigures } = await import("./figures/edge.mjs");
+const { formatReport, writeBenchmarksDoc } = await import("./lib/report.mjs");
 const { measure } = await import("./lib/load.mjs");
 const { DEMO_USERS } = await import("../scripts/seed.mjs");
 
 const only = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
 const want = (part) => only.length === 0 || only.includes(part);
 const member = DEMO_USERS.find((u) => u.role === "member");
+const admin = DEMO_USERS.find((u) => u.role === "admin");
 
 function sh(command) {
   try {
@@ -122,6 +124,8 @@ try {
           (rt, token) =>
             growthFigures(rt, { memberToken: token, durationSeconds: Math.min(SETTINGS.durationSeconds, 4) }),
         ],
+      // Last: it grows the tables to 100,000 rows.
+      kind === "workerd" && want("edge") && ["edge", (rt, token) => edgeFigures(rt, { memberToken: token, admin })],
     ].filter(Boolean);
 
   // Migrations, demo data and the ten view-counting products, prepared once and copied for each harness.
@@ -180,5 +184,6 @@ results.machine.loadavg_end = loadavg().map((n) => n.toFixed(2));
 results.total_s = Math.round((Date.now() - started) / 1000);
 const file = join(ROOT, "bench", only.length === 0 ? "results.json" : "results.json.tmp");
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-console.log(`\n${formatReport(results)}\n\nwritten to ${file}`);
+const doc = writeBenchmarksDoc(results);
+console.log(`\n${formatReport(results)}\n\nwritten to ${file}${doc ? ` and ${doc}` : ""}`);
 process.exit(failed ? 1 : 0);

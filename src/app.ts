@@ -4,17 +4,14 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
 import pkg from "../package.json";
 import type { AppEnv } from "./env";
-import { configProblems } from "./lib/config";
 import { createRouter } from "./lib/create-router";
 import { clientCausedDatabaseError, isDatabaseError } from "./lib/db-errors";
 import { ApiError, codeForStatus, problemResponse } from "./lib/errors";
 import { errorFields, log } from "./lib/log";
 import { completeContract, usedTags } from "./lib/openapi";
-import { requestLog } from "./middleware/request-log";
+import { edge, edgeGuard } from "./middleware/edge";
 import { authRouter } from "./routes/auth/auth.index";
 import { cursorRouter } from "./routes/cursor/cursor.index";
 import { healthRouter } from "./routes/health/health.index";
@@ -28,25 +25,7 @@ import { usersRouter } from "./routes/users/users.index";
 export const API_PREFIX = "/api/v1";
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/**
- * The page and the docs load only from this origin: scripts from /vendor and /assets, the WebSocket back to 'self'.
- * Inline styles are allowed because uPlot and Swagger UI set style attributes; inline scripts are not.
- */
-export const CONTENT_SECURITY_POLICY = {
-  defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
-  styleSrc: ["'self'", "'unsafe-inline'"],
-  imgSrc: ["'self'", "data:"],
-  connectSrc: ["'self'"],
-  fontSrc: ["'self'"],
-  objectSrc: ["'none'"],
-  baseUri: ["'self'"],
-  formAction: ["'self'"],
-  frameAncestors: ["'none'"],
-};
-
-/** Six months, subdomains included (Hono's default), sent only on HTTPS responses. */
-export const HSTS = "max-age=15552000; includeSubDomains";
+export { CONTENT_SECURITY_POLICY, HSTS } from "./middleware/edge";
 
 type Router = OpenAPIHono<AppEnv>;
 
@@ -66,42 +45,18 @@ const apiRouters: Router[] = [
 export function createApp() {
   const app = createRouter();
 
-  app.use("*", requestId());
-  app.use("*", requestLog);
-  app.use(
-    "*",
-    secureHeaders({
-      contentSecurityPolicy: CONTENT_SECURITY_POLICY,
-      crossOriginEmbedderPolicy: false,
-      strictTransportSecurity: false,
-    }),
-  );
-  // HSTS means something only over HTTPS (RFC 6797 §7.2): never sent on plain-HTTP local runs.
-  app.use("*", async (c, next) => {
-    await next();
-    if (new URL(c.req.url).protocol === "https:") c.res.headers.set("Strict-Transport-Security", HSTS);
-  });
+  // Request id, configuration guard, the request's metered D1 session, security headers, Server-Timing, the log line.
+  app.use("*", edge, edgeGuard);
   app.use(
     "/api/*",
     cors({
       origin: (origin, c) => (allowedOrigins(c.env).includes(origin) ? origin : null),
       allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      allowHeaders: ["Authorization", "Content-Type", "If-None-Match"],
-      exposeHeaders: ["X-Request-Id", "ETag", "Retry-After", "Location"],
+      allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-D1-Bookmark"],
+      exposeHeaders: ["X-Request-Id", "ETag", "Retry-After", "Location", "Server-Timing", "X-D1-Bookmark", "X-Cache"],
       maxAge: 600,
     }),
   );
-  app.use("*", async (c, next) => {
-    const problems = configProblems(c.env);
-    if (problems.length > 0) {
-      log("error", "refusing to serve: unsafe configuration", { problems, request_id: c.get("requestId") });
-      throw new ApiError(
-        "service_unavailable",
-        "The service is not configured; the operator has been told why in the logs.",
-      );
-    }
-    await next();
-  });
   app.use(
     "/api/*",
     bodyLimit({
@@ -176,7 +131,10 @@ export function createApp() {
     return response;
   });
 
-  app.onError((error, c) => {
+  app.onError((thrown, c) => {
+    // drizzle wraps whatever a query throws ("Failed query"); a refusal raised inside the request's D1 (the caller
+    // check that rode along with a read) is still that refusal.
+    const error = thrown instanceof Error && thrown.cause instanceof ApiError ? thrown.cause : thrown;
     const ctx = { instance: c.req.path, requestId: c.get("requestId") };
     if (error instanceof ApiError) {
       const response = problemResponse(error.code, error.detail, ctx, error.options);

@@ -1,4 +1,5 @@
 import type { RequestIdVariables } from "hono/request-id";
+import type { RequestD1 } from "./db/client";
 import type { Role } from "./db/schema";
 
 /** The signed-in caller, as loaded from D1 on each request (so deletes and role changes apply at once). */
@@ -15,5 +16,5 @@ export type AuthUser = {
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: RequestIdVariables & { user: AuthUser };
+  Variables: RequestIdVariables & { user: AuthUser; d1: RequestD1; session: () => RequestD1 };
 };

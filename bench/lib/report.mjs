@@ -1,4 +1,6 @@
-// The readable table printed at the end of `npm run bench` (the same numbers as bench/results.json).
+// The readable table printed at the end of `npm run bench` (the same numbers as bench/results.json), and the
+// generated part of docs/benchmarks.md.
+import { readFileSync, writeFileSync } from "node:fs";
 
 const mark = (pass) => (pass === true ? "ok" : pass === false ? "MISSED" : "");
 
@@ -123,8 +125,99 @@ export function formatReport(results) {
         )}`,
       );
     }
+    if (harness.edge) out.push(`\n${edgeReport(harness.edge)}`);
     if (harness.error) out.push(`ERROR: ${harness.error}`);
   }
   out.push(`\ntotal time ${results.total_s} s`);
   return out.join("\n");
+}
+
+/** Floors, chain, per-route D1 cost and CPU, cache cold/warm, rows read at scale (bench/figures/edge.mjs). */
+export function edgeReport(edge) {
+  const out = [];
+  out.push(
+    `floors and the middleware chain (workerd CPU per request from /proc)\n${table(
+      ["route", "req/s", "p50 ms", "p99 ms", "CPU ms/req"],
+      edge.floors.map((f) => [f.label, f.rps, f.p50_ms, f.p99_ms, f.cpu_ms_per_request]),
+    )}`,
+  );
+  if (edge.chain_steps) {
+    out.push(
+      `\nthe chain piece by piece (same constant route)\n${table(
+        ["step", "req/s", "p50 ms", "p99 ms", "÷ bare Hono", "CPU ms/req"],
+        edge.chain_steps.map((s) => [s.label, s.rps, s.p50_ms, s.p99_ms, s.ratio_to_hono, s.cpu_ms_per_request]),
+      )}`,
+    );
+  }
+  out.push(
+    `app constant route / bare Hono: ${edge.chain.ratio} (target ≥ ${edge.chain.target}) ${mark(edge.chain.pass)}`,
+  );
+  out.push(
+    `\nroutes (D1 cost from Server-Timing of one request like the measured ones)\n${table(
+      [
+        "route",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "÷ app route",
+        "X-Cache",
+        "D1 rt",
+        "rows read",
+        "rows written",
+        "CPU ms/req",
+      ],
+      edge.routes.map((r) => [
+        r.label,
+        r.rps,
+        r.p50_ms,
+        r.p99_ms,
+        r.ratio_to_app,
+        r.x_cache,
+        r.d1_round_trips,
+        r.rows_read,
+        r.rows_written,
+        r.cpu_ms_per_request,
+      ]),
+    )}`,
+  );
+  out.push(
+    `warm anonymous product read / app constant route: ${edge.warm_read.ratio}, rows read ${edge.warm_read.rows_read} ` +
+      `(target ≥ ${edge.warm_read.target} with 0 rows) ${mark(edge.warm_read.pass)}`,
+  );
+  out.push(`signed-in reads in 1 round trip: ${mark(edge.signed_in_reads_one_round_trip)}`);
+  out.push(
+    `\nlist reads as the tables grow (signed in, limit=20)\n${table(
+      ["table", "rows", "req/s", "p50 ms", "p99 ms", "D1 rt", "rows read"],
+      edge.scale.map((r) => [r.table, r.rows, r.rps, r.p50_ms, r.p99_ms, r.d1_round_trips, r.rows_read]),
+    )}`,
+  );
+  out.push(`rows read flat from 1,000 to 100,000 rows: ${mark(edge.rows_read_flat)}`);
+  return out.join("\n");
+}
+
+const BEGIN = "<!-- bench:edge:begin (written by npm run bench; do not edit by hand) -->";
+const END = "<!-- bench:edge:end -->";
+
+/** Replaces the generated part of docs/benchmarks.md with this run's edge figures; returns the file when written. */
+export function writeBenchmarksDoc(results, file = new URL("../../docs/benchmarks.md", import.meta.url)) {
+  const harness = results.harnesses?.workerd;
+  if (!harness?.edge) return null;
+  const m = results.machine;
+  const body = [
+    `Run of ${results.date} on ${m.cpu} (${m.nproc} cores, ${m.memory}), load average at start ${m.loadavg_start.join(" ")};`,
+    `${results.settings.connections} connections, ${results.settings.duration_s} s per route, workerd harness.`,
+    "",
+    "```",
+    edgeReport(harness.edge),
+    "```",
+  ].join("\n");
+  const text = readFileSync(file, "utf8");
+  const start = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  const next =
+    start !== -1 && end > start
+      ? `${text.slice(0, start + BEGIN.length)}\n${body}\n${text.slice(end)}`
+      : `${text.trimEnd()}\n\n## REST at the edge\n\n${BEGIN}\n${body}\n${END}\n`;
+  writeFileSync(file, next);
+  return file instanceof URL ? file.pathname : file;
 }

@@ -1,46 +1,132 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { getDb } from "../db/client";
+import { type Db, getDb } from "../db/client";
 import { type Role, users } from "../db/schema";
 import type { AppEnv, AuthUser } from "../env";
 import { ApiError } from "../lib/errors";
 import { bearerToken, WWW_AUTHENTICATE } from "./bearer";
 import { verifyAccessToken } from "./tokens";
 
+/** The claims of a verified access token. */
+export type Claims = Awaited<ReturnType<typeof verifyAccessToken>>;
+
+/** The user-row columns every caller check reads: the one place to add one (a token version, say). */
+const CALLER_COLUMNS = {
+  id: users.id,
+  email: users.email,
+  username: users.username,
+  role: users.role,
+  createdAt: users.createdAt,
+  updatedAt: users.updatedAt,
+  emailVerifiedAt: users.emailVerifiedAt,
+  tokenVersion: users.tokenVersion,
+} as const;
+
 /**
- * Resolves the caller from `Authorization: Bearer <access token>`. The user is re-read from D1 on every request
- * (one read, the only one this adds), so a deleted user, a changed role or a bumped token version invalidates
- * existing access tokens at once rather than at expiry.
- * Returns null when no Authorization header was sent; a header that is present but bad is always a 401.
+ * The caller's row, as a query a handler (or the request's D1, see {@link deferCaller}) can put in a db.batch()
+ * beside its own statements, so the check costs no round trip of its own.
  */
-export async function authenticate(env: Env, header: string | undefined): Promise<AuthUser | null> {
-  if (header === undefined) return null;
-  const token = bearerToken(header);
-  if (!token) throw new ApiError("unauthorized", "Use 'Authorization: Bearer <token>'.", { headers: WWW_AUTHENTICATE });
-  const claims = await verifyAccessToken(env, token).catch((error: ApiError) => {
-    throw new ApiError("unauthorized", error.detail, { headers: WWW_AUTHENTICATE });
-  });
-  const [user] = await getDb(env.DB)
-    .select({
-      id: users.id,
-      email: users.email,
-      username: users.username,
-      role: users.role,
-      createdAt: users.createdAt,
-      updatedAt: users.updatedAt,
-      emailVerifiedAt: users.emailVerifiedAt,
-      tokenVersion: users.tokenVersion,
-    })
+export function callerQuery(db: Db, claims: Claims) {
+  return db
+    .select(CALLER_COLUMNS)
     .from(users)
     .where(and(eq(users.id, claims.userId), isNull(users.deletedAt)))
     .limit(1);
-  // The same single read also carries the token version: a token signed before the last reset, password change,
-  // logout-all, role change or deletion has an older `ver` and is refused (versions only ever go up).
-  if (!user || user.role !== claims.role || user.tokenVersion !== claims.version) {
+}
+
+/**
+ * The check over callerQuery's row: the user still exists, still has the token's role, and the token carries the
+ * row's token version. The user is re-read on every request, so a deletion, a role change, a password reset or
+ * change, or logout-all (each bumps the version, which only ever goes up) ends existing access tokens at once.
+ */
+export function checkCaller(row: AuthUser | undefined, claims: Claims): AuthUser {
+  if (!row || row.role !== claims.role || row.tokenVersion !== claims.version) {
     throw new ApiError("unauthorized", "The token is no longer valid; sign in again.", { headers: WWW_AUTHENTICATE });
   }
+  return row;
+}
+
+/** callerQuery's row as D1 returns it outside drizzle (column names), decoded by the same columns. */
+function callerFromRow(row: Record<string, unknown> | undefined): AuthUser | undefined {
+  if (!row) return undefined;
+  const user: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(CALLER_COLUMNS)) user[key] = column.mapFromDriverValue(row[column.name]);
+  return user as AuthUser;
+}
+
+async function verify(env: Env, header: string): Promise<Claims> {
+  const token = bearerToken(header);
+  if (!token) throw new ApiError("unauthorized", "Use 'Authorization: Bearer <token>'.", { headers: WWW_AUTHENTICATE });
+  return verifyAccessToken(env, token).catch((error: ApiError) => {
+    throw new ApiError("unauthorized", error.detail, { headers: WWW_AUTHENTICATE });
+  });
+}
+
+/**
+ * Resolves the caller from `Authorization: Bearer <access token>` with its own D1 read (for callers outside the
+ * request chain). Returns null when no Authorization header was sent; a header that is present but bad is a 401.
+ */
+export async function authenticate(env: Env, header: string | undefined): Promise<AuthUser | null> {
+  if (header === undefined) return null;
+  const claims = await verify(env, header);
+  const db = getDb(env.DB);
+  const [row] = await callerQuery(db, claims);
+  return checkCaller(row, claims);
+}
+
+const LATER_FIELDS = ["email", "username", "createdAt", "updatedAt", "emailVerifiedAt", "tokenVersion"] as const;
+
+/**
+ * The caller as known from the token (id and role, both checked against the row) until the row arrives; reading any
+ * other field before the check ran is a programming error and says so, rather than answering a made-up value.
+ */
+function provisionalCaller(claims: Claims): AuthUser {
+  const user = { id: claims.userId, role: claims.role } as AuthUser;
+  for (const key of LATER_FIELDS) {
+    Object.defineProperty(user, key, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        throw new Error(`caller.${key} read before the caller check: read D1 first, or await loadCaller(c)`);
+      },
+    });
+  }
   return user;
+}
+
+/**
+ * Signs the caller in without a round trip of its own: the caller's row joins the request's first read-only D1 call
+ * (one batch), and is checked before the handler sees any row of that call. Until then `c.var.user` holds the id and
+ * role from the token. A write that comes first runs the check alone before itself.
+ */
+function deferCaller(c: Context<AppEnv>, claims: Claims) {
+  const db = c.get("session")();
+  const user = provisionalCaller(claims);
+  const { sql, params } = callerQuery(getDb(c.env.DB), claims).toSQL();
+  db.defer(db.prepare(sql).bind(...params), (row) => {
+    const checked = checkCaller(callerFromRow(row), claims);
+    for (const key of LATER_FIELDS) Object.defineProperty(user, key, { value: checked[key], enumerable: true });
+  });
+  c.set("user", user);
+}
+
+/** The caller's full row now: runs the deferred check alone when no read has taken it along yet. */
+export async function loadCaller(c: Context<AppEnv>): Promise<AuthUser> {
+  await c.get("d1")?.settle();
+  return c.get("user");
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD"]);
+
+async function signIn(c: Context<AppEnv>, header: string, deferWrites: boolean) {
+  const claims = await verify(c.env, header);
+  if (c.get("session") && (deferWrites || SAFE_METHODS.has(c.req.method))) {
+    deferCaller(c, claims);
+    return;
+  }
+  const [row] = await callerQuery(getDb(c.env.DB), claims);
+  c.set("user", checkCaller(row, claims));
 }
 
 /**
@@ -49,36 +135,46 @@ export async function authenticate(env: Env, header: string | undefined): Promis
  * its own Cache-Control.
  */
 function privateAnswer(c: Context<AppEnv>) {
-  c.header("Cache-Control", "no-store");
+  c.header("Cache-Control", "private, no-store");
   c.header("Vary", "Authorization", { append: true });
 }
 
-/** 401 unless a valid access token is presented; sets `c.var.user`. */
-export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  privateAnswer(c);
-  const user = await authenticate(c.env, c.req.header("authorization"));
-  if (!user)
-    throw new ApiError("unauthorized", "Sign in and send 'Authorization: Bearer <token>'.", {
-      headers: WWW_AUTHENTICATE,
-    });
-  c.set("user", user);
-  await next();
-});
+function signedIn(options: { required: boolean; deferWrites: boolean }) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const header = c.req.header("authorization");
+    if (header === undefined) {
+      if (!options.required) {
+        // An anonymous answer of a route that also serves signed-in callers: it differs by caller.
+        c.header("Vary", "Authorization", { append: true });
+        return next();
+      }
+      privateAnswer(c);
+      throw new ApiError("unauthorized", "Sign in and send 'Authorization: Bearer <token>'.", {
+        headers: WWW_AUTHENTICATE,
+      });
+    }
+    privateAnswer(c);
+    await signIn(c, header, options.deferWrites);
+    await next();
+    // No answer leaves without the caller check, also when the handler made no read (or failed before one).
+    await c.get("d1")?.settle();
+  });
+}
 
 /**
- * Sets `c.var.user` when a valid token is presented, leaves it unset for anonymous callers; a bad token is a 401.
- * The answer may differ by caller (`Vary: Authorization`); a signed-in caller's answer is not stored by caches.
+ * 401 unless a valid access token is presented; sets `c.var.user`. On GET and HEAD the user check rides along with
+ * the handler's first read (see deferCaller): a signed-in read is one D1 round trip. Writes check first, alone.
  */
-export const optionalUser = createMiddleware<AppEnv>(async (c, next) => {
-  const user = await authenticate(c.env, c.req.header("authorization"));
-  if (user) {
-    privateAnswer(c);
-    c.set("user", user);
-  } else {
-    c.header("Vary", "Authorization", { append: true });
-  }
-  await next();
-});
+export const requireUser = signedIn({ required: true, deferWrites: false });
+
+/**
+ * requireUser for writes whose handler reads D1 before it uses anything of the caller but id and role: the check
+ * joins that read too, so such a write is two round trips (read, write) instead of three.
+ */
+export const requireUserBatched = signedIn({ required: true, deferWrites: true });
+
+/** Sets `c.var.user` when a valid token is presented, leaves it unset for anonymous callers; a bad token is a 401. */
+export const optionalUser = signedIn({ required: false, deferWrites: false });
 
 /** After requireUser: 403 unless the caller has one of the roles. The superuser passes every admin check. */
 export function requireRole(...roles: Role[]) {

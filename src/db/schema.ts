@@ -112,7 +112,8 @@ export const tasks = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    index("tasks_created_at_idx").on(t.createdAt),
+    // (created_at, id) serves an unfiltered page and its tie-break without sorting the table.
+    index("tasks_created_at_id_idx").on(t.createdAt, t.id),
     index("tasks_updated_at_idx").on(t.updatedAt),
     index("tasks_status_created_at_idx").on(t.status, t.createdAt),
     index("tasks_created_by_created_at_idx").on(t.createdBy, t.createdAt),
@@ -217,10 +218,11 @@ export const products = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    index("products_brand_idx").on(t.brand, t.createdAt),
+    // A list page (default order created_at, ties by sku) is read straight from these, not sorted from the table.
+    index("products_brand_created_at_sku_idx").on(t.brand, t.createdAt, t.sku),
     index("products_name_idx").on(t.name),
     index("products_price_idx").on(t.priceCents),
-    index("products_created_at_idx").on(t.createdAt),
+    index("products_created_at_sku_idx").on(t.createdAt, t.sku),
   ],
 );
 
@@ -296,3 +298,13 @@ export const cursorSeconds = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.second] })],
 );
+
+/**
+ * Exact row counts of the big tables (`products`, `tasks`), so an unfiltered list's `total` reads one row instead of
+ * every row. Kept by triggers (migration `counters_triggers`), which run inside the statement that inserts or deletes,
+ * so the count is exact whatever writes the rows: the API, bulk endpoints, seeds, tests.
+ */
+export const counters = sqliteTable("counters", {
+  name: text("name").primaryKey(),
+  value: integer("value").notNull(),
+});

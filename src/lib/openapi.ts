@@ -139,12 +139,26 @@ export const RESPONSE_HEADERS = {
     required: true,
     schema: { type: "string" },
   },
+  "Server-Timing": {
+    description:
+      'What this request cost in D1: `d1;desc="rt=<round trips> read=<rows read> written=<rows written>";dur=<ms>` ' +
+      "(shown in the browser's developer tools).",
+    required: true,
+    schema: { type: "string", example: 'd1;desc="rt=1 read=21 written=0";dur=3' },
+  },
+  "X-D1-Bookmark": {
+    description:
+      "The D1 session bookmark after this request (sent when it used D1). Send it back as `X-D1-Bookmark` to read " +
+      "at least that fresh on the next request, from whichever replica serves it.",
+    required: false,
+    schema: { type: "string" },
+  },
   "Cache-Control-Private": {
     description:
       "`no-store` on every response that carries a token or the caller's own data (RFC 6749 §5.1), so no browser " +
       "or shared cache keeps it.",
     required: false,
-    schema: { type: "string", example: "no-store" },
+    schema: { type: "string", example: "private, no-store" },
   },
   "Set-Cookie-Device": {
     description:
@@ -224,7 +238,11 @@ export function completeContract(registry: OpenAPIRegistry, apiPrefix: string) {
       Object.assign(responses, errorResponses(...([503, "5XX"].filter((s) => !responses[s]) as (503 | "5XX")[])));
     }
     for (const [status, response] of Object.entries(responses)) {
-      const names: [string, HeaderComponent][] = [["X-Request-Id", "X-Request-Id"]];
+      const names: [string, HeaderComponent][] = [
+        ["X-Request-Id", "X-Request-Id"],
+        ["Server-Timing", "Server-Timing"],
+        ["X-D1-Bookmark", "X-D1-Bookmark"],
+      ];
       if (status === "201") names.push(["Location", "Location"]);
       // Only problems say when to retry (a health report's 503 does not).
       const problem = Boolean((response.content as Record<string, unknown> | undefined)?.[PROBLEM_CONTENT_TYPE]);

@@ -48,7 +48,7 @@ describe("accounts end to end (npm start, MailChannels stand-in)", () => {
     const email = `e2e-${crypto.randomUUID().slice(0, 8)}@example.com`;
     const registered = await post("/auth/register", { email, password: "first password e2e" });
     expect(registered.status).toBe(201);
-    expect(registered.headers.get("cache-control")).toBe("no-store");
+    expect(registered.headers.get("cache-control")).toBe("private, no-store");
     const pair = (await registered.json()) as { access_token: string; user: { email_verified: boolean } };
     expect(pair.user.email_verified).toBe(false);
 

@@ -46,7 +46,9 @@ function brokenDb(message: string): D1Database {
 function dbWithoutTable(table: string): D1Database {
   const real = env.DB;
   return new Proxy(real, {
-    get(target, key) {
+    get(target, key, receiver) {
+      // The request's D1 session is this stand-in itself, so its statements go through prepare below.
+      if (key === "withSession") return () => receiver;
       if (key === "prepare") return (sql: string) => target.prepare(sql.replaceAll(`"${table}"`, `"${table}_gone"`));
       const value = Reflect.get(target, key);
       return typeof value === "function" ? value.bind(target) : value;
@@ -58,7 +60,8 @@ function dbWithoutTable(table: string): D1Database {
 function dbFailingBatch(failOn: number): D1Database {
   let calls = 0;
   return new Proxy(env.DB, {
-    get(target, key) {
+    get(target, key, receiver) {
+      if (key === "withSession") return () => receiver;
       if (key === "batch") {
         return (statements: D1PreparedStatement[]) => {
           calls += 1;

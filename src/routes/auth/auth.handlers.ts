@@ -37,6 +37,7 @@ import {
   rotateRefreshToken,
   startFamily,
 } from "../../auth/refresh";
+import { loadCaller } from "../../auth/require-auth";
 import { accessTokenTtl, signAccessToken } from "../../auth/tokens";
 import { type Db, getDb } from "../../db/client";
 import { rateLimits, users } from "../../db/schema";
@@ -204,8 +205,8 @@ export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
   return c.body(null, 204);
 };
 
-// requireUser has just read the caller from D1 (deleted users are refused there); no second read.
-export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => c.json(toUser(c.get("user")), 200);
+// The caller's row, read by requireUser's check in the same round trip: no second read.
+export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => c.json(toUser(await loadCaller(c)), 200);
 
 const INVALID_TOKEN = "The token is invalid, expired or already used; ask for a new mail.";
 

@@ -5,7 +5,7 @@ import * as routes from "./auth.routes";
 const router = createRouter();
 // Every auth answer carries a token or the caller's own data: no cache may keep it (RFC 6749 §5.1).
 router.use("/auth/*", async (c, next) => {
-  c.header("Cache-Control", "no-store");
+  c.header("Cache-Control", "private, no-store");
   await next();
 });
 

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { optionalUser, requireRole, requireUser } from "../../auth/require-auth";
+import { optionalUser, requireRole, requireUser, requireUserBatched } from "../../auth/require-auth";
 import {
   BODY_ERRORS,
   bearerSecurity,
@@ -9,6 +9,7 @@ import {
   optionalBearerSecurity,
 } from "../../lib/openapi";
 import { PaginationQuery } from "../../lib/pagination";
+import { conditionalGet } from "./products.cache";
 import {
   HistoryPageSchema,
   ProductCreateSchema,
@@ -32,6 +33,11 @@ const cacheHeaders = {
     required: true,
     schema: { type: "string" },
   },
+  "X-Cache": {
+    description:
+      "Anonymous reads only: `HIT` when answered from this data center's cache (no database read), else `MISS`.",
+    schema: { type: "string", enum: ["HIT", "MISS"] as string[] },
+  },
 } as const;
 
 export const listProducts = createRoute({
@@ -45,7 +51,7 @@ export const listProducts = createRoute({
     "`q` (substring of the name, case-insensitive), `min_price`/`max_price` (inclusive). List reads are not counted " +
     "as views. Answers carry an ETag over the whole page; If-None-Match with it answers 304.",
   security: optionalBearerSecurity,
-  middleware: [optionalUser] as const,
+  middleware: [optionalUser, conditionalGet] as const,
   request: { query: ProductListQuery },
   responses: {
     200: { ...jsonContent(ProductPageSchema, "A page of products"), headers: cacheHeaders },
@@ -65,7 +71,7 @@ export const getProduct = createRoute({
     "queue after the response; reads with a token do not count. The weak ETag covers every field except `views`, so " +
     "a cached copy stays valid while views are counted; `views` in a 200 is exact up to messages still in the queue.",
   security: optionalBearerSecurity,
-  middleware: [optionalUser] as const,
+  middleware: [optionalUser, conditionalGet] as const,
   request: { params: SkuParam },
   responses: {
     200: { ...jsonContent(ProductSchema, "The product"), headers: cacheHeaders },
@@ -87,7 +93,7 @@ export const createProduct = createRoute({
     "Creates a product with a generated sku. The product, its history entry and a mail to every other admin and the " +
     "superuser are written in one batch. Unknown fields are a 422.",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")] as const,
+  middleware: [requireUserBatched, requireRole("admin")] as const,
   request: { body: jsonBody(ProductCreateSchema) },
   responses: {
     201: {
@@ -109,7 +115,7 @@ export const replaceProduct = createRoute({
     "mailed; a PUT that changes nothing writes nothing and answers the product unchanged. 409 when another admin " +
     "changed or deleted the product between this request's read and its write (nothing is written then).",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")] as const,
+  middleware: [requireUserBatched, requireRole("admin")] as const,
   request: { params: SkuParam, body: jsonBody(ProductReplaceSchema) },
   responses: {
     200: jsonContent(ProductSchema, "The product after the change"),
@@ -125,7 +131,7 @@ export const patchProduct = createRoute({
   summary: "Change some of a product's fields (admin)",
   description: "Like PUT, but with any non-empty subset of name, brand and price.",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")] as const,
+  middleware: [requireUserBatched, requireRole("admin")] as const,
   request: { params: SkuParam, body: jsonBody(ProductPatchSchema) },
   responses: {
     200: jsonContent(ProductSchema, "The product after the change"),
@@ -143,7 +149,7 @@ export const deleteProduct = createRoute({
     "Deletes the product; its history (including this delete) stays readable and the other admins are mailed. " +
     "Its daily view counts are kept but no longer reported.",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")] as const,
+  middleware: [requireUserBatched, requireRole("admin")] as const,
   request: { params: SkuParam },
   responses: {
     204: { description: "Deleted" },

@@ -3,7 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { isAdmin } from "../../auth/require-auth";
 import type { Db } from "../../db/client";
-import { type TaskStatus, tasks, users } from "../../db/schema";
+import { counters, type TaskStatus, tasks, users } from "../../db/schema";
 import type { AuthUser } from "../../env";
 import type { Ordering } from "../../lib/ordering";
 import type { Pagination } from "../../lib/pagination";
@@ -149,7 +149,12 @@ export function pageQuery(
     .offset(offset);
 }
 
+/**
+ * The total of a list: an unfiltered one is the `tasks` counter (one row, kept exact by triggers in every insert and
+ * delete); a filtered one counts the matching rows through the index its filter uses.
+ */
 export function countQuery(db: Db, where: SQL | undefined) {
+  if (where === undefined) return db.select({ total: counters.value }).from(counters).where(eq(counters.name, "tasks"));
   return db.select({ total: count() }).from(tasks).where(where);
 }
 

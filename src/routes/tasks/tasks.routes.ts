@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { requireUser } from "../../auth/require-auth";
+import { requireUser, requireUserBatched } from "../../auth/require-auth";
 import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent } from "../../lib/openapi";
 import {
   MAX_BULK,
@@ -18,7 +18,8 @@ import {
 } from "./tasks.schemas";
 
 const tags = ["tasks"];
-const signedIn = [requireUser];
+// The caller check joins each handler's first read (one batch); a create uses the caller's name before any read.
+const signedIn = [requireUserBatched];
 const WHO =
   "Any signed-in user may change `status`; only the creator or an admin may change other fields (403 otherwise).";
 const EXPIRY =
@@ -56,7 +57,7 @@ export const createTask = createRoute({
   summary: "Create a task",
   description: `The caller becomes the creator. Unknown fields are a 422. ${EXPIRY}`,
   security: bearerSecurity,
-  middleware: signedIn,
+  middleware: [requireUser],
   request: { body: jsonBody(TaskCreateSchema) },
   responses: {
     201: {

@@ -265,7 +265,7 @@ describe("no caching of secrets", { timeout: 30_000 }, () => {
       ["notifications", await api("/notifications", { token: pair.access_token })],
     ];
     for (const [label, res] of answers) {
-      expect(res.headers.get("cache-control"), label).toBe("no-store");
+      expect(res.headers.get("cache-control"), label).toBe("private, no-store");
     }
     for (const [label, res] of answers.slice(-3)) {
       expect(res.headers.get("vary") ?? "", label).toMatch(/Authorization/i);

@@ -228,6 +228,8 @@ describe("concurrent changes", () => {
       ["DELETE", undefined],
     ] as const) {
       const batch = env.DB.batch.bind(env.DB);
+      // The request's D1 session is the binding itself here, so the spy below sees its batches.
+      vi.spyOn(env.DB, "withSession").mockImplementation(() => env.DB as unknown as D1DatabaseSession);
       // Bob's change commits between this request's read (one batch: the product and the notice recipients) and
       // its write batch.
       vi.spyOn(env.DB, "batch")

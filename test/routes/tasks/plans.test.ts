@@ -35,7 +35,7 @@ describe("query plans of the task list and the expiry scan", () => {
     expect(user.id).toBeTruthy();
 
     const plain = await listPlans({});
-    expect(plain.page).toMatch(/SCAN tasks USING INDEX tasks_created_at_idx/);
+    expect(plain.page).toMatch(/SCAN tasks USING INDEX tasks_created_at_id_idx/);
     expect(plain.page).toMatch(/SEARCH users USING INDEX sqlite_autoindex_users_1 \(id=\?\)/);
 
     const status = await listPlans({ status: ["todo"] });

@@ -1,0 +1,105 @@
+/**
+ * D1 round trips per operation: what each makes for the caller named (a statement or a batch is one). The test
+ * roundtrips.test.ts measures every row from the response's Server-Timing; `npm run docs:roundtrips` writes this
+ * table into docs/roundtrips.md. Plain data, so the script can read it without the app.
+ *
+ * `trips: null` = not measurable from the response (a WebSocket upgrade). `why` explains a row above the targets
+ * (signed-in reads 1, writes 2).
+ */
+export type RoundTripRow = { caller: string; trips: number | null; why?: string };
+
+export const ROUND_TRIPS: Record<string, RoundTripRow> = {
+  "GET /health": { caller: "member", trips: 1 },
+  "GET /health/live": { caller: "member", trips: 0 },
+  "POST /api/v1/auth/register": {
+    caller: "member",
+    trips: 4,
+    why: "the email/username check, the client address's sign-up limit counted atomically, a free username, then the account's batch (user, refresh family, verification token and mail)",
+  },
+  "POST /api/v1/auth/login": {
+    caller: "member",
+    trips: 3,
+    why: "the login throttle is read before the password is checked, then the user, then one batch (accounts)",
+  },
+  "POST /api/v1/auth/refresh": { caller: "member", trips: 2 },
+  "POST /api/v1/auth/logout": { caller: "member", trips: 1 },
+  "GET /api/v1/auth/me": { caller: "member", trips: 1 },
+  "POST /api/v1/auth/verify-email": { caller: "member", trips: 2 },
+  "POST /api/v1/auth/verify-email/resend": {
+    caller: "member",
+    trips: 3,
+    why: "the caller check, the address's mail limit counted atomically before any work, then the token and its mail in one batch",
+  },
+  "POST /api/v1/auth/password/forgot": {
+    caller: "member",
+    trips: 4,
+    why: "the client's limit counted first, then the address's mail limit and the account side by side (two calls at once, so three waits), then the token and its mail in one batch",
+  },
+  "POST /api/v1/auth/password/reset": {
+    caller: "member",
+    trips: 3,
+    why: "the token is looked at before the new password is hashed, claimed atomically after (a refused password leaves it usable), then one batch",
+  },
+  "POST /api/v1/auth/password/change": {
+    caller: "member",
+    trips: 4,
+    why: "the caller check, the attempt counted before the current password is checked, the password hash read, then one batch",
+  },
+  "POST /api/v1/auth/logout-all": { caller: "member", trips: 2 },
+  "GET /api/v1/users": { caller: "admin", trips: 1 },
+  "POST /api/v1/users": {
+    caller: "admin",
+    trips: 3,
+    why: "the caller check with the availability check, the client address's creation limit counted atomically, then the write",
+  },
+  "GET /api/v1/users/{id}": { caller: "admin", trips: 1 },
+  "PATCH /api/v1/users/{id}": {
+    caller: "admin",
+    trips: 3,
+    why: "the target (with the caller check), the email/username availability check (its own read in src/auth/accounts.ts), then the write",
+  },
+  "DELETE /api/v1/users/{id}": { caller: "admin", trips: 2 },
+  "GET /api/v1/tasks": { caller: "member", trips: 1 },
+  "POST /api/v1/tasks": { caller: "member", trips: 2 },
+  "PUT /api/v1/tasks": { caller: "member", trips: 2 },
+  "DELETE /api/v1/tasks": { caller: "member", trips: 2 },
+  "GET /api/v1/tasks/{id}": { caller: "member", trips: 1 },
+  "PUT /api/v1/tasks/{id}": { caller: "member", trips: 2 },
+  "PATCH /api/v1/tasks/{id}": { caller: "member", trips: 2 },
+  "DELETE /api/v1/tasks/{id}": { caller: "member", trips: 2 },
+  "GET /api/v1/notifications": { caller: "member", trips: 1 },
+  "POST /api/v1/notifications/{id}/read": { caller: "member", trips: 2 },
+  "GET /api/v1/admin/outbox": { caller: "admin", trips: 1 },
+  "GET /api/v1/admin/outbox/{id}": { caller: "admin", trips: 1 },
+  "GET /api/v1/products": { caller: "member", trips: 1 },
+  "POST /api/v1/products": { caller: "admin", trips: 2 },
+  "GET /api/v1/products/{sku}/history": { caller: "admin", trips: 1 },
+  "GET /api/v1/products/{sku}": { caller: "member", trips: 1 },
+  "PUT /api/v1/products/{sku}": { caller: "admin", trips: 2 },
+  "PATCH /api/v1/products/{sku}": { caller: "admin", trips: 2 },
+  "DELETE /api/v1/products/{sku}": { caller: "admin", trips: 2 },
+  "GET /api/v1/reports/product-views": { caller: "admin", trips: 1 },
+  "POST /api/v1/cursor/sessions": { caller: "member", trips: 1 },
+  "GET /api/v1/cursor/sessions": {
+    caller: "admin",
+    trips: 2,
+    why: "the page and the total run side by side as two statements (cursor module, being split by another change)",
+  },
+  "POST /api/v1/cursor/sessions/{id}/events": { caller: "own", trips: 0 },
+  "GET /api/v1/cursor/sessions/{id}/events": {
+    caller: "admin",
+    trips: 3,
+    why: "session-token or admin check alone (cursor.auth.ts), the session, then the rows (cursor module)",
+  },
+  "GET /api/v1/cursor/sessions/{id}/live": {
+    caller: "admin",
+    trips: null,
+    why: "a WebSocket upgrade: the 101 carries no Server-Timing",
+  },
+  "GET /api/v1/cursor/sessions/{id}/stats": {
+    caller: "admin",
+    trips: 4,
+    why: "session-token or admin check alone (cursor.auth.ts), the session, its span, then the buckets (cursor module)",
+  },
+  "DELETE /api/v1/cursor/sessions/{id}": { caller: "admin", trips: 2 },
+};
