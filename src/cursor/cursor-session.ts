@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { problemResponse } from "../lib/errors";
 import { errorFields, log } from "../lib/log";
 import { advance, type KinematicState, type Point, type SecondAggregate, type SequencedPoint } from "./kinematics";
+import { type CursorLimits, cursorLimits, overfullSecond, TokenBucket } from "./limits";
 import { type CursorEventsMessage, type DataFrame, type HelloFrame, packMessages, type ServerFrame } from "./protocol";
 
 /** Viewers per session; one more is refused with a 429 rather than slowing every broadcast down. */
@@ -43,6 +44,12 @@ export type IngestResult =
       last_t: number;
     }
   | { ok: false; code: "not_found" | "ended" | "too_many_waiting" }
+  /** The session's token bucket (events per second of wall time) is short: retry after `retry_after` seconds. */
+  | { ok: false; code: "rate_limited"; retry_after: number }
+  /** Event `index` would put more than the cap into its second of event time. */
+  | { ok: false; code: "second_full"; index: number; cap: number }
+  /** The session holds (or would hold) more than CURSOR_MAX_EVENTS_PER_SESSION events. */
+  | { ok: false; code: "session_full"; cap: number }
   | { ok: false; code: "out_of_order"; index: number; last_t: number }
   /** `first_seq` names events the session already has (a retry of an accepted batch), or another waiting batch's. */
   | { ok: false; code: "duplicate"; first_seq: number; next_seq: number }
@@ -94,6 +101,7 @@ type SessionRow = {
   event_count: number;
   next_seq: number;
   open_second: string | null;
+  last_active_at: number | null;
 };
 
 /** The stub for a session id; one object per browser session. */
@@ -137,6 +145,10 @@ export class CursorSession extends DurableObject<Env> {
   private deletedSeq = -1;
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
+  private readonly limits: CursorLimits;
+  private readonly bucket: TokenBucket;
+  /** When the pending alarm fires, as far as this instance knows (null: not known, e.g. after an eviction). */
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -157,13 +169,36 @@ export class CursorSession extends DurableObject<Env> {
         first_seq INTEGER PRIMARY KEY,
         body TEXT NOT NULL
       );`);
+    // Objects created before the idle rule: the column is added once (an error means it is there already).
+    try {
+      this.sql.exec("ALTER TABLE session ADD COLUMN last_active_at INTEGER");
+    } catch {
+      // present
+    }
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    this.limits = cursorLimits(env);
+    this.bucket = new TokenBucket(this.limits.eventsPerSecond, this.limits.burstEvents);
   }
 
   /** Called once when the session is created; idempotent. */
   async init(sessionId: string, createdAt: number): Promise<void> {
-    this.sql.exec("INSERT OR IGNORE INTO session (id, session_id, created_at) VALUES (1, ?, ?)", sessionId, createdAt);
+    this.sql.exec(
+      "INSERT OR IGNORE INTO session (id, session_id, created_at, last_active_at) VALUES (1, ?, ?, ?)",
+      sessionId,
+      createdAt,
+      createdAt,
+    );
     this.cached = undefined;
+    // The idle rule: a session nobody uses ends itself.
+    await this.armAlarm(createdAt + this.limits.idleMs);
+  }
+
+  /** Sets the alarm to `at` unless one is already due sooner. */
+  private async armAlarm(at: number): Promise<void> {
+    if (this.alarmAt === null) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   /**
@@ -218,6 +253,16 @@ export class CursorSession extends DurableObject<Env> {
     if (row.last_t !== null && events[0]!.t < row.last_t) {
       return { ok: false, code: "out_of_order", index: 0, last_t: row.last_t };
     }
+    // The limits, all before anything is written: a refused batch stores nothing and takes no tokens.
+    if (row.event_count + events.length > this.limits.eventsPerSession) {
+      return { ok: false, code: "session_full", cap: this.limits.eventsPerSession };
+    }
+    const overfull = overfullSecond(stateOf(row).open, events, this.limits.eventsPerEventSecond);
+    if (overfull >= 0)
+      return { ok: false, code: "second_full", index: overfull, cap: this.limits.eventsPerEventSecond };
+    const wait = this.bucket.wait(events.length, now);
+    if (wait > 0) return { ok: false, code: "rate_limited", retry_after: wait };
+    this.bucket.take(events.length, now);
 
     const result = advance(stateOf(row), events);
     const { state } = result;
@@ -245,12 +290,13 @@ export class CursorSession extends DurableObject<Env> {
       event_count: state.eventCount,
       next_seq: state.nextSeq,
       open_second: state.open ? JSON.stringify(state.open) : null,
+      last_active_at: now,
     };
     // Synchronous: no other request can interleave between the check above and this write.
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
         `UPDATE session SET last_x = ?, last_y = ?, last_t = ?, total_distance = ?, event_count = ?, next_seq = ?,
-           open_second = ? WHERE id = 1`,
+           open_second = ?, last_active_at = ? WHERE id = 1`,
         next.last_x,
         next.last_y,
         next.last_t,
@@ -258,6 +304,7 @@ export class CursorSession extends DurableObject<Env> {
         next.event_count,
         next.next_seq,
         next.open_second,
+        now,
       );
       this.sql.exec("INSERT INTO outbox_batches (first_seq, body) VALUES (?, ?)", firstSeq, JSON.stringify(batch));
       // What the last flush handed over goes in this same commit.
@@ -267,10 +314,12 @@ export class CursorSession extends DurableObject<Env> {
     this.cached = next;
     this.deletedSeq = Math.max(this.deletedSeq, this.sentSeq);
     this.unsent?.push(batch);
-    if (!this.alarmPending) {
-      // Only when none is pending: setAlarm is a storage write. Whatever the flush below does not hand over, this does.
+    if (!this.alarmPending || this.alarmAt === null || this.alarmAt > now + SAFETY_ALARM_MS) {
+      // Only when no alarm is due soon: setAlarm is a storage write. Whatever the flush below does not hand over,
+      // this does. (The idle alarm, far out, does not count: it is brought forward here and re-armed after.)
       this.alarmPending = true;
-      void this.ctx.storage.setAlarm(now + SAFETY_ALARM_MS);
+      this.alarmAt = now + SAFETY_ALARM_MS;
+      void this.ctx.storage.setAlarm(this.alarmAt);
     }
 
     const frame: DataFrame = {
@@ -418,12 +467,45 @@ export class CursorSession extends DurableObject<Env> {
     log("warn", "cursor viewer socket error", errorFields(error));
   }
 
-  /** Retries queue messages a failed send left in the outbox. */
+  /**
+   * Retries queue messages a failed send left in the outbox, and applies the idle rule: no events for
+   * CURSOR_IDLE_MINUTES ends the session. Otherwise the alarm is set again for when the session would be idle.
+   */
   override async alarm(): Promise<void> {
     // This alarm has fired: the next batch must set one again.
     this.alarmPending = false;
+    this.alarmAt = null;
     await this.flush();
     this.deleteSent();
+    const row = this.row();
+    if (!row || row.ended_at !== null) return;
+    const now = Date.now();
+    const idleAt = (row.last_active_at ?? row.created_at) + this.limits.idleMs;
+    if (now >= idleAt) {
+      log("info", "cursor session idle; ended", {
+        session_id: row.session_id,
+        idle_ms: now - (row.last_active_at ?? row.created_at),
+      });
+      await this.end(now);
+      return;
+    }
+    const pending = this.unsent === null || this.unsent.length > 0;
+    await this.armAlarm(pending ? Math.min(idleAt, now + FLUSH_RETRY_MS) : idleAt);
+  }
+
+  /** Retention: everything this object stored goes (SQLite and the alarm); sockets are closed first. */
+  async purge(): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.close(1000, "session deleted");
+      } catch {
+        // already closing
+      }
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.cached = null;
+    this.alarmAt = null;
   }
 
   /** Deletes the outbox rows already sent (a batch's own transaction does it too). */
@@ -540,7 +622,8 @@ export class CursorSession extends DurableObject<Env> {
     } catch (error) {
       log("warn", "cursor events not yet queued; retrying from the outbox", errorFields(error));
       this.alarmPending = true;
-      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+      this.alarmAt = Date.now() + FLUSH_RETRY_MS;
+      await this.ctx.storage.setAlarm(this.alarmAt);
       return false;
     }
   }

@@ -14,8 +14,24 @@ import { BATCH_INTERVAL_MS, BATCH_MAX_EVENTS, MAX_BUCKETS, SAMPLE_INTERVAL_MS } 
 
 type Handler<R extends keyof typeof routes> = RouteHandler<(typeof routes)[R], AppEnv>;
 
+/**
+ * Sessions per client address: the Workers Rate Limiting binding (simulated by `wrangler dev` and the test pool).
+ * A request without CF-Connecting-IP never reaches production (Cloudflare always sets it); locally it means a
+ * test or a tool talking to the Worker directly, which is not limited.
+ */
+async function limitSessionCreation(env: Env, address: string | undefined): Promise<void> {
+  if (!address) return;
+  const { success } = await env.CURSOR_SESSION_LIMITER.limit({ key: `cursor-session:${address}` });
+  if (!success) {
+    throw new ApiError("rate_limited", "Too many cursor sessions from this address; try again in a minute.", {
+      headers: { "Retry-After": "60" },
+    });
+  }
+}
+
 export const createSession: Handler<"createSession"> = async (c) => {
   const body = c.req.valid("json");
+  await limitSessionCreation(c.env, c.req.header("cf-connecting-ip"));
   const id = crypto.randomUUID();
   const now = Date.now();
   // The object first: a token is only handed out for a session both the object and D1 know.
@@ -74,6 +90,23 @@ export const postEvents: Handler<"postEvents"> = async (c) => {
     if (result.code === "too_many_waiting") {
       throw new ApiError("rate_limited", "Too many batches are waiting for earlier ones; send fewer at once.", {
         headers: { "Retry-After": "1" },
+      });
+    }
+    if (result.code === "rate_limited") {
+      throw new ApiError("rate_limited", "Too many events per second for this session; slow down.", {
+        headers: { "Retry-After": String(result.retry_after) },
+      });
+    }
+    if (result.code === "session_full") {
+      throw new ApiError(
+        "conflict",
+        `This session holds its maximum of ${result.cap} events; start a new session (POST /cursor/sessions).`,
+        { extra: { max_events: result.cap } },
+      );
+    }
+    if (result.code === "second_full") {
+      throw new ApiError("validation_failed", `At most ${result.cap} events within one second of event time.`, {
+        errors: [{ path: `events.${result.index}.t`, message: `more than ${result.cap} events in this second` }],
       });
     }
     if (result.code === "out_of_order") {
