@@ -3,8 +3,10 @@
 interface __BaseEnv_Env {
 	DB: D1Database;
 	ANALYTICS_QUEUE: Queue;
+	TELEMETRY_QUEUE: Queue;
 	MAIL_QUEUE: Queue;
 	ASSETS: Fetcher;
+	ARCHIVE: R2Bucket;
 	ENVIRONMENT: string;
 	CORS_ORIGINS: string;
 	ALLOW_SIGNUP: string;

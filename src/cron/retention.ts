@@ -3,46 +3,10 @@ import { intVar } from "../lib/config";
 import { errorFields, log } from "../lib/log";
 
 export const DEFAULT_RETENTION_DAYS = 30;
-/** Rows deleted per statement: small enough that one DELETE never holds D1 for long. */
-export const PRUNE_CHUNK_ROWS = 5_000;
-/** Chunks per run: bounds the work of one cron invocation; whatever is left goes tomorrow (or on the next run). */
-export const PRUNE_MAX_CHUNKS = 100;
-
-export type PruneResult = { cutoff: string; deleted: number; chunks: number; done: boolean };
 
 export function retentionDays(env: Env): number {
   const days = intVar(env.CURSOR_RETENTION_DAYS, DEFAULT_RETENTION_DAYS);
   return days >= 1 ? days : DEFAULT_RETENTION_DAYS;
-}
-
-/**
- * Deletes raw cursor events older than the retention window in bounded chunks (the `t` index finds them). The
- * per-second aggregates in cursor_seconds are kept, so stats stay available after the raw points are gone.
- */
-export async function pruneCursorEvents(
-  db: D1Database,
-  now: Date,
-  options: { retentionDays: number; chunkRows?: number; maxChunks?: number },
-): Promise<PruneResult> {
-  const chunkRows = options.chunkRows ?? PRUNE_CHUNK_ROWS;
-  const maxChunks = options.maxChunks ?? PRUNE_MAX_CHUNKS;
-  const cutoff = now.getTime() - options.retentionDays * 86_400_000;
-  const statement = db.prepare(
-    "DELETE FROM cursor_events WHERE rowid IN (SELECT rowid FROM cursor_events WHERE t < ? LIMIT ?)",
-  );
-  let deleted = 0;
-  let chunks = 0;
-  let done = false;
-  while (chunks < maxChunks) {
-    const result = await statement.bind(cutoff, chunkRows).run();
-    chunks += 1;
-    deleted += result.meta.changes;
-    if (result.meta.changes < chunkRows) {
-      done = true;
-      break;
-    }
-  }
-  return { cutoff: new Date(cutoff).toISOString(), deleted, chunks, done };
 }
 
 /** Sessions removed per run: each costs one Durable Object call; whatever is left goes on the next run. */
@@ -51,8 +15,8 @@ export const MAX_SESSIONS_PER_RUN = 200;
 export type ExpireResult = { cutoff: string; sessions: number; failed: number; more: boolean };
 
 /**
- * Sessions created before the retention window lose everything they stored: first the object's storage
- * (`deleteAll`, sockets closed), then their D1 rows in one batch. A session whose object fails keeps its D1 rows,
+ * Sessions created before the retention window lose everything they stored: first the object's storage and the
+ * R2 archive (`purge()`: archive deleted, `deleteAll`, sockets closed), then their D1 rows in one batch. A session whose object fails keeps its D1 rows,
  * so the next run finds it again.
  */
 export async function expireCursorSessions(
@@ -102,12 +66,9 @@ export async function expireCursorSessions(
 }
 
 /** D1 tables holding rows of one cursor session (besides cursor_sessions itself). */
-const CURSOR_SESSION_TABLES = ["cursor_events", "cursor_seconds"] as const;
+const CURSOR_SESSION_TABLES = ["cursor_rollups"] as const;
 
-/** The daily cron job: whole sessions past retention, then raw events of sessions still kept. */
-export async function cursorRetention(env: Env, now: Date) {
-  const days = retentionDays(env);
-  const sessions = await expireCursorSessions(env, now, { retentionDays: days });
-  const events = await pruneCursorEvents(env.DB, now, { retentionDays: days });
-  return { sessions, events };
+/** The daily cron job: whole sessions past retention (their objects' storage, archives and D1 rows). */
+export function cursorRetention(env: Env, now: Date): Promise<ExpireResult> {
+  return expireCursorSessions(env, now, { retentionDays: retentionDays(env) });
 }

@@ -230,6 +230,9 @@ export async function responseViolations(doc: Document, operation: Op, res: Resp
   if (!media) {
     return [`${operation.key} ${res.status}: content type '${contentType}' is not documented`];
   }
+  // A documented binary body (a download) has no JSON to check.
+  if ((media.schema as Schema | undefined)?.format === "binary")
+    return text.length > 0 ? [] : [`${operation.key}: empty download`];
   let body: unknown;
   try {
     body = JSON.parse(text);
