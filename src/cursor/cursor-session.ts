@@ -484,6 +484,16 @@ export class CursorSession extends DurableObject<Env> {
       ws.close(1008, "too many messages");
       return;
     }
+    if (typeof message === "string" && message.startsWith("{")) {
+      // A batch from a socket that is not the session's own (an admin watching): refused, nothing stored.
+      this.send(ws, {
+        type: "nack",
+        first_seq: null,
+        status: 403,
+        detail: "Only the session's own page may send events.",
+      });
+      return;
+    }
     // The only request a viewer can make: the totals again (e.g. after its tab was hidden a while).
     if (message === "hello") {
       const row = this.row();
