@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { count, desc, eq, sql } from "drizzle-orm";
+import { authorizeSession, signCursorToken } from "../../auth/session-tokens";
 import { ARCHIVE_PREFIX, archiveKey } from "../../cursor/archive";
 import { cursorSessionStub, WRITER_HEADER } from "../../cursor/cursor-session";
 import { refusalProblem } from "../../cursor/refusal";
@@ -9,7 +10,6 @@ import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { page } from "../../lib/pagination";
 import { fromIso, toIso } from "../../lib/time";
-import { authorizeSession, signCursorToken } from "./cursor.auth";
 import type * as routes from "./cursor.routes";
 import { BATCH_INTERVAL_MS, BATCH_MAX_EVENTS, SAMPLE_INTERVAL_MS } from "./cursor.schemas";
 

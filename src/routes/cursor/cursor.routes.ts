@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { requireRole, requireUser } from "../../auth/require-auth";
+import { requireSessionToken } from "../../auth/session-tokens";
 import { eventsBatchSchema, ServerFrameSchema } from "../../cursor/protocol";
 import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent, UuidParam } from "../../lib/openapi";
 import { PaginationQuery } from "../../lib/pagination";
-import { requireSessionToken } from "./cursor.auth";
 import {
   AcceptedSchema,
   ArchiveListQuery,

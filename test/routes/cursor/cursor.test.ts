@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { signCursorToken } from "../../../src/auth/session-tokens";
 import { signJwt } from "../../../src/auth/tokens";
 import { cursorSessionStub } from "../../../src/cursor/cursor-session";
-import { signCursorToken } from "../../../src/routes/cursor/cursor.auth";
 import { alignedPast, createSession, openViewer, postEvents, waitForStoredEvents } from "../../cursor/helpers";
 import { api, call, createUser, expectProblem } from "../../helpers";
 
