@@ -153,6 +153,9 @@ export class CursorSession extends DurableObject<Env> {
   private readonly bucket: TokenBucket;
   /** When the pending alarm fires, as far as this instance knows (null: not known, e.g. after an eviction). */
   private alarmAt: number | null = null;
+  /** The socket batches' schema, built once; its "not in the future" bound reads `clock`, set per message. */
+  private clock = 0;
+  private readonly batchSchema = eventsBatchSchema(() => this.clock);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -308,7 +311,7 @@ export class CursorSession extends DurableObject<Env> {
       window_ms: result.windowMs,
     };
     this.broadcast(frame);
-    this.outbox.schedule(now);
+    this.outbox.schedule();
     return {
       ok: true,
       accepted: events.length,
@@ -516,7 +519,8 @@ export class CursorSession extends DurableObject<Env> {
       this.send(ws, { type: "nack", first_seq: firstSeqRaw, status: 422, detail: 'Expected { "type": "events", … }.' });
       return;
     }
-    const parsed = eventsBatchSchema(() => now).safeParse(rest);
+    this.clock = now;
+    const parsed = this.batchSchema.safeParse(rest);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       this.send(ws, {

@@ -46,7 +46,6 @@ export type OutboxHost = {
 
 export class RollupOutbox {
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private lastFlushAt = 0;
   private chain: Promise<unknown> = Promise.resolve();
   /** Messages sent by this instance (for the benchmark's per-second figures). */
   sent = 0;
@@ -54,9 +53,11 @@ export class RollupOutbox {
   constructor(private readonly host: OutboxHost) {}
 
   /** A batch was stored: flush once the interval since the last flush has passed. */
-  schedule(now: number = Date.now()): void {
+  schedule(): void {
     if (this.timer) return;
-    const delay = Math.max(0, this.lastFlushAt + FLUSH_INTERVAL_MS - now);
+    // A timer starts with the first batch after a flush and fires an interval later: flushes are at least an
+    // interval apart, and one message carries about a second of movement.
+    const delay = FLUSH_INTERVAL_MS;
     this.timer = setTimeout(
       () => {
         this.timer = null;
@@ -82,7 +83,6 @@ export class RollupOutbox {
   }
 
   private async flushNow(all: boolean, summary?: CursorRollupsMessage["summary"]): Promise<boolean> {
-    this.lastFlushAt = Date.now();
     try {
       for (;;) {
         const pending = this.host.store.rollupsAfter(this.host.flushedSeq(), MAX_ROLLUPS_PER_MESSAGE);

@@ -74,10 +74,13 @@ describe("CursorSession state", () => {
       // The answer does not depend on the queue.
       expect(result).toMatchObject({ ok: true, total_distance: 7 });
       // The failed send leaves the message in the outbox and brings the alarm forward to a quick retry.
-      await vi.waitFor(async () => {
-        expect(attempts).toBe(1);
-        expect((await state.storage.getAlarm())! - started).toBeLessThan(4000);
-      });
+      await vi.waitFor(
+        async () => {
+          expect(attempts).toBe(1);
+          expect((await state.storage.getAlarm())! - started).toBeLessThan(4000);
+        },
+        { timeout: 4000 },
+      );
       expect((await instance.snapshot())?.unflushed_events).toBe(2);
       self.env = { ...env, TELEMETRY_QUEUE: real };
     });

@@ -53,7 +53,7 @@ describe("the pipeline under eviction and redelivery", () => {
     await vi.waitFor(async () => expect((await stub.snapshot())?.unflushed_events).toBe(0), { timeout: 10_000 });
     expect(await waitForStoredEvents(s.id, events.length)).toBe(events.length);
     await rollupsMatchObject(s.id);
-  });
+  }, 30_000);
 
   it("queue send failing, the object evicted, the consumer redelivering: nothing lost or doubled", async () => {
     const s = await createSession();
