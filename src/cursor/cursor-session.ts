@@ -80,8 +80,10 @@ export type SessionSnapshot = {
   archived_at: number | null;
   /** Bytes of the object's SQLite. */
   storage_bytes: number;
-  /** Queue messages this instance sent (for the benchmark). */
+  /** Queue messages this instance sent, batches it applied and rows it wrote for them (for the capacity figures). */
   messages_sent: number;
+  batches: number;
+  rows_written: number;
 };
 
 export type StatsAnswer =
@@ -155,6 +157,9 @@ export class CursorSession extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** The socket batches' schema, built once; its "not in the future" bound reads `clock`, set per message. */
   private clock = 0;
+  /** Rows this instance wrote for accepted batches (SQLite's own count; indexes included). */
+  private rowsWritten = 0;
+  private batches = 0;
   private readonly batchSchema = eventsBatchSchema(() => this.clock);
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -200,6 +205,7 @@ export class CursorSession extends DurableObject<Env> {
         await this.env.TELEMETRY_QUEUE.send(message, { contentType: "json" });
       },
       retryLater: () => this.retrySoon(),
+      intervalMs: this.limits.flushMs,
     });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
@@ -274,7 +280,7 @@ export class CursorSession extends DurableObject<Env> {
     try {
       // Synchronous: no other request can interleave between the checks above and these writes.
       this.ctx.storage.transactionSync(() => {
-        this.sql.exec(
+        const update = this.sql.exec(
           `UPDATE session SET last_x = ?, last_y = ?, last_t = ?, total_distance = ?, event_count = ?, next_seq = ?,
              open_second = ?, last_active_at = ? WHERE id = 1`,
           next.last_x,
@@ -286,13 +292,17 @@ export class CursorSession extends DurableObject<Env> {
           next.open_second,
           now,
         );
-        this.store.write(events, result.seconds, (second) => totals.get(second) ?? state.totalDistance);
+        update.toArray();
+        this.rowsWritten +=
+          update.rowsWritten +
+          this.store.write(events, result.seconds, (second) => totals.get(second) ?? state.totalDistance);
       });
     } catch (error) {
       this.store.reset();
       throw error;
     }
     this.cached = next;
+    this.batches += 1;
     this.bucket.take(events.length, now);
     if (this.alarmAt === null || this.alarmAt > now + SAFETY_ALARM_MS) {
       // Only when no alarm is due soon: setAlarm is a storage write. Whatever the flush does not hand over, this
@@ -404,6 +414,8 @@ export class CursorSession extends DurableObject<Env> {
       archived_at: row.archived_at,
       storage_bytes: this.store.databaseSize(),
       messages_sent: this.outbox.sent,
+      batches: this.batches,
+      rows_written: this.rowsWritten,
     };
   }
 

@@ -57,8 +57,13 @@ export class EventStore {
    * the batch's transaction. `events` are the batch's points in order, `totals` the running distance after each
    * touched second's last event.
    */
-  write(events: readonly Point[], seconds: readonly SecondAggregate[], distanceAfter: (second: number) => number) {
+  write(
+    events: readonly Point[],
+    seconds: readonly SecondAggregate[],
+    distanceAfter: (second: number) => number,
+  ): number {
     let i = 0;
+    let rowsWritten = 0;
     for (const s of seconds) {
       const start = i;
       while (i < events.length && Math.floor(events[i]!.t / 1000) === s.second) i++;
@@ -67,9 +72,9 @@ export class EventStore {
       if (start === 0 && s.event_count > points.length) base = this.openRow(s.second);
       else base = { blob: new Uint8Array(0), cursor: startCursor(s.second) };
       const w = new ByteWriter();
-      const cursor = encodePoints(w, base.cursor, points);
+      const codecCursor = encodePoints(w, base.cursor, points);
       const blob = base.blob.length > 0 ? concatBytes(base.blob, w.bytes()) : w.bytes();
-      this.sql.exec(
+      const cursor = this.sql.exec(
         `INSERT INTO seconds (second, first_seq, last_seq, distance, peak_speed, start_x, start_y, end_x, end_y,
            total_distance, last_t, points)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -89,8 +94,11 @@ export class EventStore {
         points.at(-1)!.t,
         toBuffer(blob),
       );
-      this.open = { second: s.second, blob, cursor };
+      cursor.toArray();
+      rowsWritten += cursor.rowsWritten;
+      this.open = { second: s.second, blob, cursor: codecCursor };
     }
+    return rowsWritten;
   }
 
   /** Forget the in-memory copy of the open row (a transaction that wrote it was rolled back). */

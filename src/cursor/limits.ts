@@ -15,6 +15,8 @@ export type CursorLimits = {
   eventsPerSession: number;
   /** A session with no events for this long ends itself (alarm) and closes its sockets. */
   idleMs: number;
+  /** Rollups go to the telemetry queue at most this often (CURSOR_FLUSH_SECONDS). */
+  flushMs: number;
 };
 
 export const DEFAULT_LIMITS: CursorLimits = {
@@ -23,6 +25,7 @@ export const DEFAULT_LIMITS: CursorLimits = {
   eventsPerEventSecond: 1_000,
   eventsPerSession: 500_000,
   idleMs: 30 * 60_000,
+  flushMs: 2_000,
 };
 
 function positive(value: string | undefined, fallback: number): number {
@@ -37,6 +40,7 @@ export function cursorLimits(env: Partial<Env>): CursorLimits {
     eventsPerEventSecond: positive(env.CURSOR_MAX_EVENTS_PER_EVENT_SECOND, DEFAULT_LIMITS.eventsPerEventSecond),
     eventsPerSession: positive(env.CURSOR_MAX_EVENTS_PER_SESSION, DEFAULT_LIMITS.eventsPerSession),
     idleMs: positive(env.CURSOR_IDLE_MINUTES, DEFAULT_LIMITS.idleMs / 60_000) * 60_000,
+    flushMs: Math.min(positive(env.CURSOR_FLUSH_SECONDS, DEFAULT_LIMITS.flushMs / 1000), 60) * 1000,
   };
 }
 

@@ -9,11 +9,11 @@ import { CURSOR_ROLLUPS_TYPE, type CursorRollupsMessage, type RollupMessageItem 
  * with its `last_seq` as version, so a message sent twice (an eviction between send and the write of
  * `flushed_seq`, or a queue redelivery) changes nothing.
  *
- * Coalescing: at most one flush per FLUSH_INTERVAL_MS, and a live session's flush carries one bucket (the oldest
- * pending), so a moving session costs at most one queue message and one D1 row a second. More than
+ * Coalescing: at most one flush per interval (CURSOR_FLUSH_SECONDS), and a live session's flush carries one bucket
+ * (the oldest pending), so a moving session costs at most one queue message and one D1 row per interval. More than
  * BACKLOG_BUCKETS pending (a client replaying history, or the end of a session) go together, up to 100 a message.
  */
-export const FLUSH_INTERVAL_MS = 1_000;
+export const DEFAULT_FLUSH_SECONDS = 2;
 export const BACKLOG_BUCKETS = 3;
 export const MAX_ROLLUPS_PER_MESSAGE = 100;
 
@@ -42,6 +42,8 @@ export type OutboxHost = {
   send(message: CursorRollupsMessage): Promise<void>;
   /** A send failed: make sure an alarm retries soon. */
   retryLater(): Promise<void>;
+  /** Milliseconds between flushes. */
+  intervalMs: number;
 };
 
 export class RollupOutbox {
@@ -57,7 +59,7 @@ export class RollupOutbox {
     if (this.timer) return;
     // A timer starts with the first batch after a flush and fires an interval later: flushes are at least an
     // interval apart, and one message carries about a second of movement.
-    const delay = FLUSH_INTERVAL_MS;
+    const delay = this.host.intervalMs;
     this.timer = setTimeout(
       () => {
         this.timer = null;

@@ -5,6 +5,7 @@ import {
   type CursorSession,
   cursorSessionStub,
   MAX_VIEWER_MESSAGES,
+  RETRY_MS,
   SAFETY_ALARM_MS,
 } from "../../src/cursor/cursor-session";
 import { MAX_BATCH_MESSAGE_BYTES } from "../../src/cursor/protocol";
@@ -26,8 +27,8 @@ describe("CursorSession state", () => {
       expect(JSON.parse(row.open_second as string)).toMatchObject({ event_count: 2, last_seq: 1 });
     });
     // The rollups are handed to the queue shortly after the answer: nothing is left unflushed.
-    await vi.waitFor(async () => expect((await stub.snapshot())?.unflushed_events).toBe(0));
-  });
+    await vi.waitFor(async () => expect((await stub.snapshot())?.unflushed_events).toBe(0), { timeout: 8000 });
+  }, 20_000);
 
   it("survives eviction: the next batch continues the path and the totals", async () => {
     const s = await createSession();
@@ -46,7 +47,7 @@ describe("CursorSession state", () => {
     expect(await stub.snapshot()).toMatchObject({ total_distance: 100, event_count: 3, next_seq: 3 });
     expect(await waitForStoredEvents(s.id, 3)).toBe(3);
     expect((await allEvents(s.id, s.token)).map((e) => e.seq)).toEqual([0, 1, 2]);
-  });
+  }, 20_000);
 
   it("keeps its rollups pending when the queue fails, and the alarm delivers them later", async () => {
     const s = await createSession();
@@ -77,9 +78,10 @@ describe("CursorSession state", () => {
       await vi.waitFor(
         async () => {
           expect(attempts).toBe(1);
-          expect((await state.storage.getAlarm())! - started).toBeLessThan(4000);
+          // The flush interval, then the retry delay: sooner than the safety alarm would come round again.
+          expect((await state.storage.getAlarm())! - started).toBeLessThan(2000 + RETRY_MS + 1000);
         },
-        { timeout: 4000 },
+        { timeout: 6000 },
       );
       expect((await instance.snapshot())?.unflushed_events).toBe(2);
       self.env = { ...env, TELEMETRY_QUEUE: real };
@@ -89,7 +91,7 @@ describe("CursorSession state", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stub.snapshot())?.unflushed_events).toBe(0);
     expect(await waitForStoredEvents(s.id, 2)).toBe(2);
-  });
+  }, 20_000);
 });
 
 describe("CursorSession WebSockets", () => {
@@ -187,7 +189,7 @@ describe("CursorSession batches in flight and the outbox", () => {
       expect(await state.storage.getAlarm()).toBeLessThanOrEqual(Date.now() + SAFETY_ALARM_MS);
     });
     await waitForStoredEvents(s.id, 6);
-  });
+  }, 20_000);
 
   it("applies batches sent with first_seq in seq order whatever order they arrive in", async () => {
     const s = await createSession();
@@ -209,7 +211,7 @@ describe("CursorSession batches in flight and the outbox", () => {
     expect(await stub.snapshot()).toMatchObject({ event_count: 6, next_seq: 6 });
     expect(await waitForStoredEvents(s.id, 6)).toBe(6);
     expect((await allEvents(s.id, s.token)).map((e) => e.x)).toEqual([0, 5, 10, 15, 20, 25]);
-  });
+  }, 20_000);
 
   it("a batch whose predecessors never arrive is refused after the wait, and the session is unchanged", async () => {
     const s = await createSession();

@@ -80,7 +80,7 @@ describe("per-session ingestion limits", () => {
     const snapshot = await cursorSessionStub(env, s.id).snapshot();
     expect(snapshot?.event_count).toBe(accepted);
     expect(await waitForStoredEvents(s.id, accepted)).toBe(accepted);
-  });
+  }, 20_000);
 
   it("refuses equal-time floods beyond the per-second cap whole (422), storing nothing of them", async () => {
     const s = await createSession();
@@ -194,5 +194,5 @@ describe("session lifecycle", () => {
     });
     expect(await env.ARCHIVE.head(key)).toBeNull();
     expect((await cursorSessionStub(env, kept.id).snapshot())?.event_count).toBe(3);
-  });
+  }, 20_000);
 });
