@@ -241,8 +241,8 @@ describe("background entry points", () => {
     expect(result.retryMessages).toEqual([]);
   });
 
-  it("acknowledges analytics messages of an unknown type", async () => {
-    const batch = createMessageBatch<unknown>("analytics", [
+  it("acknowledges views messages of an unknown type", async () => {
+    const batch = createMessageBatch<unknown>("views", [
       { id: "a1", timestamp: new Date(), attempts: 1, body: { type: "no-such-type", id: "x" } },
       { id: "a2", timestamp: new Date(), attempts: 1, body: "not an object" },
     ]);
@@ -254,8 +254,8 @@ describe("background entry points", () => {
     expect(result.explicitAcks.sort()).toEqual(["a1", "a2"]);
   });
 
-  it("logs dead-lettered analytics messages at error level with what they carried, and acknowledges them", async () => {
-    const batch = createMessageBatch<unknown>("analytics-dlq", [
+  it("logs dead-lettered views messages at error level with what they carried, and acknowledges them", async () => {
+    const batch = createMessageBatch<unknown>("views-dlq", [
       { id: "d1", timestamp: new Date(), attempts: 4, body: { type: "product.view", id: "v1", sku: "s1", at: 1 } },
       { id: "d2", timestamp: new Date(), attempts: 4, body: "garbled" },
     ]);
@@ -268,7 +268,7 @@ describe("background entry points", () => {
     const entries = logged.map((line) => JSON.parse(line));
     expect(entries).toHaveLength(2);
     expect(entries[0]).toMatchObject({
-      message: "analytics message dead-lettered: not applied",
+      message: "views message dead-lettered: not applied",
       type: "product.view",
       sku: "s1",
     });

@@ -49,7 +49,7 @@ export async function viewFigures(rt) {
   const daily = Number(
     await rt.countRows(`SELECT coalesce(sum(views), 0) FROM product_views_daily WHERE sku IN (${skuList})`),
   );
-  const batches = rt.sink.queueBatches.filter((b) => b.queue === "analytics");
+  const batches = rt.sink.queueBatches.filter((b) => b.queue === "views");
   const d1 = rt.sink.d1.filter((l) => l.types?.["product.view"]);
   const counted = d1.length > 0;
   const writes = d1.reduce((n, l) => n + l.writes, 0);

@@ -72,7 +72,7 @@ const QUEUE_LINE = /QUEUE\W+(\S+)\W+(\d+)\/(\d+)/;
 
 /** Shared by both runtimes: queue batch lines ("QUEUE analytics 100/100") and the bench.d1 lines, parsed. */
 function logSink() {
-  const sink = { queueBatches: [], d1: [], errors: [], lines: 0 };
+  const sink = { queueBatches: [], d1: [], telemetry: [], errors: [], lines: 0 };
   sink.line = (text) => {
     sink.lines += 1;
     // biome-ignore lint/suspicious/noControlCharactersInRegex: strip ANSI colours from wrangler's output
@@ -86,11 +86,19 @@ function logSink() {
         // a partial line
       }
     }
+    if (plain.includes('"telemetry batch applied"')) {
+      try {
+        sink.telemetry.push(JSON.parse(plain.slice(plain.indexOf("{"))));
+      } catch {
+        // a partial line
+      }
+    }
     if (/"level":"error"|✘ \[ERROR\]/.test(plain) && sink.errors.length < 20) sink.errors.push(plain.slice(0, 500));
   };
   sink.reset = () => {
     sink.queueBatches.length = 0;
     sink.d1.length = 0;
+    sink.telemetry.length = 0;
   };
   return sink;
 }

@@ -1,11 +1,15 @@
-// The live cursor page: samples the pointer once per animation frame, posts a batch every 100 ms (or 50 events)
-// with the session token, and draws what the session's Durable Object sends back over the WebSocket.
+// The live cursor page: samples the pointer once per animation frame, sends a batch every 100 ms (or 50 events) over
+// the session's WebSocket (acknowledged per batch; POST with the session token while the socket is down), and draws
+// what the session's Durable Object sends back over that socket.
 // A same-origin file (the CSP allows no inline script); uPlot is vendored from npm into /vendor.
 (() => {
   const API = "/api/v1/cursor/sessions";
   const CHART_WINDOW_S = 60;
   const MAX_PENDING = 20_000; // kept while the server is unreachable (~5 minutes of fast movement)
   const MAX_BATCH = 1000;
+  const MAX_IN_FLIGHT = 8; // batches sent over the socket and not yet acknowledged (backpressure)
+  const MAX_BUFFERED = 256 * 1024; // bytes the socket may hold unsent before the page waits
+  const ACK_TIMEOUT_MS = 5_000; // a batch unacknowledged this long means a dead socket: reconnect and resend
   const IDLE_MS = 400; // no frame for this long: the pointer is at rest
   const PING_MS = 20_000;
   const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
@@ -37,6 +41,7 @@
     perfBase: 0,
     pending: [],
     nextSeq: 0, // the seq the session gives the next event: sent as first_seq, so a resent batch is never stored twice
+    unacked: [], // batches sent over the socket, { first_seq, events, sentAt }, oldest first, until acked
     inflight: false,
     lastSentAt: 0,
     retryAt: 0,
@@ -109,6 +114,7 @@
         s.perfBase = performance.now();
         s.pending = [];
         s.nextSeq = 0;
+        s.unacked = [];
         s.sampled = null;
         s.totals = { distance: 0, events: 0, t: 0 };
         s.peak = 0;
@@ -152,13 +158,72 @@
     trailPush(point);
   }
 
-  // ---- posting: one request in flight at a time, so batches arrive in time order ----
+  // ---- sending: over the socket when it is open (no request per batch), else one POST at a time ----
   function maybeSend() {
+    if (s.unacked.length > 0 && performance.now() - s.unacked[0].sentAt > ACK_TIMEOUT_MS) {
+      s.unacked[0].sentAt = performance.now();
+      s.ws?.close(4003, "no ack");
+    }
     if (!s.session || s.inflight || s.starting || s.pending.length === 0) return;
     const t = performance.now();
     if (t < s.retryAt) return;
     const due = t - s.lastSentAt >= s.session.batch_interval_ms || s.pending.length >= s.session.batch_max_events;
-    if (due || s.hidden) send();
+    if (!due && !s.hidden) return;
+    if (s.ws?.readyState === WebSocket.OPEN && !s.hidden) sendOverSocket(s.ws);
+    // POST only while nothing waits for an ack: seqs then follow what the session has confirmed.
+    else if (s.unacked.length === 0) send();
+  }
+
+  /**
+   * Each batch carries first_seq; the session acks it (or nacks it with the HTTP status the REST route would give).
+   * At most MAX_IN_FLIGHT unacknowledged batches and MAX_BUFFERED bytes queued in the socket: past that, movements
+   * wait in `pending` (and the next batch is larger). Unacknowledged batches are resent, in order, on reconnect; the
+   * session refuses the ones it already has (409 with next_seq), so nothing is stored twice.
+   */
+  function sendOverSocket(ws) {
+    if (s.unacked.length >= MAX_IN_FLIGHT || ws.bufferedAmount > MAX_BUFFERED) return;
+    const events = s.pending.splice(0, MAX_BATCH);
+    const batch = { first_seq: s.nextSeq, events, sentAt: performance.now() };
+    s.nextSeq += events.length;
+    s.unacked.push(batch);
+    s.lastSentAt = batch.sentAt;
+    ws.send(JSON.stringify({ type: "events", first_seq: batch.first_seq, events }));
+  }
+
+  function resendUnacked(ws) {
+    for (const batch of s.unacked) {
+      batch.sentAt = performance.now();
+      ws.send(JSON.stringify({ type: "events", first_seq: batch.first_seq, events: batch.events }));
+    }
+  }
+
+  function onAck(ack) {
+    const i = s.unacked.findIndex((b) => b.first_seq === ack.first_seq);
+    if (i >= 0) el.rtt.textContent = fmt.format(performance.now() - s.unacked[i].sentAt);
+    s.unacked = s.unacked.filter((b) => b.first_seq > ack.first_seq);
+    s.postFailures = 0;
+    applyTotals(ack.total_distance, ack.event_count, s.totals.t);
+  }
+
+  function onNack(nack) {
+    if (nack.status === 409 && typeof nack.next_seq === "number") {
+      // Already stored (a resend after a lost ack): drop what the session has.
+      s.unacked = s.unacked.filter((b) => b.first_seq + b.events.length > nack.next_seq);
+      return;
+    }
+    if (nack.status === 409 || nack.status === 404 || nack.status === 403) return startSession();
+    const i = s.unacked.findIndex((b) => b.first_seq === nack.first_seq);
+    if (nack.status === 422 && i >= 0) {
+      // Refused for its content: drop it, renumber what follows, and resend that on a fresh socket.
+      console.warn("cursor batch rejected", nack);
+      const [dropped] = s.unacked.splice(i, 1);
+      for (const b of s.unacked.slice(i)) b.first_seq -= dropped.events.length;
+      s.nextSeq -= dropped.events.length;
+    } else if (nack.status === 429) {
+      s.retryAt = performance.now() + (nack.retry_after ?? 1) * 1000;
+    }
+    // Batches behind the refused one would wait for it in vain: reconnect, which resends them in order.
+    s.ws?.close(4001, "resend");
   }
 
   async function send() {
@@ -237,9 +302,8 @@
     s.ws = ws;
     ws.addEventListener("open", () => {
       if (ws !== s.ws) return;
-      s.wsFailures = 0;
-      hideBanner();
-      setState("live", "Live");
+      // Live only once the session's hello arrives (see onFrame): an open socket alone proves little.
+      resendUnacked(ws);
       clearInterval(s.pingTimer);
       s.pongDue = 0;
       s.pingTimer = setInterval(() => {
@@ -284,7 +348,14 @@
   }
 
   function onFrame(frame) {
-    if (frame.type === "hello") {
+    if (frame.type === "ack") {
+      onAck(frame);
+    } else if (frame.type === "nack") {
+      onNack(frame);
+    } else if (frame.type === "hello") {
+      s.wsFailures = 0;
+      hideBanner();
+      setState("live", "Live");
       applyTotals(frame.total_distance, frame.event_count, frame.last_t ?? 0);
     } else if (frame.type === "frame") {
       s.speed = frame.speed;

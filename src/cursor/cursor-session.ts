@@ -1,8 +1,24 @@
 import { DurableObject } from "cloudflare:workers";
 import { problemResponse } from "../lib/errors";
 import { errorFields, log } from "../lib/log";
+import { archiveKey, writeArchive } from "./archive";
+import { EventStore } from "./event-store";
 import { advance, type KinematicState, type Point, type SecondAggregate, type SequencedPoint } from "./kinematics";
-import { type CursorEventsMessage, type DataFrame, type HelloFrame, packMessages, type ServerFrame } from "./protocol";
+import { type CursorLimits, cursorLimits, overfullSecond, TokenBucket } from "./limits";
+import { RollupOutbox } from "./outbox";
+import {
+  type AckFrame,
+  type CursorRollupsMessage,
+  type DataFrame,
+  eventsBatchSchema,
+  type HelloFrame,
+  MAX_BATCH_MESSAGE_BYTES,
+  type NackFrame,
+  type ServerFrame,
+} from "./protocol";
+import { refusalProblem } from "./refusal";
+import { Sequencer } from "./sequencer";
+import { type BucketRow, planStats } from "./stats";
 
 /** Viewers per session; one more is refused with a 429 rather than slowing every broadcast down. */
 export const MAX_VIEWERS = 32;
@@ -10,44 +26,44 @@ export const MAX_VIEWERS = 32;
 export const MAX_VIEWER_MESSAGE_BYTES = 512;
 export const MAX_VIEWER_MESSAGES = 20;
 export const VIEWER_WINDOW_MS = 10_000;
-/** Queue sendBatch takes at most 100 messages and 256 KB; messages are at most 48 KB each. */
-const SEND_BATCH_BYTES = 200_000;
-const FLUSH_RETRY_MS = 2_000;
+/** A failed queue send or archive write is retried by the alarm this soon. */
+export const RETRY_MS = 2_000;
 /**
- * Set when a batch lands in the outbox and no alarm is pending (setAlarm is a storage write, so not once per batch):
- * if the flush after it never completes (eviction, a failed send), this alarm sends the outbox.
+ * Set when a batch lands and no alarm is due sooner (setAlarm is a storage write, so not once per batch): if the
+ * flush after it never happens (eviction, a failed send), this alarm sends what is pending.
  */
 export const SAFETY_ALARM_MS = 5_000;
-/**
- * The outbox is handed to the queue this long after the first batch waiting in it, or at once when this many events
- * wait: under load one send (and one DELETE) carries many batches, and a queue message many hundreds of events.
- */
-export const FLUSH_DELAY_MS = 50;
-export const FLUSH_EVENTS = 2_000;
-/** Outbox batches sent per flush round (each queue sendBatch carries at most 100 messages). */
-const FLUSH_BATCHES = 200;
 /** Batches sent with `first_seq` ahead of the session wait this long for the ones before them, at most this many. */
 export const GAP_WAIT_MS = 2_000;
 export const MAX_WAITING_BATCHES = 32;
+/** The header by which the Worker tells the object that a socket belongs to the session token's holder. */
+export const WRITER_HEADER = "x-cursor-writer";
 
-export type IngestResult =
-  | {
-      ok: true;
-      accepted: number;
-      first_seq: number;
-      last_seq: number;
-      distance: number;
-      speed: number;
-      total_distance: number;
-      event_count: number;
-      last_t: number;
-    }
+export type IngestAccepted = {
+  ok: true;
+  accepted: number;
+  first_seq: number;
+  last_seq: number;
+  distance: number;
+  speed: number;
+  total_distance: number;
+  event_count: number;
+  last_t: number;
+};
+export type IngestRefusal =
   | { ok: false; code: "not_found" | "ended" | "too_many_waiting" }
+  /** The session's token bucket (events per second of wall time) is short: retry after `retry_after` seconds. */
+  | { ok: false; code: "rate_limited"; retry_after: number }
+  /** Event `index` would put more than the cap into its second of event time. */
+  | { ok: false; code: "second_full"; index: number; cap: number }
+  /** The session holds (or would hold) more than CURSOR_MAX_EVENTS_PER_SESSION events. */
+  | { ok: false; code: "session_full"; cap: number }
   | { ok: false; code: "out_of_order"; index: number; last_t: number }
   /** `first_seq` names events the session already has (a retry of an accepted batch), or another waiting batch's. */
   | { ok: false; code: "duplicate"; first_seq: number; next_seq: number }
   /** `first_seq` was ahead of the session and the batches before it did not arrive within GAP_WAIT_MS. */
   | { ok: false; code: "gap"; first_seq: number; next_seq: number };
+export type IngestResult = IngestAccepted | IngestRefusal;
 
 export type SessionSnapshot = {
   session_id: string;
@@ -59,29 +75,23 @@ export type SessionSnapshot = {
   last: Point | null;
   open: SecondAggregate | null;
   viewers: number;
-  pending_messages: number;
+  /** Stored events not yet summed into a rollup sent to the queue (0: D1 has been told everything). */
+  unflushed_events: number;
+  archived_at: number | null;
+  /** Bytes of the object's SQLite. */
+  storage_bytes: number;
+  /** Queue messages this instance sent, batches it applied and rows it wrote for them (for the capacity figures). */
+  messages_sent: number;
+  batches: number;
+  rows_written: number;
 };
 
-type Attachment = { connectedAt: number; windowStart: number; messages: number };
+export type StatsAnswer =
+  | { ok: true; from: number; to: number; buckets: BucketRow[] }
+  | { ok: false; code: "not_found" }
+  | { ok: false; code: "bad_range"; path: "to" | "bucket"; detail: string; message: string };
 
-/**
- * One accepted batch as it waits in the outbox: the events flat (x, y, t per event; seq = first_seq + index), the
- * seconds it touched and the totals after it. About a third of the size of the queue message it becomes, and no
- * per-event objects to build or serialise on the request path.
- */
-type OutboxBatch = {
-  first_seq: number;
-  xyt: number[];
-  seconds: SecondAggregate[];
-  summary: NonNullable<CursorEventsMessage["summary"]>;
-};
-
-type Waiting = {
-  events: Point[];
-  now: number;
-  resolve: (result: IngestResult) => void;
-  timer: ReturnType<typeof setTimeout>;
-};
+type Attachment = { connectedAt: number; windowStart: number; messages: number; writer?: boolean };
 
 type SessionRow = {
   session_id: string;
@@ -94,7 +104,19 @@ type SessionRow = {
   event_count: number;
   next_seq: number;
   open_second: string | null;
+  last_active_at: number | null;
+  flushed_seq: number;
+  end_sent: number;
+  archived_at: number | null;
 };
+
+/** Columns added after the first version: objects created before get them on their next start. */
+const ADDED_COLUMNS = [
+  "last_active_at INTEGER",
+  "flushed_seq INTEGER NOT NULL DEFAULT -1",
+  "end_sent INTEGER NOT NULL DEFAULT 0",
+  "archived_at INTEGER",
+];
 
 /** The stub for a session id; one object per browser session. */
 export function cursorSessionStub(env: Env, sessionId: string): DurableObjectStub<CursorSession> {
@@ -103,40 +125,42 @@ export function cursorSessionStub(env: Env, sessionId: string): DurableObjectStu
 }
 
 /**
- * One per browser session of the cursor page. Everything that must survive eviction lives in the object's SQLite:
- * the last point, the running totals, the sequence counter, the still-open second, and an outbox of accepted batches
- * not yet handed to the queue. A batch is applied, and written to the outbox, in one synchronous transaction (one
- * storage commit per batch, which the runtime waits for before the answer and the frame leave). The outbox is sent
- * shortly after, many batches per queue send; the rows sent are deleted inside the next batch's transaction (or by
- * the alarm when no batch follows), so handing over costs no commit of its own. An alarm, set whenever none is
- * pending, sends whatever a failed send or an eviction left behind. So nothing is lost, and since the consumer's
- * keys ((session_id, seq), last_seq) make a resend harmless, a batch sent but not yet deleted is simply sent again.
+ * One per browser session of the cursor page: the shell. It owns the session row (last point, totals, seq counter,
+ * open second, what D1 has been told), and hands the jobs to its parts:
+ * - the sequencer (`sequencer.ts`) orders batches that name their first seq;
+ * - the event store (`event-store.ts`, with the codec in `codec.ts`) keeps the raw events packed, one row per second
+ *   of event time, and answers /events and /stats;
+ * - the rollup outbox (`outbox.ts`) sends 10-second rollups to the `telemetry` queue, about once a second;
+ * - the archive (`archive.ts`) writes the events to R2 when the session ends.
+ * A batch is checked, applied and stored in one synchronous transaction (one storage commit, which the runtime
+ * waits for before the answer and the frame leave). Nothing is lost on eviction: the outbox is the stored seconds
+ * past `flushed_seq`, and an alarm (set whenever none is due sooner) sends what a failed send or an eviction left.
  *
- * WebSockets use the hibernation API: the object can be evicted while viewers stay connected, pings are answered by
- * the runtime (setWebSocketAutoResponse) without waking it, and per-socket state rides on serializeAttachment.
+ * WebSockets use the hibernation API: the object can be evicted while sockets stay connected, pings are answered
+ * by the runtime without waking it, and per-socket state rides on serializeAttachment. The session token's holder
+ * sends its batches over its socket (`{type:"events"}`, acked per batch), so a moving page costs no Worker
+ * invocation per batch.
  */
 export class CursorSession extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly store: EventStore;
+  private readonly outbox: RollupOutbox;
+  private readonly sequencer: Sequencer<IngestResult>;
   /**
    * The session row as last written, so a batch costs no SELECT. This object is the only writer of its storage and
    * runs one request at a time between awaits; the copy is replaced only after the write that it mirrors succeeded.
    */
   private cached: SessionRow | null | undefined;
-  /** Batches sent with a `first_seq` ahead of the session, by that seq, until the ones before them arrive. */
-  private readonly waiting = new Map<number, Waiting>();
-  /** True while an alarm set by this instance has not fired yet: a batch then needs no setAlarm of its own. */
-  private alarmPending = false;
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private pendingEvents = 0;
-  /**
-   * Outbox batches not yet sent, oldest first, as written (null: not known in this instance yet, read from SQLite
-   * by the next flush). Batches up to `sentSeq` were sent but may still be in SQLite until `deleteSent()`.
-   */
-  private unsent: OutboxBatch[] | null = null;
-  private sentSeq = -1;
-  private deletedSeq = -1;
-  private flushing: Promise<void> | null = null;
-  private flushAgain = false;
+  private limits: CursorLimits;
+  private readonly bucket: TokenBucket;
+  /** When the pending alarm fires, as far as this instance knows (null: not known, e.g. after an eviction). */
+  private alarmAt: number | null = null;
+  /** The socket batches' schema, built once; its "not in the future" bound reads `clock`, set per message. */
+  private clock = 0;
+  /** Rows this instance wrote for accepted batches (SQLite's own count; indexes included). */
+  private rowsWritten = 0;
+  private batches = 0;
+  private readonly batchSchema = eventsBatchSchema(() => this.clock);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -153,89 +177,95 @@ export class CursorSession extends DurableObject<Env> {
         next_seq INTEGER NOT NULL DEFAULT 0,
         open_second TEXT
       );
-      CREATE TABLE IF NOT EXISTS outbox_batches (
-        first_seq INTEGER PRIMARY KEY,
-        body TEXT NOT NULL
-      );`);
+      DROP TABLE IF EXISTS outbox_batches;`);
+    const columns = new Set(
+      this.sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('session')")
+        .toArray()
+        .map((c) => c.name),
+    );
+    for (const column of ADDED_COLUMNS) {
+      if (!columns.has(column.split(" ")[0]!)) this.sql.exec(`ALTER TABLE session ADD COLUMN ${column}`);
+    }
+    this.store = new EventStore(this.sql);
+    this.limits = cursorLimits(env);
+    this.bucket = new TokenBucket(this.limits.eventsPerSecond, this.limits.burstEvents);
+    this.sequencer = new Sequencer<IngestResult>(() => this.row()?.next_seq ?? null, GAP_WAIT_MS, MAX_WAITING_BATCHES);
+    this.outbox = new RollupOutbox({
+      store: this.store,
+      sessionId: () => this.row()?.session_id ?? "",
+      flushedSeq: () => this.row()?.flushed_seq ?? -1,
+      setFlushedSeq: (seq) => {
+        const row = this.row();
+        if (!row || seq <= row.flushed_seq) return;
+        this.sql.exec("UPDATE session SET flushed_seq = ? WHERE id = 1", seq);
+        this.cached = { ...row, flushed_seq: seq };
+      },
+      send: async (message: CursorRollupsMessage) => {
+        await this.env.TELEMETRY_QUEUE.send(message, { contentType: "json" });
+      },
+      retryLater: () => this.retrySoon(),
+      intervalMs: this.limits.flushMs,
+    });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
   }
 
   /** Called once when the session is created; idempotent. */
   async init(sessionId: string, createdAt: number): Promise<void> {
-    this.sql.exec("INSERT OR IGNORE INTO session (id, session_id, created_at) VALUES (1, ?, ?)", sessionId, createdAt);
+    this.sql.exec(
+      "INSERT OR IGNORE INTO session (id, session_id, created_at, last_active_at) VALUES (1, ?, ?, ?)",
+      sessionId,
+      createdAt,
+      createdAt,
+    );
     this.cached = undefined;
+    // The idle rule: a session nobody uses ends itself.
+    await this.armAlarm(createdAt + this.limits.idleMs);
   }
 
   /**
-   * Applies one validated batch (time-ordered, 1..1000 events): totals, frames to every viewer, queue messages.
-   *
-   * Without `firstSeq` the batch applies at once, after whatever the session already has. With it (the seq its first
-   * event must get, i.e. the previous answer's last_seq + 1), a client may send several batches without waiting for
-   * each answer: each HTTP request reaches this object on its own, in any order, so a batch that arrives ahead of
-   * the session waits (at most GAP_WAIT_MS) for the ones before it, and is applied in the same turn as the batch that
-   * fills the gap. A `firstSeq` the session already used is a retry of an accepted batch and is refused, so a client
-   * that lost an answer can resend without storing anything twice. The time-order check applies either way.
+   * Applies one validated batch (time-ordered, 1..1000 events): limits, totals, storage, frames, rollups.
+   * With `firstSeq` the sequencer orders it (see sequencer.ts); without, it applies after whatever the session has.
    */
   async ingest(events: Point[], now: number = Date.now(), firstSeq?: number): Promise<IngestResult> {
     const row = this.row();
     if (!row) return { ok: false, code: "not_found" };
     if (row.ended_at !== null) return { ok: false, code: "ended" };
-    if (firstSeq !== undefined && firstSeq !== row.next_seq) {
-      if (firstSeq < row.next_seq || this.waiting.has(firstSeq)) {
-        return { ok: false, code: "duplicate", first_seq: firstSeq, next_seq: row.next_seq };
-      }
-      if (this.waiting.size >= MAX_WAITING_BATCHES) return { ok: false, code: "too_many_waiting" };
-      return new Promise<IngestResult>((resolve) => {
-        const timer = setTimeout(() => {
-          this.waiting.delete(firstSeq);
-          resolve({ ok: false, code: "gap", first_seq: firstSeq, next_seq: this.row()?.next_seq ?? 0 });
-        }, GAP_WAIT_MS);
-        this.waiting.set(firstSeq, { events, now, resolve, timer });
-      });
-    }
-    const result = this.apply(row, events, now);
-    this.releaseWaiting();
-    return result;
+    return this.sequencer.submit(firstSeq, () => {
+      const current = this.row();
+      if (!current) return { ok: false, code: "not_found" };
+      if (current.ended_at !== null) return { ok: false, code: "ended" };
+      return this.apply(current, events, now);
+    });
   }
 
-  /** Applies the waiting batches that are now next in line, in seq order, in this same turn. */
-  private releaseWaiting(): void {
-    for (;;) {
-      const row = this.row();
-      const next = row ? this.waiting.get(row.next_seq) : undefined;
-      if (!row || !next) return;
-      this.waiting.delete(row.next_seq);
-      clearTimeout(next.timer);
-      const result =
-        row.ended_at !== null ? ({ ok: false, code: "ended" } as const) : this.apply(row, next.events, next.now);
-      next.resolve(result);
-      if (!result.ok) return;
-    }
-  }
-
-  /** One batch, synchronously: the checks, the state and its outbox row in one transaction, the frame. */
+  /** One batch, synchronously: the checks, the session row and the seconds it touched in one transaction, the frame. */
   private apply(row: SessionRow, events: Point[], now: number): IngestResult {
     if (row.last_t !== null && events[0]!.t < row.last_t) {
       return { ok: false, code: "out_of_order", index: 0, last_t: row.last_t };
     }
+    // The limits, all before anything is written: a refused batch stores nothing and takes no tokens.
+    if (row.event_count + events.length > this.limits.eventsPerSession) {
+      return { ok: false, code: "session_full", cap: this.limits.eventsPerSession };
+    }
+    const before = stateOf(row);
+    const overfull = overfullSecond(before.open, events, this.limits.eventsPerEventSecond);
+    if (overfull >= 0)
+      return { ok: false, code: "second_full", index: overfull, cap: this.limits.eventsPerEventSecond };
+    const wait = this.bucket.wait(events.length, now);
+    if (wait > 0) return { ok: false, code: "rate_limited", retry_after: wait };
 
-    const result = advance(stateOf(row), events);
+    const result = advance(before, events);
     const { state } = result;
     const last = state.last!;
     const firstSeq = row.next_seq;
-    const xyt = new Array<number>(events.length * 3);
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      xyt[i * 3] = e.x;
-      xyt[i * 3 + 1] = e.y;
-      xyt[i * 3 + 2] = e.t;
+    // The running distance at the end of each touched second: every second but the first lies wholly in this batch.
+    const totals = new Map<number, number>();
+    let after = state.totalDistance;
+    for (let i = result.seconds.length - 1; i >= 0; i--) {
+      totals.set(result.seconds[i]!.second, after);
+      after -= result.seconds[i]!.distance;
     }
-    const batch: OutboxBatch = {
-      first_seq: firstSeq,
-      xyt,
-      seconds: result.seconds,
-      summary: { event_count: state.eventCount, total_distance: state.totalDistance, last_event_at: last.t },
-    };
     const next: SessionRow = {
       ...row,
       last_x: last.x,
@@ -245,34 +275,41 @@ export class CursorSession extends DurableObject<Env> {
       event_count: state.eventCount,
       next_seq: state.nextSeq,
       open_second: state.open ? JSON.stringify(state.open) : null,
+      last_active_at: now,
     };
-    // Synchronous: no other request can interleave between the check above and this write.
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec(
-        `UPDATE session SET last_x = ?, last_y = ?, last_t = ?, total_distance = ?, event_count = ?, next_seq = ?,
-           open_second = ? WHERE id = 1`,
-        next.last_x,
-        next.last_y,
-        next.last_t,
-        next.total_distance,
-        next.event_count,
-        next.next_seq,
-        next.open_second,
-      );
-      this.sql.exec("INSERT INTO outbox_batches (first_seq, body) VALUES (?, ?)", firstSeq, JSON.stringify(batch));
-      // What the last flush handed over goes in this same commit.
-      if (this.sentSeq > this.deletedSeq)
-        this.sql.exec("DELETE FROM outbox_batches WHERE first_seq <= ?", this.sentSeq);
-    });
-    this.cached = next;
-    this.deletedSeq = Math.max(this.deletedSeq, this.sentSeq);
-    this.unsent?.push(batch);
-    if (!this.alarmPending) {
-      // Only when none is pending: setAlarm is a storage write. Whatever the flush below does not hand over, this does.
-      this.alarmPending = true;
-      void this.ctx.storage.setAlarm(now + SAFETY_ALARM_MS);
+    try {
+      // Synchronous: no other request can interleave between the checks above and these writes.
+      this.ctx.storage.transactionSync(() => {
+        const update = this.sql.exec(
+          `UPDATE session SET last_x = ?, last_y = ?, last_t = ?, total_distance = ?, event_count = ?, next_seq = ?,
+             open_second = ?, last_active_at = ? WHERE id = 1`,
+          next.last_x,
+          next.last_y,
+          next.last_t,
+          next.total_distance,
+          next.event_count,
+          next.next_seq,
+          next.open_second,
+          now,
+        );
+        update.toArray();
+        this.rowsWritten +=
+          update.rowsWritten +
+          this.store.write(events, result.seconds, (second) => totals.get(second) ?? state.totalDistance);
+      });
+    } catch (error) {
+      this.store.reset();
+      throw error;
     }
-
+    this.cached = next;
+    this.batches += 1;
+    this.bucket.take(events.length, now);
+    if (this.alarmAt === null || this.alarmAt > now + SAFETY_ALARM_MS) {
+      // Only when no alarm is due soon: setAlarm is a storage write. Whatever the flush does not hand over, this
+      // alarm does. (The idle alarm, far out, is brought forward here and set again after.)
+      this.alarmAt = now + SAFETY_ALARM_MS;
+      void this.ctx.storage.setAlarm(this.alarmAt);
+    }
     const frame: DataFrame = {
       type: "frame",
       t: last.t,
@@ -284,11 +321,7 @@ export class CursorSession extends DurableObject<Env> {
       window_ms: result.windowMs,
     };
     this.broadcast(frame);
-    // The answer does not wait for the queue: the batch is already durable in the outbox (the runtime holds the
-    // answer and the frame until that write is), and the alarm above hands it over should this flush not happen.
-    this.pendingEvents += events.length;
-    this.scheduleFlush();
-
+    this.outbox.schedule();
     return {
       ok: true,
       accepted: events.length,
@@ -302,7 +335,10 @@ export class CursorSession extends DurableObject<Env> {
     };
   }
 
-  /** Ends the session: tells every viewer, closes the sockets, refuses further events. */
+  /**
+   * Ends the session: tells every viewer, closes the sockets, refuses further events, sends the last rollups with
+   * the final totals and archives the events to R2. What fails is retried by the alarm.
+   */
   async end(now: number = Date.now()): Promise<{ found: boolean; ended_at: number | null }> {
     const row = this.row();
     if (!row) return { found: false, ended_at: null };
@@ -311,11 +347,7 @@ export class CursorSession extends DurableObject<Env> {
       this.sql.exec("UPDATE session SET ended_at = ? WHERE id = 1", endedAt);
       this.cached = { ...row, ended_at: endedAt };
     }
-    for (const [seq, waiting] of this.waiting) {
-      this.waiting.delete(seq);
-      clearTimeout(waiting.timer);
-      waiting.resolve({ ok: false, code: "ended" });
-    }
+    this.sequencer.cancelAll({ ok: false, code: "ended" });
     this.broadcast({ type: "ended", t: endedAt });
     for (const ws of this.ctx.getWebSockets()) {
       try {
@@ -324,18 +356,50 @@ export class CursorSession extends DurableObject<Env> {
         // already closing
       }
     }
-    await this.flush();
-    this.deleteSent();
+    await this.finish();
     return { found: true, ended_at: endedAt };
+  }
+
+  /** After the end: the final rollups and summary once, then the archive once. */
+  private async finish(): Promise<void> {
+    const row = this.row();
+    if (!row || row.ended_at === null) return;
+    if (!row.end_sent) {
+      const sent = await this.outbox.flush(true, {
+        event_count: row.event_count,
+        total_distance: row.total_distance,
+        last_event_at: row.last_t,
+        ended_at: row.ended_at,
+      });
+      if (!sent) return;
+      this.sql.exec("UPDATE session SET end_sent = 1 WHERE id = 1");
+      this.cached = { ...this.row()!, end_sent: 1 };
+    }
+    if (row.archived_at === null && this.env.ARCHIVE) {
+      try {
+        await writeArchive(this.env.ARCHIVE, this.store, {
+          session_id: row.session_id,
+          created_at: row.created_at,
+          ended_at: row.ended_at,
+          event_count: row.event_count,
+        });
+        const at = Date.now();
+        this.sql.exec("UPDATE session SET archived_at = ? WHERE id = 1", at);
+        this.cached = { ...this.row()!, archived_at: at };
+      } catch (error) {
+        log("warn", "cursor archive not written; the alarm retries", {
+          session_id: row.session_id,
+          ...errorFields(error),
+        });
+        await this.retrySoon();
+      }
+    }
   }
 
   async snapshot(): Promise<SessionSnapshot | null> {
     const row = this.row();
     if (!row) return null;
     const state = stateOf(row);
-    const pending = this.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM outbox_batches WHERE first_seq > ?", this.sentSeq)
-      .one().n;
     return {
       session_id: row.session_id,
       created_at: row.created_at,
@@ -346,11 +410,38 @@ export class CursorSession extends DurableObject<Env> {
       last: state.last,
       open: state.open,
       viewers: this.ctx.getWebSockets().length,
-      pending_messages: pending,
+      unflushed_events: row.next_seq - 1 - row.flushed_seq,
+      archived_at: row.archived_at,
+      storage_bytes: this.store.databaseSize(),
+      messages_sent: this.outbox.sent,
+      batches: this.batches,
+      rows_written: this.rowsWritten,
     };
   }
 
-  /** The WebSocket upgrade; the Worker has already checked the token. */
+  /** GET /events: events with seq > after, in order; null when the session is unknown. */
+  async events(after: number, limit: number): Promise<{ items: SequencedPoint[]; next_after: number | null } | null> {
+    if (!this.row()) return null;
+    const page = this.store.page(after, limit + 1);
+    const items = page.slice(0, limit);
+    return { items, next_after: page.length > limit ? items.at(-1)!.seq : null };
+  }
+
+  /** GET /stats: the per-second rows re-aggregated into buckets (see planStats for the default range). */
+  async stats(bucketSeconds: number, from: number | null, to: number | null, now = Date.now()): Promise<StatsAnswer> {
+    const row = this.row();
+    if (!row) return { ok: false, code: "not_found" };
+    const plan = planStats({ bucketSeconds, from, to, createdAt: row.created_at, span: this.store.span(), now });
+    if (!plan.ok) return { ok: false, code: "bad_range", path: plan.path, detail: plan.detail, message: plan.message };
+    return {
+      ok: true,
+      from: plan.from,
+      to: plan.to,
+      buckets: this.store.buckets(bucketSeconds, plan.fromSecond, plan.toSecond),
+    };
+  }
+
+  /** The WebSocket upgrade; the Worker has already checked the token (and says whether it is the session's own). */
   override async fetch(request: Request): Promise<Response> {
     const ctx = { instance: new URL(request.url).pathname };
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
@@ -370,24 +461,34 @@ export class CursorSession extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     const now = Date.now();
-    server.serializeAttachment({ connectedAt: now, windowStart: now, messages: 0 } satisfies Attachment);
+    server.serializeAttachment({
+      connectedAt: now,
+      windowStart: now,
+      messages: 0,
+      writer: request.headers.get(WRITER_HEADER) === "1",
+    } satisfies Attachment);
     server.send(JSON.stringify(this.hello(row)));
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    // The limit is in bytes: a string's length counts UTF-16 units, so "é" × 300 would pass as 300 while being 600.
-    const size = typeof message === "string" ? new TextEncoder().encode(message).byteLength : message.byteLength;
-    if (size > MAX_VIEWER_MESSAGE_BYTES) {
-      ws.close(1009, "message too big");
-      return;
-    }
     const now = Date.now();
     const attachment = (ws.deserializeAttachment() as Attachment | null) ?? {
       connectedAt: now,
       windowStart: now,
       messages: 0,
     };
+    // The limit is in bytes: a string's length counts UTF-16 units, so "é" × 300 would pass as 300 while being 600.
+    const size = typeof message === "string" ? new TextEncoder().encode(message).byteLength : message.byteLength;
+    if (size > (attachment.writer ? MAX_BATCH_MESSAGE_BYTES : MAX_VIEWER_MESSAGE_BYTES)) {
+      ws.close(1009, "message too big");
+      return;
+    }
+    if (attachment.writer && typeof message === "string" && message.startsWith("{")) {
+      // A batch: limited by the session's own limits (token bucket and caps), not by the viewer message count.
+      await this.socketBatch(ws, message, now);
+      return;
+    }
     if (now - attachment.windowStart > VIEWER_WINDOW_MS) {
       attachment.windowStart = now;
       attachment.messages = 0;
@@ -398,11 +499,72 @@ export class CursorSession extends DurableObject<Env> {
       ws.close(1008, "too many messages");
       return;
     }
+    if (typeof message === "string" && message.startsWith("{")) {
+      // A batch from a socket that is not the session's own (an admin watching): refused, nothing stored.
+      this.send(ws, {
+        type: "nack",
+        first_seq: null,
+        status: 403,
+        detail: "Only the session's own page may send events.",
+      });
+      return;
+    }
     // The only request a viewer can make: the totals again (e.g. after its tab was hidden a while).
     if (message === "hello") {
       const row = this.row();
       if (row) ws.send(JSON.stringify(this.hello(row)));
     }
+  }
+
+  /** `{ type: "events", first_seq, events }` from the session's page: validated like POST …/events, then acked. */
+  private async socketBatch(ws: WebSocket, text: string, now: number): Promise<void> {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      this.send(ws, { type: "nack", first_seq: null, status: 400, detail: "Malformed JSON." });
+      return;
+    }
+    const { type, ...rest } = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+    const firstSeqRaw = typeof rest.first_seq === "number" ? rest.first_seq : null;
+    if (type !== "events") {
+      this.send(ws, { type: "nack", first_seq: firstSeqRaw, status: 422, detail: 'Expected { "type": "events", … }.' });
+      return;
+    }
+    this.clock = now;
+    const parsed = this.batchSchema.safeParse(rest);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      this.send(ws, {
+        type: "nack",
+        first_seq: firstSeqRaw,
+        status: 422,
+        detail: `${issue.path.join(".")}: ${issue.message}`,
+      });
+      return;
+    }
+    const result = await this.ingest(parsed.data.events, now, parsed.data.first_seq);
+    if (result.ok) {
+      this.send(ws, {
+        type: "ack",
+        first_seq: result.first_seq,
+        last_seq: result.last_seq,
+        event_count: result.event_count,
+        total_distance: result.total_distance,
+      });
+      return;
+    }
+    const problem = refusalProblem(result);
+    const nack: NackFrame = {
+      type: "nack",
+      first_seq: firstSeqRaw,
+      status:
+        { conflict: 409, validation_failed: 422, rate_limited: 429, not_found: 404 }[problem.code as string] ?? 400,
+      detail: problem.detail,
+    };
+    if ("next_seq" in result) nack.next_seq = result.next_seq;
+    if (result.code === "rate_limited") nack.retry_after = result.retry_after;
+    this.send(ws, nack);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -415,27 +577,74 @@ export class CursorSession extends DurableObject<Env> {
   }
 
   override async webSocketError(_ws: WebSocket, error: unknown): Promise<void> {
-    log("warn", "cursor viewer socket error", errorFields(error));
+    log("warn", "cursor socket error", errorFields(error));
   }
 
-  /** Retries queue messages a failed send left in the outbox. */
+  /**
+   * Sends what a failed send or an eviction left pending, finishes an ended session (final rollups, archive), and
+   * applies the idle rule: no events for CURSOR_IDLE_MINUTES ends the session. Then the alarm is set again.
+   */
   override async alarm(): Promise<void> {
-    // This alarm has fired: the next batch must set one again.
-    this.alarmPending = false;
-    await this.flush();
-    this.deleteSent();
+    this.alarmAt = null;
+    const row = this.row();
+    if (!row) return;
+    if (row.ended_at !== null) {
+      await this.finish();
+      return;
+    }
+    const sent = await this.outbox.flush(true);
+    const now = Date.now();
+    const lastActive = row.last_active_at ?? row.created_at;
+    const idleAt = lastActive + this.limits.idleMs;
+    if (now >= idleAt) {
+      log("info", "cursor session idle; ended", { session_id: row.session_id, idle_ms: now - lastActive });
+      await this.end(now);
+      return;
+    }
+    await this.armAlarm(sent ? idleAt : Math.min(idleAt, now + RETRY_MS));
   }
 
-  /** Deletes the outbox rows already sent (a batch's own transaction does it too). */
-  private deleteSent(): void {
-    if (this.sentSeq <= this.deletedSeq) return;
-    this.sql.exec("DELETE FROM outbox_batches WHERE first_seq <= ?", this.sentSeq);
-    this.deletedSeq = this.sentSeq;
+  /**
+   * Retention: everything this session stored goes: its archive in R2, then the object's SQLite and alarm
+   * (`deleteAll`); sockets are closed first.
+   */
+  async purge(): Promise<void> {
+    const row = this.row();
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.close(1000, "session deleted");
+      } catch {
+        // already closing
+      }
+    }
+    if (row && this.env.ARCHIVE) await this.env.ARCHIVE.delete(archiveKey(row.session_id, row.created_at));
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.cached = null;
+    this.alarmAt = null;
+  }
+
+  /** Sets the alarm to `at` unless one is already due sooner. */
+  private async armAlarm(at: number): Promise<void> {
+    if (this.alarmAt === null) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at && this.alarmAt > Date.now()) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  private retrySoon(): Promise<void> {
+    this.alarmAt = Date.now() + RETRY_MS;
+    return this.ctx.storage.setAlarm(this.alarmAt);
   }
 
   private row(): SessionRow | null {
     if (this.cached === undefined) {
-      this.cached = this.sql.exec<SessionRow>("SELECT * FROM session WHERE id = 1").toArray()[0] ?? null;
+      try {
+        this.cached = this.sql.exec<SessionRow>("SELECT * FROM session WHERE id = 1").toArray()[0] ?? null;
+      } catch {
+        // Purged: the tables are gone.
+        this.cached = null;
+      }
     }
     return this.cached;
   }
@@ -453,6 +662,14 @@ export class CursorSession extends DurableObject<Env> {
     };
   }
 
+  private send(ws: WebSocket, frame: AckFrame | NackFrame): void {
+    try {
+      ws.send(JSON.stringify(frame));
+    } catch {
+      // a socket that is closing
+    }
+  }
+
   /** One serialization, sent to every socket in the same turn. */
   private broadcast(frame: ServerFrame): void {
     const text = JSON.stringify(frame);
@@ -464,135 +681,6 @@ export class CursorSession extends DurableObject<Env> {
       }
     }
   }
-
-  /** After FLUSH_DELAY_MS, or at once when FLUSH_EVENTS wait; never while a flush is running (it loops instead). */
-  private scheduleFlush(): void {
-    if (this.flushing) {
-      this.flushAgain = true;
-      return;
-    }
-    if (this.pendingEvents >= FLUSH_EVENTS) {
-      void this.flush();
-      return;
-    }
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = null;
-      void this.flush();
-    }, FLUSH_DELAY_MS);
-  }
-
-  /**
-   * Hands the outbox to the queue. One flush at a time, so no row is ever sent by two of them; batches that land
-   * meanwhile are taken by another round of the same flush.
-   */
-  private flush(): Promise<void> {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-    }
-    if (this.flushing) {
-      this.flushAgain = true;
-      return this.flushing;
-    }
-    const run = async () => {
-      try {
-        do {
-          this.flushAgain = false;
-          this.pendingEvents = 0;
-          if (!(await this.flushOnce())) return;
-        } while (this.flushAgain);
-      } finally {
-        this.flushing = null;
-      }
-    };
-    this.flushing = run();
-    return this.flushing;
-  }
-
-  /** One round: up to FLUSH_BATCHES outbox batches sent. False when a send failed (the alarm retries). */
-  private async flushOnce(): Promise<boolean> {
-    if (this.unsent === null) {
-      // A new instance (after an eviction, or the first flush): whatever SQLite still holds is unsent as far as we
-      // know. A batch sent just before an eviction is sent again; the consumer ignores what it already has.
-      this.unsent = this.sql
-        .exec<{ body: string }>("SELECT body FROM outbox_batches WHERE first_seq > ? ORDER BY first_seq", this.sentSeq)
-        .toArray()
-        .map((r) => JSON.parse(r.body) as OutboxBatch);
-    }
-    const batches = this.unsent.slice(0, FLUSH_BATCHES);
-    if (batches.length === 0) return true;
-    try {
-      const sessionId = this.row()?.session_id ?? "";
-      const messages = outboxMessages(sessionId, batches);
-      const groups = groupBySize(messages, SEND_BATCH_BYTES);
-      for (let g = 0; g < groups.length; g++) {
-        const group = groups[g]!;
-        await this.env.ANALYTICS_QUEUE.sendBatch(
-          group.map(({ message }) => ({ body: message, contentType: "json" as const })),
-        );
-        // A batch counts as sent once every message made of it is: messages of one merge share its last batch, and
-        // those may continue in the next group.
-        const following = groups[g + 1]?.[0]?.lastSeq;
-        for (const { lastSeq } of group) if (lastSeq !== following) this.markSent(lastSeq);
-      }
-      if (this.unsent.length > 0) this.flushAgain = true;
-      return true;
-    } catch (error) {
-      log("warn", "cursor events not yet queued; retrying from the outbox", errorFields(error));
-      this.alarmPending = true;
-      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
-      return false;
-    }
-  }
-
-  private markSent(firstSeq: number): void {
-    if (firstSeq <= this.sentSeq) return;
-    this.sentSeq = firstSeq;
-    const unsent = this.unsent ?? [];
-    let n = 0;
-    while (n < unsent.length && unsent[n]!.first_seq <= firstSeq) n++;
-    unsent.splice(0, n);
-  }
-}
-
-/** A queue message, its JSON size, and the first_seq of the last outbox batch it (partly) carries. */
-type PackedMessage = { message: CursorEventsMessage; size: number; lastSeq: number };
-
-/**
- * Queue messages for a run of outbox batches: consecutive batches are merged (events in seq order, each second's
- * newest version, the latest totals) and split by packMessages to stay under the message size limit.
- */
-function outboxMessages(sessionId: string, batches: readonly OutboxBatch[]): PackedMessage[] {
-  const out: PackedMessage[] = [];
-  let events: SequencedPoint[] = [];
-  let seconds = new Map<number, SecondAggregate>();
-  let summary: OutboxBatch["summary"] | undefined;
-  let lastSeq = 0;
-  const emit = () => {
-    if (events.length === 0 && seconds.size === 0) return;
-    for (const message of packMessages(sessionId, events, [...seconds.values()], summary)) {
-      out.push({ message, size: JSON.stringify(message).length, lastSeq });
-    }
-    events = [];
-    seconds = new Map();
-    summary = undefined;
-  };
-  for (const batch of batches) {
-    const { xyt, first_seq } = batch;
-    for (let i = 0; i < xyt.length; i += 3) {
-      events.push({ seq: first_seq + i / 3, x: xyt[i]!, y: xyt[i + 1]!, t: xyt[i + 2]! });
-    }
-    for (const second of batch.seconds) {
-      const existing = seconds.get(second.second);
-      if (!existing || existing.last_seq < second.last_seq) seconds.set(second.second, second);
-    }
-    summary = batch.summary;
-    lastSeq = first_seq;
-    // Many batches at once: a few messages of about FLUSH_EVENTS events rather than one very large merge.
-    if (events.length >= FLUSH_EVENTS) emit();
-  }
-  emit();
-  return out;
 }
 
 function stateOf(row: SessionRow): KinematicState {
@@ -603,20 +691,4 @@ function stateOf(row: SessionRow): KinematicState {
     nextSeq: row.next_seq,
     open: row.open_second ? (JSON.parse(row.open_second) as SecondAggregate) : null,
   };
-}
-
-function groupBySize<T extends { size: number }>(items: T[], maxBytes: number): T[][] {
-  const groups: T[][] = [];
-  let size = 0;
-  for (const item of items) {
-    const current = groups.at(-1);
-    if (!current || size + item.size > maxBytes || current.length >= 100) {
-      groups.push([item]);
-      size = item.size;
-    } else {
-      current.push(item);
-      size += item.size;
-    }
-  }
-  return groups;
 }

@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import type { SecondAggregate, SequencedPoint } from "./kinematics";
 
 /**
  * The shapes that cross a boundary: events posted by the page, WebSocket frames pushed to viewers, and the messages
@@ -116,12 +115,45 @@ export type DataFrame = z.infer<typeof DataFrameSchema>;
 export type EndedFrame = z.infer<typeof EndedFrameSchema>;
 export type ServerFrame = z.infer<typeof ServerFrameSchema>;
 
-// ---- analytics queue message ---------------------------------------------------------------------------------------
+// ---- page → server over the WebSocket, and the answers -------------------------------------------------------------
 
-export const CURSOR_EVENTS_TYPE = "cursor.events";
+/**
+ * The page sends its batches over its socket: `{ type: "events", first_seq, events }` with the same validation,
+ * limits and idempotency as POST …/events. The sender alone gets `ack` (accepted) or `nack` (refused, with the
+ * HTTP status the REST route would have answered, and `next_seq` when the session expects another seq).
+ */
+export const MAX_BATCH_MESSAGE_BYTES = 128 * 1024;
 
-const SecondSchema = z.object({
-  second: z.number().int(),
+export const AckFrameSchema = z
+  .object({
+    type: z.literal("ack"),
+    first_seq: z.number().int(),
+    last_seq: z.number().int(),
+    event_count: z.number().int(),
+    total_distance: z.number(),
+  })
+  .openapi("CursorAckFrame", { description: "To the sender of an accepted batch." });
+
+export const NackFrameSchema = z
+  .object({
+    type: z.literal("nack"),
+    first_seq: z.number().int().nullable(),
+    status: z.number().int(),
+    detail: z.string(),
+    next_seq: z.number().int().optional(),
+    retry_after: z.number().int().optional(),
+  })
+  .openapi("CursorNackFrame", { description: "To the sender of a refused batch: nothing of it was stored." });
+
+export type AckFrame = z.infer<typeof AckFrameSchema>;
+export type NackFrame = z.infer<typeof NackFrameSchema>;
+
+// ---- telemetry queue message ---------------------------------------------------------------------------------------
+
+export const CURSOR_ROLLUPS_TYPE = "cursor.rollups";
+
+export const RollupSchema = z.object({
+  bucket_start: z.number().int().openapi({ description: "Epoch seconds, a multiple of 10" }),
   distance: z.number(),
   peak_speed: z.number(),
   event_count: z.number().int(),
@@ -129,62 +161,28 @@ const SecondSchema = z.object({
   start_y: z.number(),
   end_x: z.number(),
   end_y: z.number(),
+  /** The newest event counted: orders two versions of one bucket. The session has last_seq + 1 events by then. */
   last_seq: z.number().int(),
+  /** The session's running distance and last event time at the bucket's end. */
+  total_distance: z.number(),
+  last_t: z.number().int(),
 });
+export type RollupMessageItem = z.infer<typeof RollupSchema>;
 
-export const CursorEventsMessageSchema = z.object({
-  type: z.literal(CURSOR_EVENTS_TYPE),
-  /** Deterministic (`<session>:<first seq>:<part>`), so a redelivered message is recognisable in logs. */
+export const CursorRollupsMessageSchema = z.object({
+  type: z.literal(CURSOR_ROLLUPS_TYPE),
+  /** Deterministic (`<session>:<last seq>:<end?>`), so a redelivered message is recognisable in logs. */
   id: z.string(),
   session_id: z.string(),
-  events: z.array(z.object({ seq: z.number().int(), x: z.number(), y: z.number(), t: z.number().int() })),
-  seconds: z.array(SecondSchema),
-  /** The session's totals after the batch; present on the batch's last message only. */
+  rollups: z.array(RollupSchema).max(100),
+  /** At session end only: the final totals and when it ended. */
   summary: z
-    .object({ event_count: z.number().int(), total_distance: z.number(), last_event_at: z.number().int() })
+    .object({
+      event_count: z.number().int(),
+      total_distance: z.number(),
+      last_event_at: z.number().int().nullable(),
+      ended_at: z.number().int(),
+    })
     .optional(),
 });
-export type CursorEventsMessage = z.infer<typeof CursorEventsMessageSchema>;
-
-/**
- * Queue messages are limited to 128 KB; stay well under it. Sizes are measured on the serialized JSON, so a batch
- * of long floats or one spread over many seconds still splits correctly.
- */
-export const MAX_MESSAGE_BYTES = 48_000;
-
-/** Splits one batch into messages that each stay under `maxBytes` of JSON. Events go first, then seconds. */
-export function packMessages(
-  sessionId: string,
-  events: readonly SequencedPoint[],
-  seconds: readonly SecondAggregate[],
-  summary: CursorEventsMessage["summary"],
-  maxBytes = MAX_MESSAGE_BYTES,
-): CursorEventsMessage[] {
-  const firstSeq = events[0]?.seq ?? 0;
-  const overhead = 300 + sessionId.length * 2;
-  const messages: CursorEventsMessage[] = [];
-  let current: CursorEventsMessage | null = null;
-  let size = 0;
-  const start = () => {
-    current = {
-      type: CURSOR_EVENTS_TYPE,
-      id: `${sessionId}:${firstSeq}:${messages.length}`,
-      session_id: sessionId,
-      events: [],
-      seconds: [],
-    };
-    messages.push(current);
-    size = overhead;
-  };
-  const add = (kind: "events" | "seconds", item: object) => {
-    const bytes = JSON.stringify(item).length + 1;
-    if (!current || size + bytes > maxBytes) start();
-    (current![kind] as object[]).push(item);
-    size += bytes;
-  };
-  for (const event of events) add("events", event);
-  for (const second of seconds) add("seconds", second);
-  if (!current) start();
-  if (summary) messages.at(-1)!.summary = summary;
-  return messages;
-}
+export type CursorRollupsMessage = z.infer<typeof CursorRollupsMessageSchema>;

@@ -10,31 +10,45 @@ export type BucketRow = {
   end_y: number;
 };
 
-/**
- * One query re-aggregates the per-second rows into buckets aligned to the epoch: window functions give each bucket's
- * first start point and last end point alongside the sums. Four bound parameters, any range.
- */
-const STATS_SQL = `
-  SELECT DISTINCT b * CAST(?1 AS INTEGER) AS bucket_start,
-    SUM(distance) OVER w AS distance,
-    MAX(peak_speed) OVER w AS peak_speed,
-    SUM(event_count) OVER w AS event_count,
-    FIRST_VALUE(start_x) OVER w AS start_x,
-    FIRST_VALUE(start_y) OVER w AS start_y,
-    LAST_VALUE(end_x) OVER w AS end_x,
-    LAST_VALUE(end_y) OVER w AS end_y
-  FROM (SELECT second / CAST(?1 AS INTEGER) AS b, * FROM cursor_seconds WHERE session_id = ?2 AND second >= ?3 AND second < ?4)
-  WINDOW w AS (PARTITION BY b ORDER BY second ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-  ORDER BY b`;
+export const MAX_BUCKETS = 1_000;
 
-/** The buckets of one session with a second in [fromSecond, toSecond), oldest first; empty buckets are absent. */
-export async function readBuckets(
-  db: D1Database,
-  sessionId: string,
-  bucketSeconds: number,
-  fromSecond: number,
-  toSecond: number,
-): Promise<BucketRow[]> {
-  const { results } = await db.prepare(STATS_SQL).bind(bucketSeconds, sessionId, fromSecond, toSecond).all<BucketRow>();
-  return results;
+export type StatsPlan =
+  | { ok: true; from: number; to: number; fromSecond: number; toSecond: number }
+  | { ok: false; path: "to" | "bucket"; detail: string; message: string };
+
+/**
+ * The range GET /stats answers, in epoch ms. Defaults cover everything stored: events may carry a `t` up to a minute
+ * ahead of the server (or before the session's start, if the client's clock base says so). Without `from`, the
+ * latest MAX_BUCKETS buckets that fit.
+ */
+export function planStats(options: {
+  bucketSeconds: number;
+  from: number | null;
+  to: number | null;
+  createdAt: number;
+  span: { first: number | null; last: number | null };
+  now: number;
+}): StatsPlan {
+  const { bucketSeconds, span } = options;
+  const to = options.to ?? Math.max(options.now, ((span.last ?? 0) + 1) * 1000);
+  let from =
+    options.from ?? Math.min(Math.floor(options.createdAt / 1000), span.first ?? Number.POSITIVE_INFINITY) * 1000;
+  if (to <= from) return { ok: false, path: "to", detail: "`to` must be after `from`.", message: "must be after from" };
+  const bucketsBetween = (fromMs: number, toMs: number) =>
+    Math.floor((Math.ceil(toMs / 1000) - 1) / bucketSeconds) -
+    Math.floor(Math.floor(fromMs / 1000) / bucketSeconds) +
+    1;
+  if (options.from === null && bucketsBetween(from, to) > MAX_BUCKETS) {
+    from = (Math.floor((Math.ceil(to / 1000) - 1) / bucketSeconds) - MAX_BUCKETS + 1) * bucketSeconds * 1000;
+  }
+  const count = bucketsBetween(from, to);
+  if (count > MAX_BUCKETS) {
+    return {
+      ok: false,
+      path: "bucket",
+      detail: `That range needs ${count} buckets; at most ${MAX_BUCKETS}. Use a larger bucket or a shorter range.`,
+      message: `at most ${MAX_BUCKETS} buckets per request`,
+    };
+  }
+  return { ok: true, from, to, fromSecond: Math.floor(from / 1000), toSecond: Math.ceil(to / 1000) };
 }

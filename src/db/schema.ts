@@ -268,25 +268,16 @@ export const cursorSessions = sqliteTable(
   (t) => [index("cursor_sessions_created_idx").on(t.createdAt)],
 );
 
-/** Raw cursor events; (session_id, seq) makes redelivered inserts no-ops and gives keyset pagination. */
-export const cursorEvents = sqliteTable(
-  "cursor_events",
+/**
+ * Per-10-second rollups of a cursor session, sent by its Durable Object through the telemetry queue (the raw events
+ * stay in the object, then in R2). Each row is the whole bucket; last_seq orders two versions of it, and the session
+ * has last_seq + 1 events and total_distance px at the bucket's end.
+ */
+export const cursorRollups = sqliteTable(
+  "cursor_rollups",
   {
     sessionId: text("session_id").notNull(),
-    seq: integer("seq").notNull(),
-    x: real("x").notNull(),
-    y: real("y").notNull(),
-    t: integer("t").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.sessionId, t.seq] }), index("cursor_events_t_idx").on(t.t)],
-);
-
-/** Per-second aggregates, kept after raw events are pruned. last_seq orders overlapping writes of one second. */
-export const cursorSeconds = sqliteTable(
-  "cursor_seconds",
-  {
-    sessionId: text("session_id").notNull(),
-    second: integer("second").notNull(),
+    bucketStart: integer("bucket_start").notNull(),
     distance: real("distance").notNull(),
     peakSpeed: real("peak_speed").notNull(),
     eventCount: integer("event_count").notNull(),
@@ -295,8 +286,10 @@ export const cursorSeconds = sqliteTable(
     endX: real("end_x").notNull(),
     endY: real("end_y").notNull(),
     lastSeq: integer("last_seq").notNull(),
+    totalDistance: real("total_distance").notNull(),
+    lastT: integer("last_t").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.sessionId, t.second] })],
+  (t) => [primaryKey({ columns: [t.sessionId, t.bucketStart] })],
 );
 
 /**

@@ -1,34 +1,46 @@
 import { log } from "../lib/log";
 import { handleAnalyticsBatch } from "./analytics";
+import { handleTelemetryBatch } from "./cursor-events";
 import { handleMailBatch, handleMailDeadLetters } from "./mail";
 
 export type QueueHandler = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
 
-/** Consumers by queue name (the names in wrangler.toml). Each acks or retries its own messages. */
-export const queueHandlers: Record<string, QueueHandler> = {
-  analytics: handleAnalyticsBatch,
-  mail: (batch, env, ctx) => handleMailBatch(batch, env, ctx),
-  "mail-dlq": (batch, env, ctx) => handleMailDeadLetters(batch, env, ctx),
-  // Views or cursor events that failed every retry: D1 refused them six times. Nothing can apply them now, so each
-  // is logged at error level with what it carried (type, id, SKU or session), for an operator to replay or explain.
-  "analytics-dlq": async (batch) => {
+/**
+ * Messages that failed every retry: D1 refused them six times. Nothing can apply them now, so each is logged at error
+ * level with what it carried (type, id, SKU or session), for an operator to replay or explain.
+ */
+function deadLetters(kind: string): QueueHandler {
+  return async (batch) => {
     for (const message of batch.messages) {
       const body = (typeof message.body === "object" && message.body !== null ? message.body : {}) as Record<
         string,
         unknown
       >;
-      log("error", "analytics message dead-lettered: not applied", {
+      log("error", `${kind} message dead-lettered: not applied`, {
+        queue: batch.queue,
         message_id: message.id,
         attempts: message.attempts,
         type: body.type,
         id: body.id,
         sku: body.sku,
         session_id: body.session_id,
-        events: Array.isArray(body.events) ? body.events.length : undefined,
+        rollups: Array.isArray(body.rollups) ? body.rollups.length : undefined,
       });
     }
     batch.ackAll();
+  };
+}
+
+/** Consumers by queue name (the names in wrangler.toml). Each acks or retries its own messages. */
+export const queueHandlers: Record<string, QueueHandler> = {
+  views: handleAnalyticsBatch,
+  "views-dlq": deadLetters("views"),
+  telemetry: async (batch, env) => {
+    await handleTelemetryBatch(batch, env);
   },
+  "telemetry-dlq": deadLetters("telemetry"),
+  mail: (batch, env, ctx) => handleMailBatch(batch, env, ctx),
+  "mail-dlq": (batch, env, ctx) => handleMailDeadLetters(batch, env, ctx),
 };
 
 /**

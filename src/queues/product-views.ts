@@ -11,7 +11,7 @@ import { applyGroup } from "./backoff";
 /** Sent by GET /products/{sku} for each anonymous read; `id` is ours (the idempotency key), `at` epoch ms. */
 export type ProductViewMessage = { type: "product.view"; id: string; sku: string; at: number };
 
-export const PRODUCT_VIEW_QUEUE = "analytics";
+export const PRODUCT_VIEW_QUEUE = "views";
 /** D1 allows at most 100 bound parameters a statement; a processed_messages row binds 3. */
 const PROCESSED_ROWS_PER_STATEMENT = 33;
 const ID_LOOKUP_CHUNK = 100;

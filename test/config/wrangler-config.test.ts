@@ -151,22 +151,22 @@ describe("queue dispatch in a named environment", () => {
     expect(queueKey("mail-dlq-production", "production")).toBe("mail-dlq");
     expect(queueKey("mail-dlq", "production")).toBe("mail-dlq");
     expect(queueKey("mail-production", "development")).toBe("mail-production");
-    expect(queueKey("analytics", undefined)).toBe("analytics");
+    expect(queueKey("views", undefined)).toBe("views");
   });
 
   it("delivers a production queue's batch to its handler", async () => {
     const error = vi.spyOn(console, "error").mockImplementation(() => {});
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     try {
-      // The analytics dead-letter consumer logs each message at error level and acknowledges it.
-      const batch = createMessageBatch("analytics-dlq-production", [
+      // The views dead-letter consumer logs each message at error level and acknowledges it.
+      const batch = createMessageBatch("views-dlq-production", [
         { id: "dead-1", timestamp: new Date(), attempts: 1, body: { type: "product.view", id: "x", sku: "y" } },
       ]);
       const ctx = createExecutionContext();
       await handleQueue(batch, { ...env, ENVIRONMENT: "production" } as Env, ctx);
       const result = await getQueueResult(batch, ctx);
       expect(result.ackAll).toBe(true);
-      expect(String(error.mock.calls[0]?.[0])).toContain("analytics message dead-lettered");
+      expect(String(error.mock.calls[0]?.[0])).toContain("views message dead-lettered");
       expect(warn).not.toHaveBeenCalled();
     } finally {
       error.mockRestore();

@@ -2,7 +2,7 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { DAILY, together } from "../../src/cron";
-import { PROCESSED_RETENTION_DAYS } from "../../src/cron/prune-processed";
+import { KEY_RETENTION_DAYS } from "../../src/cron/prune-processed";
 import worker from "../../src/index";
 
 const DAY = 86_400_000;
@@ -16,13 +16,13 @@ describe("daily housekeeping", () => {
       ...old.map((id, i) =>
         env.DB.prepare("INSERT INTO processed_messages (id, queue, processed_at) VALUES (?, 'test', ?)").bind(
           id,
-          now - (PROCESSED_RETENTION_DAYS + 1) * DAY - i,
+          now - (KEY_RETENTION_DAYS + 1) * DAY - i,
         ),
       ),
       ...recent.map((id) =>
         env.DB.prepare("INSERT INTO processed_messages (id, queue, processed_at) VALUES (?, 'test', ?)").bind(
           id,
-          now - (PROCESSED_RETENTION_DAYS - 1) * DAY,
+          now - (KEY_RETENTION_DAYS - 1) * DAY,
         ),
       ),
     ]);

@@ -2,60 +2,54 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DAILY } from "../../src/cron";
-import { pruneCursorEvents, retentionDays } from "../../src/cron/retention";
+import { expireCursorSessions, retentionDays } from "../../src/cron/retention";
 import worker from "../../src/index";
 
 const DAY = 86_400_000;
 
-async function seed(id: string, ts: number[]) {
-  const statements = ts.map((t, seq) =>
-    env.DB.prepare("INSERT INTO cursor_events (session_id, seq, x, y, t) VALUES (?, ?, 1, 1, ?)").bind(id, seq, t),
-  );
-  statements.push(
+/** A session known to D1 only (its object was never used): retention must cope with that too. */
+async function seed(createdAt: number) {
+  const id = crypto.randomUUID();
+  await env.DB.batch([
     env.DB.prepare(
-      `INSERT INTO cursor_seconds (session_id, second, distance, peak_speed, event_count, start_x, start_y, end_x, end_y, last_seq)
-       VALUES (?, ?, 5, 5, 1, 0, 0, 3, 4, 0)`,
-    ).bind(id, Math.floor(ts[0]! / 1000)),
-  );
-  await env.DB.batch(statements);
+      "INSERT INTO cursor_sessions (id, viewport_width, viewport_height, created_at) VALUES (?, 1, 1, ?)",
+    ).bind(id, createdAt),
+    env.DB.prepare(
+      `INSERT INTO cursor_rollups (session_id, bucket_start, distance, peak_speed, event_count, start_x, start_y,
+         end_x, end_y, last_seq, total_distance, last_t) VALUES (?, ?, 5, 5, 1, 0, 0, 3, 4, 0, 5, ?)`,
+    ).bind(id, Math.floor(createdAt / 10_000) * 10, createdAt),
+  ]);
+  return id;
 }
 
-const countEvents = async (id: string) =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM cursor_events WHERE session_id = ?")
-    .bind(id)
-    .first<{ n: number }>())!.n;
-const countSeconds = async (id: string) =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM cursor_seconds WHERE session_id = ?")
+const rows = async (id: string) =>
+  (await env.DB.prepare(
+    "SELECT (SELECT count(*) FROM cursor_sessions WHERE id = ?1) + (SELECT count(*) FROM cursor_rollups WHERE session_id = ?1) AS n",
+  )
     .bind(id)
     .first<{ n: number }>())!.n;
 
 describe("cursor retention (daily cron)", () => {
-  it("the scheduled handler deletes raw events past CURSOR_RETENTION_DAYS and keeps the per-second rows", async () => {
+  it("the scheduled handler removes sessions created before CURSOR_RETENTION_DAYS and keeps the others", async () => {
     expect(retentionDays(env)).toBe(30);
     const now = Date.now();
-    const old = crypto.randomUUID();
-    const fresh = crypto.randomUUID();
-    await seed(old, [now - 31 * DAY, now - 31 * DAY + 5, now - 30 * DAY - 1000]);
-    await seed(fresh, [now - 29 * DAY, now - DAY, now]);
+    const old = await seed(now - 31 * DAY);
+    const fresh = await seed(now - 29 * DAY);
     await worker.scheduled(createScheduledController({ cron: DAILY, scheduledTime: now }), env);
-    expect(await countEvents(old)).toBe(0);
-    expect(await countEvents(fresh)).toBe(3);
-    expect(await countSeconds(old)).toBe(1);
+    expect(await rows(old)).toBe(0);
+    expect(await rows(fresh)).toBe(2);
   });
 
-  it("works in bounded chunks and reports when more is left", async () => {
+  it("works in bounded runs and reports when more is left", async () => {
     const now = Date.now();
-    const id = crypto.randomUUID();
-    await seed(
-      id,
-      Array.from({ length: 35 }, (_, i) => now - 40 * DAY + i),
-    );
-    const first = await pruneCursorEvents(env.DB, new Date(now), { retentionDays: 30, chunkRows: 10, maxChunks: 2 });
-    expect(first).toMatchObject({ deleted: 20, chunks: 2, done: false });
-    expect(await countEvents(id)).toBe(15);
-    const second = await pruneCursorEvents(env.DB, new Date(now), { retentionDays: 30, chunkRows: 10, maxChunks: 5 });
-    expect(second).toMatchObject({ deleted: 15, chunks: 2, done: true });
-    expect(await countEvents(id)).toBe(0);
+    const ids = [await seed(now - 50 * DAY), await seed(now - 49 * DAY), await seed(now - 48 * DAY)];
+    const first = await expireCursorSessions(env, new Date(now), { retentionDays: 30, maxSessions: 2 });
+    expect(first).toMatchObject({ sessions: 2, failed: 0, more: true });
+    expect(await rows(ids[0]!)).toBe(0);
+    expect(await rows(ids[2]!)).toBe(2);
+    const second = await expireCursorSessions(env, new Date(now), { retentionDays: 30, maxSessions: 2 });
+    expect(second).toMatchObject({ sessions: 1, more: false });
+    expect(await rows(ids[2]!)).toBe(0);
     expect(second.cutoff).toBe(new Date(now - 30 * DAY).toISOString());
   });
 

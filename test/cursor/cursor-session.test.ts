@@ -4,10 +4,12 @@ import { describe, expect, it, vi } from "vitest";
 import {
   type CursorSession,
   cursorSessionStub,
-  MAX_VIEWER_MESSAGE_BYTES,
   MAX_VIEWER_MESSAGES,
+  RETRY_MS,
+  SAFETY_ALARM_MS,
 } from "../../src/cursor/cursor-session";
-import { createSession, openViewer, postEvents, waitForStoredEvents } from "./helpers";
+import { MAX_BATCH_MESSAGE_BYTES } from "../../src/cursor/protocol";
+import { allEvents, createSession, openViewer, postEvents, waitForStoredEvents } from "./helpers";
 
 describe("CursorSession state", () => {
   it("keeps the last point, totals, seq counter and open second in its SQLite storage", async () => {
@@ -24,9 +26,9 @@ describe("CursorSession state", () => {
       expect(row.next_seq).toBe(2);
       expect(JSON.parse(row.open_second as string)).toMatchObject({ event_count: 2, last_seq: 1 });
     });
-    // Everything is handed to the queue right after the answer: the outbox empties.
-    await vi.waitFor(async () => expect((await stub.snapshot())?.pending_messages).toBe(0));
-  });
+    // The rollups are handed to the queue shortly after the answer: nothing is left unflushed.
+    await vi.waitFor(async () => expect((await stub.snapshot())?.unflushed_events).toBe(0), { timeout: 8000 });
+  }, 20_000);
 
   it("survives eviction: the next batch continues the path and the totals", async () => {
     const s = await createSession();
@@ -43,26 +45,23 @@ describe("CursorSession state", () => {
     await evictDurableObject(stub);
     expect((await postEvents(s.id, s.token, [{ x: 0, y: 0, t: t + 150 }])).status).toBe(422);
     expect(await stub.snapshot()).toMatchObject({ total_distance: 100, event_count: 3, next_seq: 3 });
-    await waitForStoredEvents(s.id, 3);
-    const seqs = await env.DB.prepare("SELECT seq FROM cursor_events WHERE session_id = ? ORDER BY seq")
-      .bind(s.id)
-      .all<{ seq: number }>();
-    expect(seqs.results.map((r) => r.seq)).toEqual([0, 1, 2]);
-  });
+    expect(await waitForStoredEvents(s.id, 3)).toBe(3);
+    expect((await allEvents(s.id, s.token)).map((e) => e.seq)).toEqual([0, 1, 2]);
+  }, 20_000);
 
-  it("keeps queue messages in its outbox when the queue fails, and the alarm delivers them later", async () => {
+  it("keeps its rollups pending when the queue fails, and the alarm delivers them later", async () => {
     const s = await createSession();
     const stub = cursorSessionStub(env, s.id);
     const t = s.server_time;
     await runInDurableObject(stub, async (instance: CursorSession, state) => {
-      const real = env.ANALYTICS_QUEUE;
+      const real = env.TELEMETRY_QUEUE;
       // Swap the object's queue binding for one that is down.
       const self = instance as unknown as { env: Env };
       let attempts = 0;
       self.env = {
         ...env,
-        ANALYTICS_QUEUE: {
-          sendBatch: () => {
+        TELEMETRY_QUEUE: {
+          send: () => {
             attempts += 1;
             return Promise.reject(new Error("queue down"));
           },
@@ -76,19 +75,23 @@ describe("CursorSession state", () => {
       // The answer does not depend on the queue.
       expect(result).toMatchObject({ ok: true, total_distance: 7 });
       // The failed send leaves the message in the outbox and brings the alarm forward to a quick retry.
-      await vi.waitFor(async () => {
-        expect(attempts).toBe(1);
-        expect((await state.storage.getAlarm())! - started).toBeLessThan(4000);
-      });
-      expect(state.storage.sql.exec("SELECT count(*) AS n FROM outbox_batches").one().n).toBe(1);
-      self.env = { ...env, ANALYTICS_QUEUE: real };
+      await vi.waitFor(
+        async () => {
+          expect(attempts).toBe(1);
+          // The flush interval, then the retry delay: sooner than the safety alarm would come round again.
+          expect((await state.storage.getAlarm())! - started).toBeLessThan(2000 + RETRY_MS + 1000);
+        },
+        { timeout: 6000 },
+      );
+      expect((await instance.snapshot())?.unflushed_events).toBe(2);
+      self.env = { ...env, TELEMETRY_QUEUE: real };
     });
     // Eviction between the failure and the retry loses nothing: the outbox is in SQLite.
     await evictDurableObject(stub);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect((await stub.snapshot())?.pending_messages).toBe(0);
-    await waitForStoredEvents(s.id, 2);
-  });
+    expect((await stub.snapshot())?.unflushed_events).toBe(0);
+    expect(await waitForStoredEvents(s.id, 2)).toBe(2);
+  }, 20_000);
 });
 
 describe("CursorSession WebSockets", () => {
@@ -151,7 +154,8 @@ describe("CursorSession WebSockets", () => {
     const s = await createSession();
     const big = await openViewer(s.ws_url);
     await big.frame(0);
-    big.ws.send("x".repeat(MAX_VIEWER_MESSAGE_BYTES + 1));
+    // The session's own socket also carries its batches, so its limit is a batch's size, not a viewer's.
+    big.ws.send("x".repeat(MAX_BATCH_MESSAGE_BYTES + 1));
     expect((await big.closed).code).toBe(1009);
 
     const chatty = await openViewer(s.ws_url);
@@ -177,15 +181,15 @@ describe("CursorSession batches in flight and the outbox", () => {
       expect(await state.storage.getAlarm()).not.toBeNull();
       setAlarm.mockRestore();
     });
-    // Once that alarm has fired, the next batch sets one again.
+    // Once that alarm has fired, only the idle alarm (30 minutes out) is left; the next batch brings it forward.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await runInDurableObject(stub, async (instance: CursorSession, state) => {
-      expect(await state.storage.getAlarm()).toBeNull();
+      expect(await state.storage.getAlarm()).toBeGreaterThan(Date.now() + 29 * 60_000);
       await instance.ingest([{ x: 9, y: 0, t: t + 10 }], Date.now());
-      expect(await state.storage.getAlarm()).not.toBeNull();
+      expect(await state.storage.getAlarm()).toBeLessThanOrEqual(Date.now() + SAFETY_ALARM_MS);
     });
     await waitForStoredEvents(s.id, 6);
-  });
+  }, 20_000);
 
   it("applies batches sent with first_seq in seq order whatever order they arrive in", async () => {
     const s = await createSession();
@@ -205,12 +209,9 @@ describe("CursorSession batches in flight and the outbox", () => {
     // A retry of an accepted batch is refused: nothing is applied twice.
     expect(await stub.ingest(batch(1), Date.now(), 2)).toMatchObject({ ok: false, code: "duplicate", next_seq: 6 });
     expect(await stub.snapshot()).toMatchObject({ event_count: 6, next_seq: 6 });
-    await waitForStoredEvents(s.id, 6);
-    const seqs = await env.DB.prepare("SELECT seq, x FROM cursor_events WHERE session_id = ? ORDER BY seq")
-      .bind(s.id)
-      .all<{ seq: number; x: number }>();
-    expect(seqs.results.map((r) => r.x)).toEqual([0, 5, 10, 15, 20, 25]);
-  });
+    expect(await waitForStoredEvents(s.id, 6)).toBe(6);
+    expect((await allEvents(s.id, s.token)).map((e) => e.x)).toEqual([0, 5, 10, 15, 20, 25]);
+  }, 20_000);
 
   it("a batch whose predecessors never arrive is refused after the wait, and the session is unchanged", async () => {
     const s = await createSession();

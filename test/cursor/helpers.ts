@@ -74,16 +74,35 @@ export async function openViewer(pathOrUrl: string): Promise<Viewer> {
   };
 }
 
-/** Waits until the analytics consumer has written the session's events to D1. */
+/**
+ * Waits until D1's rollups (written by the telemetry consumer from the object's per-second rows) count `count`
+ * events for the session; returns the count they add up to.
+ */
 export function waitForStoredEvents(id: string, count: number) {
   return vi.waitFor(
     async () => {
-      const row = await env.DB.prepare("SELECT count(*) AS n FROM cursor_events WHERE session_id = ?")
+      const row = await env.DB.prepare(
+        "SELECT coalesce(sum(event_count), 0) AS n FROM cursor_rollups WHERE session_id = ?",
+      )
         .bind(id)
         .first<{ n: number }>();
-      if ((row?.n ?? 0) < count) throw new Error(`only ${row?.n} of ${count} events stored`);
+      if ((row?.n ?? 0) < count) throw new Error(`only ${row?.n} of ${count} events in the rollups`);
       return row!.n;
     },
     { timeout: 10_000, interval: 50 },
   );
+}
+
+/** Every stored event of a session, through GET /events, page by page. */
+export async function allEvents(id: string, token: string, limit = 1000) {
+  const out: { seq: number; x: number; y: number; t: number }[] = [];
+  let after = -1;
+  for (;;) {
+    const res = await api(`/cursor/sessions/${id}/events?after=${after}&limit=${limit}`, { token });
+    expect(res.status).toBe(200);
+    const page = (await res.json()) as { items: typeof out; next_after: number | null };
+    out.push(...page.items);
+    if (page.next_after === null) return out;
+    after = page.next_after;
+  }
 }

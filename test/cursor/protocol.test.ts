@@ -1,58 +1,35 @@
 import { describe, expect, it } from "vitest";
-import { advance, INITIAL_STATE } from "../../src/cursor/kinematics";
-import {
-  CursorEventsMessageSchema,
-  eventsBatchSchema,
-  MAX_MESSAGE_BYTES,
-  packMessages,
-} from "../../src/cursor/protocol";
-import { numbered } from "./helpers";
+import { CursorRollupsMessageSchema, eventsBatchSchema, NackFrameSchema } from "../../src/cursor/protocol";
 
 const T0 = 1_767_225_600_000;
 
-describe("packMessages", () => {
-  it("keeps one small batch in one message with the summary", () => {
-    const points = [
-      { x: 0, y: 0, t: T0 },
-      { x: 3, y: 4, t: T0 + 10 },
-    ];
-    const r = advance(INITIAL_STATE, points);
-    const messages = packMessages("s1", numbered(points), r.seconds, {
-      event_count: 2,
-      total_distance: 5,
-      last_event_at: T0 + 10,
-    });
-    expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({
-      type: "cursor.events",
-      id: "s1:0:0",
-      session_id: "s1",
-      summary: { event_count: 2 },
-    });
-    expect(CursorEventsMessageSchema.parse(messages[0])).toEqual(messages[0]);
-  });
-
-  it("splits 1,000 long-float events spread over an hour so every message stays under the limit", () => {
-    const points = Array.from({ length: 1000 }, (_, i) => ({
-      x: 12345.678901234 + i / 3,
-      y: -9876.543210987 - i / 7,
-      t: T0 + i * 3600,
-    }));
-    const r = advance(INITIAL_STATE, points);
-    expect(r.seconds).toHaveLength(1000);
-    const messages = packMessages(crypto.randomUUID(), numbered(points), r.seconds, {
-      event_count: 1000,
-      total_distance: r.distance,
-      last_event_at: points.at(-1)!.t,
-    });
-    expect(messages.length).toBeGreaterThan(2);
-    for (const m of messages)
-      expect(new TextEncoder().encode(JSON.stringify(m)).length).toBeLessThan(MAX_MESSAGE_BYTES);
-    expect(messages.flatMap((m) => m.events.map((e) => e.seq))).toEqual(points.map((_, i) => i));
-    expect(messages.flatMap((m) => m.seconds)).toHaveLength(1000);
-    expect(messages.filter((m) => m.summary)).toHaveLength(1);
-    expect(messages.at(-1)!.summary).toBeDefined();
-    expect(new Set(messages.map((m) => m.id)).size).toBe(messages.length);
+describe("telemetry message and socket frames", () => {
+  it("a rollups message holds at most 100 whole buckets and an optional end summary", () => {
+    const rollup = {
+      bucket_start: T0 / 1000,
+      distance: 10,
+      peak_speed: 5,
+      event_count: 3,
+      start_x: 0,
+      start_y: 0,
+      end_x: 6,
+      end_y: 8,
+      last_seq: 2,
+      total_distance: 10,
+      last_t: T0 + 2000,
+    };
+    const message = { type: "cursor.rollups", id: "s:2", session_id: "s", rollups: [rollup] };
+    expect(CursorRollupsMessageSchema.parse(message)).toEqual(message);
+    expect(CursorRollupsMessageSchema.safeParse({ ...message, rollups: Array(101).fill(rollup) }).success).toBe(false);
+    expect(
+      CursorRollupsMessageSchema.safeParse({
+        ...message,
+        summary: { event_count: 3, total_distance: 10, last_event_at: T0 + 2000, ended_at: T0 + 5000 },
+      }).success,
+    ).toBe(true);
+    expect(
+      NackFrameSchema.safeParse({ type: "nack", first_seq: 4, status: 409, detail: "x", next_seq: 6 }).success,
+    ).toBe(true);
   });
 });
 

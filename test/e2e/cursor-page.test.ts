@@ -1,4 +1,4 @@
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser } from "./browser";
 
@@ -107,7 +107,8 @@ describe("the live cursor page, served by wrangler dev as npm start runs it", ()
     expect(await page.locator("#chart-distance canvas").count()).toBe(1);
     expect(await figure(page, "peak")).toBeGreaterThan(0);
 
-    // D1 (through the queue) agrees with what the page showed.
+    // The batches went over the socket: no POST per batch. The session's /stats agrees with what the page showed.
+    expect(requested.filter((url) => url.includes("/events"))).toEqual([]);
     const events = await figure(page, "events");
     const body = await waitForStats(session, shown, 0.01);
     expect(body.totals.distance).toBeCloseTo(shown, 2);
@@ -121,12 +122,24 @@ describe("the live cursor page, served by wrangler dev as npm start runs it", ()
   it("shows a clear banner while the server is unreachable, then sends what it kept", async () => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
     const page = await context.newPage();
+    // Offline emulation does not cut an open WebSocket: the route does, and refuses new ones while "offline".
+    let down = false;
+    const open: WebSocketRoute[] = [];
+    await page.routeWebSocket(/\/live/, (ws) => {
+      if (down) return ws.close({ code: 4004, reason: "offline" });
+      open.push(ws);
+      const server = ws.connectToServer();
+      ws.onMessage((message) => server.send(message));
+      server.onMessage((message) => ws.send(message));
+    });
     const problems: string[] = [];
     const session = await openPage(page, problems);
     await page.mouse.move(100, 100);
     await page.waitForFunction(() => Number(document.getElementById("events")!.dataset.value) >= 1);
 
     await context.setOffline(true);
+    down = true;
+    for (const ws of open.splice(0)) await ws.close({ code: 4004, reason: "offline" });
     const offlineLength = await trace(page, [
       [100, 100],
       [500, 100],
@@ -138,6 +151,7 @@ describe("the live cursor page, served by wrangler dev as npm start runs it", ()
     expect(await page.evaluate(() => document.body.dataset.state)).toBe("offline");
 
     await context.setOffline(false);
+    down = false;
     await banner.waitFor({ state: "hidden", timeout: 20_000 });
     await page.waitForFunction(
       (min) => Number(document.getElementById("distance")!.dataset.value) >= min,
@@ -149,23 +163,32 @@ describe("the live cursor page, served by wrangler dev as npm start runs it", ()
     await context.close();
   });
 
-  it("stores a batch once when its answer is lost and the page sends it again", async () => {
+  it("stores a batch once when its ack is lost and the page sends it again", async () => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
     const page = await context.newPage();
+    // The next batch reaches the server and is stored, but its ack never reaches the page, and the socket drops: the
+    // page resends it on the new socket, and the session refuses the copy (409 with next_seq) instead of storing it
+    // twice.
+    let lost = 0;
+    let armed = false;
+    await page.routeWebSocket(/\/live/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => server.send(message));
+      server.onMessage((message) => {
+        if (armed && lost === 0 && typeof message === "string" && message.startsWith('{"type":"ack"')) {
+          lost += 1;
+          ws.close({ code: 4002, reason: "ack lost" });
+          return;
+        }
+        ws.send(message);
+      });
+    });
     const problems: string[] = [];
     const session = await openPage(page, problems);
     await page.mouse.move(100, 100);
     await page.waitForFunction(() => Number(document.getElementById("events")!.dataset.value) >= 1);
+    armed = true;
 
-    // The next batch reaches the server and is stored, but the page never hears back: it must not be stored twice,
-    // nor may the retry (which carries the movements made meanwhile) be refused as out of order.
-    let lost = 0;
-    await page.route("**/api/v1/cursor/sessions/*/events", async (route) => {
-      if (lost > 0 || route.request().method() !== "POST") return route.continue();
-      lost += 1;
-      await route.fetch();
-      return route.abort("failed");
-    });
     const length = await trace(page, [
       [100, 100],
       [600, 100],

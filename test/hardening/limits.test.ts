@@ -172,8 +172,9 @@ describe("cursor limits", () => {
   });
 
   it(`a viewer sending more than ${MAX_VIEWER_MESSAGE_BYTES} bytes is closed with 1009`, async () => {
+    // An admin watching: a viewer. (The session's own socket also carries its event batches, up to 128 KB each.)
     for (const message of ["x".repeat(MAX_VIEWER_MESSAGE_BYTES + 1), "é".repeat(MAX_VIEWER_MESSAGE_BYTES / 2 + 1)]) {
-      const viewer = await openViewer(`/api/v1/cursor/sessions/${w.session.id}/live?token=${w.session.token}`);
+      const viewer = await openViewer(`/api/v1/cursor/sessions/${w.session.id}/live?token=${w.admin.token}`);
       await viewer.frame(0);
       viewer.ws.send(message);
       expect((await viewer.closed).code).toBe(1009);

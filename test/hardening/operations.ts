@@ -349,6 +349,23 @@ export const MATRIX: Record<string, MatrixRow> = {
     session: SESSION_READ,
     build: (w) => ({ path: `/api/v1/cursor/sessions/${w.session.id}/stats`, session: w.session }),
   },
+  "GET /api/v1/cursor/archives": {
+    expect: ADMIN_200,
+    build: () => ({ path: "/api/v1/cursor/archives" }),
+  },
+  // An ended session's archive (written to R2 at the end); admins only, a session token is no admin.
+  "GET /api/v1/cursor/sessions/{id}/archive": {
+    expect: ADMIN_200,
+    build: async () => {
+      const session = await makeCursorSession();
+      const ended = await call(`/api/v1/cursor/sessions/${session.id}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${session.token}` },
+      });
+      if (ended.status !== 204) throw new Error(`could not end the session: ${ended.status}`);
+      return { path: `/api/v1/cursor/sessions/${session.id}/archive` };
+    },
+  },
   "DELETE /api/v1/cursor/sessions/{id}": {
     expect: ADMIN_204,
     session: { own: 204, foreign: 403 },

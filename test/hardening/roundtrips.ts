@@ -83,23 +83,17 @@ export const ROUND_TRIPS: Record<string, RoundTripRow> = {
   "GET /api/v1/cursor/sessions": {
     caller: "admin",
     trips: 2,
-    why: "the page and the total run side by side as two statements (cursor module, being split by another change)",
+    why: "the page and the total are two statements: sessions keep no counter row (an admin-only list)",
   },
   "POST /api/v1/cursor/sessions/{id}/events": { caller: "own", trips: 0 },
-  "GET /api/v1/cursor/sessions/{id}/events": {
-    caller: "admin",
-    trips: 3,
-    why: "session-token or admin check alone (cursor.auth.ts), the session, then the rows (cursor module)",
-  },
+  "GET /api/v1/cursor/sessions/{id}/events": { caller: "admin", trips: 1 },
   "GET /api/v1/cursor/sessions/{id}/live": {
     caller: "admin",
     trips: null,
     why: "a WebSocket upgrade: the 101 carries no Server-Timing",
   },
-  "GET /api/v1/cursor/sessions/{id}/stats": {
-    caller: "admin",
-    trips: 4,
-    why: "session-token or admin check alone (cursor.auth.ts), the session, its span, then the buckets (cursor module)",
-  },
+  "GET /api/v1/cursor/sessions/{id}/stats": { caller: "admin", trips: 1 },
   "DELETE /api/v1/cursor/sessions/{id}": { caller: "admin", trips: 2 },
+  "GET /api/v1/cursor/sessions/{id}/archive": { caller: "admin", trips: 1 },
+  "GET /api/v1/cursor/archives": { caller: "admin", trips: 1 },
 };

@@ -192,6 +192,9 @@ async function bodyViolations(doc: Document, operation: Op, documented: Document
   if (!media) {
     return [`${operation.key} ${res.status}: content type '${contentType}' is not documented`];
   }
+  // A documented binary body (a download) has no JSON to check.
+  if ((media.schema as Schema | undefined)?.format === "binary")
+    return text.length > 0 ? [] : [`${operation.key}: empty download`];
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -204,16 +207,19 @@ async function bodyViolations(doc: Document, operation: Op, documented: Document
 // ---------------------------------------------------------------------------------------------------------------
 // Database snapshots
 
-/** Every table's rows as one string each (ordered by rowid), to prove a rejected request changed nothing at all. */
+/**
+ * Every table's rows as one string each, to prove a rejected request changed nothing at all. Rows are sorted by
+ * their JSON (not by rowid: a WITHOUT ROWID table such as cursor_rollups has none).
+ */
 export async function snapshot(): Promise<Record<string, string>> {
   const { results } = await env.DB.prepare(
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%' ORDER BY name",
   ).all<{ name: string }>();
   const names = results.map((r) => r.name);
-  const dumps = await env.DB.batch(names.map((name) => env.DB.prepare(`SELECT * FROM "${name}" ORDER BY rowid`)));
+  const dumps = await env.DB.batch(names.map((name) => env.DB.prepare(`SELECT * FROM "${name}"`)));
   const out: Record<string, string> = {};
   names.forEach((name, i) => {
-    out[name] = JSON.stringify(dumps[i]?.results ?? []);
+    out[name] = JSON.stringify((dumps[i]?.results ?? []).map((row) => JSON.stringify(row)).sort());
   });
   return out;
 }

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { signCursorToken } from "../../src/auth/session-tokens";
 import { ACCESS_TOKEN_TYPE, signAccessToken, signJwt } from "../../src/auth/tokens";
-import { signCursorToken } from "../../src/routes/cursor/cursor.auth";
 import { api, call, expectProblem } from "../helpers";
 import {
   type Callers,

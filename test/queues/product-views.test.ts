@@ -26,10 +26,10 @@ const view = (sku: string, at = DAY1, id: string = crypto.randomUUID()): Product
   at,
 });
 
-/** Runs bodies through the Worker's queue entry point, the way the analytics consumer receives them. */
+/** Runs bodies through the Worker's queue entry point, the way the views consumer receives them. */
 async function deliver(bodies: unknown[], attempts = 1) {
   const batch = createMessageBatch(
-    "analytics",
+    "views",
     bodies.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })),
   );
   const ctx = createExecutionContext();
@@ -141,7 +141,7 @@ describe("product.view consumer", () => {
     expect(result.explicitAcks).toHaveLength(150);
     for (const sku of skus) expect(await views(sku)).toBe(50);
     const processed = await env.DB.prepare(
-      `SELECT count(*) AS n FROM processed_messages WHERE queue = 'analytics' AND id IN (SELECT value FROM json_each(?))`,
+      `SELECT count(*) AS n FROM processed_messages WHERE queue = 'views' AND id IN (SELECT value FROM json_each(?))`,
     )
       .bind(JSON.stringify(bodies.map((b) => b.id)))
       .first<{ n: number }>();
@@ -159,7 +159,7 @@ describe("product.view consumer", () => {
     });
     const bodies = [view(sku), view(sku)];
     const batch = createMessageBatch(
-      "analytics",
+      "views",
       bodies.map((body, i) => ({ id: `fail-${i}`, timestamp: new Date(), attempts: 3, body })),
     );
     const ctx = createExecutionContext();
@@ -188,7 +188,7 @@ describe("product.view consumer", () => {
         if (prop === "batch") {
           return async (statements: D1PreparedStatement[]) => {
             await target
-              .prepare("INSERT INTO processed_messages (id, queue, processed_at) VALUES (?, 'analytics', 0)")
+              .prepare("INSERT INTO processed_messages (id, queue, processed_at) VALUES (?, 'views', 0)")
               .bind(raced.id)
               .run();
             await target.prepare("UPDATE products SET views = views + 1 WHERE sku = ?").bind(sku).run();
@@ -199,7 +199,7 @@ describe("product.view consumer", () => {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    const batch = createMessageBatch("analytics", [
+    const batch = createMessageBatch("views", [
       { id: "r-0", timestamp: new Date(), attempts: 1, body: raced },
       { id: "r-1", timestamp: new Date(), attempts: 1, body: other },
     ]);

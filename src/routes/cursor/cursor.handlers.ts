@@ -1,7 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import { count, desc, eq } from "drizzle-orm";
-import { cursorSessionStub } from "../../cursor/cursor-session";
-import { readBuckets } from "../../cursor/stats";
+import { count, desc, eq, sql } from "drizzle-orm";
+import { authorizeSession, signCursorToken } from "../../auth/session-tokens";
+import { ARCHIVE_PREFIX, archiveKey } from "../../cursor/archive";
+import { cursorSessionStub, WRITER_HEADER } from "../../cursor/cursor-session";
+import { refusalProblem } from "../../cursor/refusal";
 import { getDb } from "../../db/client";
 import { cursorSessions } from "../../db/schema";
 import type { AppEnv } from "../../env";
@@ -9,14 +11,29 @@ import { ApiError } from "../../lib/errors";
 import { page } from "../../lib/pagination";
 import { publicWebSocketUrl } from "../../lib/public-origin";
 import { fromIso, toIso } from "../../lib/time";
-import { authorizeSession, signCursorToken } from "./cursor.auth";
 import type * as routes from "./cursor.routes";
-import { BATCH_INTERVAL_MS, BATCH_MAX_EVENTS, MAX_BUCKETS, SAMPLE_INTERVAL_MS } from "./cursor.schemas";
+import { BATCH_INTERVAL_MS, BATCH_MAX_EVENTS, SAMPLE_INTERVAL_MS } from "./cursor.schemas";
 
 type Handler<R extends keyof typeof routes> = RouteHandler<(typeof routes)[R], AppEnv>;
 
+/**
+ * Sessions per client address: the Workers Rate Limiting binding (simulated by `wrangler dev` and the test pool).
+ * A request without CF-Connecting-IP never reaches production (Cloudflare always sets it); locally it means a
+ * test or a tool talking to the Worker directly, which is not limited.
+ */
+async function limitSessionCreation(env: Env, address: string | undefined): Promise<void> {
+  if (!address) return;
+  const { success } = await env.CURSOR_SESSION_LIMITER.limit({ key: `cursor-session:${address}` });
+  if (!success) {
+    throw new ApiError("rate_limited", "Too many cursor sessions from this address; try again in a minute.", {
+      headers: { "Retry-After": "60" },
+    });
+  }
+}
+
 export const createSession: Handler<"createSession"> = async (c) => {
   const body = c.req.valid("json");
+  await limitSessionCreation(c.env, c.req.header("cf-connecting-ip"));
   const id = crypto.randomUUID();
   const now = Date.now();
   // The object first: a token is only handed out for a session both the object and D1 know.
@@ -55,34 +72,8 @@ export const postEvents: Handler<"postEvents"> = async (c) => {
   const { events, first_seq: firstSeq } = c.req.valid("json");
   const result = await cursorSessionStub(c.env, id).ingest(events, Date.now(), firstSeq);
   if (!result.ok) {
-    if (result.code === "duplicate") {
-      throw new ApiError(
-        "conflict",
-        `Events from seq ${result.first_seq} were already accepted or are already waiting; the session expects ${result.next_seq} next.`,
-        { extra: { next_seq: result.next_seq } },
-      );
-    }
-    if (result.code === "gap") {
-      throw new ApiError(
-        "conflict",
-        `The batches before seq ${result.first_seq} did not arrive in time; the session expects ${result.next_seq} next.`,
-        { extra: { next_seq: result.next_seq } },
-      );
-    }
-    if (result.code === "too_many_waiting") {
-      throw new ApiError("rate_limited", "Too many batches are waiting for earlier ones; send fewer at once.", {
-        headers: { "Retry-After": "1" },
-      });
-    }
-    if (result.code === "out_of_order") {
-      throw new ApiError("validation_failed", "The batch starts before the previous batch's last event.", {
-        errors: [
-          { path: `events.${result.index}.t`, message: `t must not be before ${result.last_t} (the last event's t)` },
-        ],
-      });
-    }
-    if (result.code === "ended") throw new ApiError("conflict", "The session has ended; start a new one.");
-    throw new ApiError("not_found", "No cursor session with that id.");
+    const problem = refusalProblem(result);
+    throw new ApiError(problem.code, problem.detail, problem.options);
   }
   const { ok: _ok, ...accepted } = result;
   return c.json(accepted, 202);
@@ -95,60 +86,31 @@ export const live: Handler<"live"> = async (c) => {
       headers: { Upgrade: "websocket" },
     });
   }
-  await authorizeSession(c.env, id, c.req.header("authorization"), c.req.valid("query").token);
+  const caller = await authorizeSession(c.env, id, c.req.header("authorization"), c.req.valid("query").token);
+  // The session token's holder may send batches over its socket; an admin only watches. The header is set here
+  // (any copy the client sent is replaced), and only the Worker reaches the object.
+  const headers = new Headers(c.req.raw.headers);
+  headers.set(WRITER_HEADER, caller.kind === "session" ? "1" : "0");
   // The object answers 101 with the socket, or a problem (404, 409, 429) of its own.
-  return (await cursorSessionStub(c.env, id).fetch(c.req.raw)) as never;
+  return (await cursorSessionStub(c.env, id).fetch(new Request(c.req.raw.url, { headers }))) as never;
 };
-
-/** 404 unless the session exists in D1 (reads go to D1, which is where stats and events live). */
-async function requireSession(env: Env, id: string) {
-  const [session] = await getDb(env.DB).select().from(cursorSessions).where(eq(cursorSessions.id, id)).limit(1);
-  if (!session) throw new ApiError("not_found", "No cursor session with that id.");
-  return session;
-}
 
 export const stats: Handler<"stats"> = async (c) => {
   const { id } = c.req.valid("param");
   const query = c.req.valid("query");
   await authorizeSession(c.env, id, c.req.header("authorization"));
-  const session = await requireSession(c.env, id);
   const bucketSeconds = query.bucket;
-  // Defaults cover everything stored: events may carry a `t` up to a minute ahead of the server (or earlier than
-  // the session's start, if the client's clock base says so).
-  const span = await c.env.DB.prepare(
-    "SELECT MIN(second) AS first, MAX(second) AS last FROM cursor_seconds WHERE session_id = ?",
-  )
-    .bind(id)
-    .first<{ first: number | null; last: number | null }>();
-  const to = query.to ? fromIso(query.to) : Math.max(Date.now(), ((span?.last ?? 0) + 1) * 1000);
-  let from = query.from
-    ? fromIso(query.from)
-    : Math.min(Math.floor(session.createdAt / 1000), span?.first ?? Number.POSITIVE_INFINITY) * 1000;
-  if (to <= from) {
-    throw new ApiError("bad_request", "`to` must be after `from`.", {
-      errors: [{ path: "to", message: "must be after from" }],
-    });
+  // The session's object holds its per-second rows and answers for them (no D1 read).
+  const answer = await cursorSessionStub(c.env, id).stats(
+    bucketSeconds,
+    query.from ? fromIso(query.from) : null,
+    query.to ? fromIso(query.to) : null,
+  );
+  if (!answer.ok) {
+    if (answer.code === "not_found") throw new ApiError("not_found", "No cursor session with that id.");
+    throw new ApiError("bad_request", answer.detail, { errors: [{ path: answer.path, message: answer.message }] });
   }
-  const bucketsBetween = (fromMs: number, toMs: number) =>
-    Math.floor((Math.ceil(toMs / 1000) - 1) / bucketSeconds) -
-    Math.floor(Math.floor(fromMs / 1000) / bucketSeconds) +
-    1;
-  if (!query.from && bucketsBetween(from, to) > MAX_BUCKETS) {
-    // No explicit start: answer with the latest buckets that fit.
-    from = (Math.floor((Math.ceil(to / 1000) - 1) / bucketSeconds) - MAX_BUCKETS + 1) * bucketSeconds * 1000;
-  }
-  const bucketCount = bucketsBetween(from, to);
-  if (bucketCount > MAX_BUCKETS) {
-    throw new ApiError(
-      "bad_request",
-      `That range needs ${bucketCount} buckets; at most ${MAX_BUCKETS}. Use a larger bucket or a shorter range.`,
-      { errors: [{ path: "bucket", message: `at most ${MAX_BUCKETS} buckets per request` }] },
-    );
-  }
-  const fromSecond = Math.floor(from / 1000);
-  const toSecond = Math.ceil(to / 1000);
-  const rows = await readBuckets(c.env.DB, id, bucketSeconds, fromSecond, toSecond);
-  const buckets = rows.map((row) => {
+  const buckets = answer.buckets.map((row) => {
     const start = row.bucket_start * 1000;
     return {
       start: toIso(start),
@@ -165,8 +127,8 @@ export const stats: Handler<"stats"> = async (c) => {
     {
       session_id: id,
       bucket_seconds: bucketSeconds,
-      from: toIso(from),
-      to: toIso(to),
+      from: toIso(answer.from),
+      to: toIso(answer.to),
       buckets,
       totals: {
         distance: buckets.reduce((sum, b) => sum + b.distance, 0),
@@ -181,15 +143,10 @@ export const listEvents: Handler<"listEvents"> = async (c) => {
   const { id } = c.req.valid("param");
   const { after, limit } = c.req.valid("query");
   await authorizeSession(c.env, id, c.req.header("authorization"));
-  await requireSession(c.env, id);
-  // One more row than asked tells whether another page exists without a count(*).
-  const { results } = await c.env.DB.prepare(
-    "SELECT seq, x, y, t FROM cursor_events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-  )
-    .bind(id, after, limit + 1)
-    .all<{ seq: number; x: number; y: number; t: number }>();
-  const items = results.slice(0, limit);
-  return c.json({ items, next_after: results.length > limit ? items.at(-1)!.seq : null }, 200);
+  // The object keeps the raw events packed, one row per second, and pages them by seq.
+  const page = await cursorSessionStub(c.env, id).events(after, limit);
+  if (!page) throw new ApiError("not_found", "No cursor session with that id.");
+  return c.json(page, 200);
 };
 
 export const endSession: Handler<"endSession"> = async (c) => {
@@ -204,19 +161,78 @@ export const endSession: Handler<"endSession"> = async (c) => {
 export const listSessions: Handler<"listSessions"> = async (c) => {
   const { limit, offset } = c.req.valid("query");
   const db = getDb(c.env.DB);
+  // Totals: the session row's (written at the end) or, while it runs, its newest rollup's (one index lookup each).
+  const newest = (column: string) =>
+    sql.raw(
+      `(SELECT ${column} FROM cursor_rollups r WHERE r.session_id = cursor_sessions.id ORDER BY r.bucket_start DESC LIMIT 1)`,
+    );
   const [rows, [total]] = await Promise.all([
-    db.select().from(cursorSessions).orderBy(desc(cursorSessions.createdAt)).limit(limit).offset(offset),
+    db
+      .select({
+        session: cursorSessions,
+        lastSeq: sql<number | null>`${newest("last_seq")}`,
+        rollupDistance: sql<number | null>`${newest("total_distance")}`,
+        lastT: sql<number | null>`${newest("last_t")}`,
+      })
+      .from(cursorSessions)
+      .orderBy(desc(cursorSessions.createdAt))
+      .limit(limit)
+      .offset(offset),
     db.select({ n: count() }).from(cursorSessions),
   ]);
-  const items = rows.map((s) => ({
-    id: s.id,
-    label: s.label,
-    viewport: { width: s.viewportWidth, height: s.viewportHeight },
-    created_at: toIso(s.createdAt),
-    ended_at: toIso(s.endedAt),
-    event_count: s.eventCount,
-    total_distance: s.totalDistance,
-    last_event_at: toIso(s.lastEventAt),
-  }));
+  const items = rows.map(({ session: s, lastSeq, rollupDistance, lastT }) => {
+    const live = lastSeq !== null && lastSeq + 1 > s.eventCount;
+    return {
+      id: s.id,
+      label: s.label,
+      viewport: { width: s.viewportWidth, height: s.viewportHeight },
+      created_at: toIso(s.createdAt),
+      ended_at: toIso(s.endedAt),
+      event_count: live ? lastSeq + 1 : s.eventCount,
+      total_distance: live ? (rollupDistance ?? s.totalDistance) : s.totalDistance,
+      last_event_at: toIso(live ? lastT : s.lastEventAt),
+    };
+  });
   return c.json(page(items, total?.n ?? 0, { limit, offset }), 200);
+};
+
+export const getArchive: Handler<"getArchive"> = async (c) => {
+  const { id } = c.req.valid("param");
+  const [session] = await getDb(c.env.DB)
+    .select({ createdAt: cursorSessions.createdAt })
+    .from(cursorSessions)
+    .where(eq(cursorSessions.id, id))
+    .limit(1);
+  if (!session) throw new ApiError("not_found", "No cursor session with that id.");
+  const object = await c.env.ARCHIVE.get(archiveKey(id, session.createdAt));
+  if (!object)
+    throw new ApiError("not_found", "This session has no archive (yet): it is written when the session ends.");
+  // The stored bytes as they are: gzip NDJSON, one event a line (see docs/cursor.md).
+  return new Response(object.body, {
+    status: 200,
+    headers: {
+      "Content-Type": "application/gzip",
+      "Content-Length": String(object.size),
+      "Content-Disposition": `attachment; filename="${id}.ndjson.gz"`,
+      ETag: object.httpEtag,
+    },
+  }) as never;
+};
+
+export const listArchives: Handler<"listArchives"> = async (c) => {
+  const { day, cursor, limit } = c.req.valid("query");
+  const listed = await c.env.ARCHIVE.list({
+    prefix: `${ARCHIVE_PREFIX}${(day ?? new Date().toISOString().slice(0, 10)).replaceAll("-", "/")}/`,
+    cursor,
+    limit,
+    include: ["customMetadata"],
+  });
+  const items = listed.objects.map((o) => ({
+    key: o.key,
+    session_id: o.customMetadata?.session_id ?? o.key.split("/").at(-1)!.replace(".ndjson.gz", ""),
+    size: o.size,
+    uploaded: o.uploaded.toISOString(),
+    event_count: Number(o.customMetadata?.event_count ?? 0),
+  }));
+  return c.json({ items, cursor: listed.truncated ? listed.cursor : null }, 200);
 };

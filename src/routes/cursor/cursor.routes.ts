@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { requireRole, requireUser } from "../../auth/require-auth";
+import { requireSessionToken } from "../../auth/session-tokens";
 import { eventsBatchSchema, ServerFrameSchema } from "../../cursor/protocol";
 import {
   BODY_ERRORS,
@@ -12,9 +13,10 @@ import {
   UuidParam,
 } from "../../lib/openapi";
 import { PaginationQuery } from "../../lib/pagination";
-import { requireSessionToken } from "./cursor.auth";
 import {
   AcceptedSchema,
+  ArchiveListQuery,
+  ArchiveListSchema,
   CreatedSessionSchema,
   CreateSessionSchema,
   EventsPageSchema,
@@ -55,7 +57,10 @@ export const postEvents = createRoute({
     "1 to 1,000 events `{ x, y, t }`, validated all-or-nothing: the first offending event is named in the " +
     "problem's `errors` path (`events.3.t`). Events must be in time order, not before the previous batch's last " +
     "`t` and at most 60 s ahead of the server clock. The session's Durable Object continues the path from the " +
-    "previous batch, pushes a frame to every live viewer and queues the events for D1. Session token only.",
+    "previous batch, stores the events, pushes a frame to every live viewer and sends 10-second rollups to D1 about " +
+    "once a second. Limits per session: CURSOR_MAX_EVENTS_PER_SECOND (token bucket, 429 with Retry-After), " +
+    "CURSOR_MAX_EVENTS_PER_EVENT_SECOND (422), CURSOR_MAX_EVENTS_PER_SESSION (409: start a new session); a " +
+    "refused batch stores nothing. The page sends the same batches over its WebSocket. Session token only.",
   security: sessionSecurity,
   middleware: [requireSessionToken] as const,
   request: { params: UuidParam("id"), body: jsonBody(eventsBatchSchema()) },
@@ -94,10 +99,10 @@ export const stats = createRoute({
   tags,
   summary: "Re-aggregated statistics",
   description:
-    "Re-aggregates the stored per-second rows into buckets of any size (`1s` to `24h`, aligned to the epoch): " +
+    "Re-aggregates the session's per-second rows (kept by its Durable Object) into buckets of any size (`1s` to `24h`, aligned to the epoch): " +
     "distance, average speed (distance / bucket seconds), peak speed, first and last point and event count. " +
     "At most 1,000 buckets per request; without `from`, the latest 1,000. The default range covers every stored " +
-    `second. Trails the live figures by the queue's delay (about a second). ${SESSION_AUTH}`,
+    `second. As fresh as the last accepted batch. ${SESSION_AUTH}`,
   security: sessionOrBearerSecurity,
   request: { params: UuidParam("id"), query: StatsQuery },
   responses: {
@@ -112,7 +117,7 @@ export const listEvents = createRoute({
   path: "/cursor/sessions/{id}/events",
   tags,
   summary: "Stored raw events",
-  description: `Keyset pagination by sequence number: pass \`next_after\` back as \`after\`. Raw events older than CURSOR_RETENTION_DAYS are pruned daily. ${SESSION_AUTH}`,
+  description: `Keyset pagination by sequence number: pass \`next_after\` back as \`after\`. Served by the session's Durable Object, which keeps every accepted event (packed) until the session passes CURSOR_RETENTION_DAYS; every event once, in seq order. ${SESSION_AUTH}`,
   security: sessionOrBearerSecurity,
   request: { params: UuidParam("id"), query: EventsQuery },
   responses: {
@@ -148,6 +153,51 @@ export const listSessions = createRoute({
   request: { query: PaginationQuery },
   responses: {
     200: jsonContent(SessionPageSchema, "A page of sessions"),
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+export const getArchive = createRoute({
+  operationId: "getCursorArchive",
+  method: "get",
+  path: "/cursor/sessions/{id}/archive",
+  tags,
+  summary: "Download a session's archive (admin)",
+  description:
+    "The raw events of an ended session as written to R2: gzip-compressed NDJSON, one `{seq,x,y,t}` per line in seq " +
+    "order. 404 until the session has ended and its archive is written.",
+  security: bearerSecurity,
+  middleware: [requireUser, requireRole("admin")],
+  request: { params: UuidParam("id") },
+  responses: {
+    200: {
+      description: "gzip NDJSON",
+      headers: {
+        "Content-Disposition": {
+          description: '`attachment; filename="<session>.ndjson.gz"`',
+          required: true,
+          schema: { type: "string" },
+        },
+        ETag: { description: "The R2 object's ETag.", required: true, schema: { type: "string" } },
+      },
+      content: { "application/gzip": { schema: { type: "string", format: "binary" } } },
+    },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const listArchives = createRoute({
+  operationId: "listCursorArchives",
+  method: "get",
+  path: "/cursor/archives",
+  tags,
+  summary: "List session archives of a day (admin)",
+  description: "The R2 objects under `cursor/YYYY/MM/DD/` for the sessions started that day (UTC), paged by cursor.",
+  security: bearerSecurity,
+  middleware: [requireUser, requireRole("admin")],
+  request: { query: ArchiveListQuery },
+  responses: {
+    200: jsonContent(ArchiveListSchema, "A page of archives"),
     ...errorResponses(400, 401, 403),
   },
 });

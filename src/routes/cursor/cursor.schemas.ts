@@ -161,3 +161,38 @@ export const LiveQuery = z.object({
       description: "The session token (or send it as a Bearer header)",
     }),
 });
+
+export const ArchiveListQuery = z.object({
+  day: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional()
+    .openapi({
+      param: { name: "day", in: "query" },
+      description: "The sessions' start day (UTC); default today",
+      example: "2026-12-02",
+    }),
+  cursor: z
+    .string()
+    .max(1024)
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" }, description: "From the previous page's `cursor`" }),
+  limit: queryInt(z.number().int().min(1).max(1000))
+    .default(100)
+    .openapi({ param: { name: "limit", in: "query" }, example: 100 }),
+});
+
+export const ArchiveListSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        key: z.string().openapi({ example: "cursor/2026/12/02/6f1c….ndjson.gz" }),
+        session_id: z.string(),
+        size: z.number().int().openapi({ description: "Bytes, compressed" }),
+        uploaded: z.iso.datetime(),
+        event_count: z.number().int(),
+      }),
+    ),
+    cursor: z.string().nullable().openapi({ description: "Pass back as `cursor` for the next page; null on the last" }),
+  })
+  .openapi("CursorArchiveList");

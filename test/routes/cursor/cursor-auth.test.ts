@@ -1,12 +1,12 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError } from "../../../src/lib/errors";
 import {
   authorizeSession,
   CURSOR_TOKEN_TTL_SECONDS,
   signCursorToken,
   verifiedTokenCount,
-} from "../../../src/routes/cursor/cursor.auth";
+} from "../../../src/auth/session-tokens";
+import { ApiError } from "../../../src/lib/errors";
 import { api, expectProblem } from "../../helpers";
 
 async function status(promise: Promise<unknown>): Promise<number | "ok"> {

@@ -1,11 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { decodeProtectedHeader } from "jose";
-import { bearerToken, WWW_AUTHENTICATE } from "../../auth/bearer";
-import { authenticate, isAdmin } from "../../auth/require-auth";
-import { signJwt, verifyJwt } from "../../auth/tokens";
-import type { AppEnv } from "../../env";
-import { ApiError } from "../../lib/errors";
+import type { AppEnv } from "../env";
+import { ApiError } from "../lib/errors";
+import { bearerToken, WWW_AUTHENTICATE } from "./bearer";
+import { authenticate, isAdmin } from "./require-auth";
+import { signJwt, verifyJwt } from "./tokens";
 
 export const CURSOR_TOKEN_TYPE = "cursor+jwt";
 /** A page left open all day keeps working; the token grants nothing beyond its own session. */

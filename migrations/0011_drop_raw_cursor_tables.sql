@@ -1,0 +1,2 @@
+DROP TABLE `cursor_events`;--> statement-breakpoint
+DROP TABLE `cursor_seconds`;
