@@ -34,10 +34,12 @@ ${DEMO_USERS.map((u) => `    ${u.role.padEnd(9)}  ${u.email} / ${u.password}`).j
 `);
 
 // Mail settings from the environment win over wrangler.toml and .dev.vars (the e2e suite points MailChannels at a
-// local stand-in this way).
-const mailVars = Object.entries(pick(process.env, ["MAILCHANNELS_API_URL", "MAILCHANNELS_API_KEY"])).flatMap(
-  ([key, value]) => ["--var", `${key}:${value}`],
-);
+// local stand-in this way). PUBLIC_ORIGIN defaults to the address printed above, so the links in account mails
+// work locally; set it in the environment or .dev.vars to use another.
+const mailVars = Object.entries({
+  PUBLIC_ORIGIN: readVars(devVars).PUBLIC_ORIGIN || base,
+  ...pick(process.env, ["PUBLIC_ORIGIN", "MAILCHANNELS_API_URL", "MAILCHANNELS_API_KEY"]),
+}).flatMap(([key, value]) => ["--var", `${key}:${value}`]);
 const child = spawnLong("wrangler", [
   "dev",
   "--port",

@@ -287,11 +287,15 @@
   }
 
   // ---- WebSocket ----
-  /** ws_url is relative unless the server has a PUBLIC_ORIGIN: resolve it against this page, ws(s) like the page. */
+  /**
+   * The page is served by the same Worker as the API, so it connects to its own host (ws or wss like the page) with
+   * the path and token of ws_url, whether ws_url is relative or built on PUBLIC_ORIGIN (which may name another
+   * spelling of this host, e.g. 127.0.0.1 for a page opened as localhost, that the CSP's connect-src 'self' refuses).
+   */
   function socketUrl(wsUrl) {
-    const url = new URL(wsUrl, location.href);
-    if (url.protocol === "http:") url.protocol = "ws:";
-    else if (url.protocol === "https:") url.protocol = "wss:";
+    const given = new URL(wsUrl, location.href);
+    const url = new URL(given.pathname + given.search, location.href);
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     return url.href;
   }
 

@@ -34,14 +34,6 @@ const DESCRIPTIONS: Partial<Record<number | string, string>> = {
   503: "A dependency (D1) is unavailable",
 };
 
-/** Statuses whose answer says when to try again. */
-const RETRY_AFTER_HEADER = {
-  "Retry-After": {
-    description: "Whole seconds until a retry can succeed.",
-    schema: { type: "integer" as const, minimum: 1 },
-  },
-};
-
 /** Shared problem+json responses, spread into every route: `responses: { 200: ..., ...errorResponses(401, 404) }`. */
 export function errorResponses<const S extends number | "5XX">(...statuses: S[]) {
   return Object.fromEntries(
@@ -49,7 +41,6 @@ export function errorResponses<const S extends number | "5XX">(...statuses: S[])
       status,
       {
         description: DESCRIPTIONS[status] ?? "Error",
-        ...(status === 429 && { headers: RETRY_AFTER_HEADER }),
         content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
       },
     ]),
