@@ -184,6 +184,7 @@ results.machine.loadavg_end = loadavg().map((n) => n.toFixed(2));
 results.total_s = Math.round((Date.now() - started) / 1000);
 const file = join(ROOT, "bench", only.length === 0 ? "results.json" : "results.json.tmp");
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-const doc = writeBenchmarksDoc(results);
+// Only a full run replaces the figures in the docs; a subset goes to results.json.tmp alone.
+const doc = only.length === 0 ? writeBenchmarksDoc(results) : null;
 console.log(`\n${formatReport(results)}\n\nwritten to ${file}${doc ? ` and ${doc}` : ""}`);
 process.exit(failed ? 1 : 0);

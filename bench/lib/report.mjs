@@ -222,29 +222,25 @@ export function edgeReport(edge) {
   return out.join("\n");
 }
 
-const BEGIN = "<!-- bench:edge:begin (written by npm run bench; do not edit by hand) -->";
-const END = "<!-- bench:edge:end -->";
+const BEGIN = "<!-- bench:latest:begin (written by npm run bench; do not edit by hand) -->";
+const END = "<!-- bench:latest:end -->";
 
-/** Replaces the generated part of docs/benchmarks.md with this run's edge figures; returns the file when written. */
+/**
+ * Replaces the generated part of docs/benchmarks.md with this run's whole report (the table printed at the end of
+ * the run), so the figures in the docs are always those of the last full run and never copied by hand. Returns the
+ * file written.
+ */
 export function writeBenchmarksDoc(results, file = new URL("../../docs/benchmarks.md", import.meta.url)) {
-  const harness = results.harnesses?.workerd;
-  if (!harness?.edge) return null;
-  const m = results.machine;
-  const body = [
-    `Run of ${results.date} on ${m.cpu} (${m.nproc} cores, ${m.memory}), load average at start ${m.loadavg_start.join(" ")};`,
-    `${results.settings.connections} connections, ${results.settings.duration_s} s per route, workerd harness.`,
-    "",
-    "```",
-    edgeReport(harness.edge),
-    "```",
-  ].join("\n");
+  const body = formatReport(results)
+    .replace(/^# (.*)$/m, "Run: $1.")
+    .replace(/^## /gm, "### ");
   const text = readFileSync(file, "utf8");
   const start = text.indexOf(BEGIN);
   const end = text.indexOf(END);
   const next =
     start !== -1 && end > start
       ? `${text.slice(0, start + BEGIN.length)}\n${body}\n${text.slice(end)}`
-      : `${text.trimEnd()}\n\n## REST at the edge\n\n${BEGIN}\n${body}\n${END}\n`;
+      : `${text.trimEnd()}\n\n## Latest run\n\n${BEGIN}\n${body}\n${END}\n`;
   writeFileSync(file, next);
   return file instanceof URL ? file.pathname : file;
 }
