@@ -93,20 +93,25 @@ function appUrl(c: Context<AppEnv>, path: string): string {
   return `${publicOrigin(c.env)?.origin ?? ""}/api/v1${path}`;
 }
 
-/** The verification token and its mail, for the caller's batch (the mail goes even to an unverified address). */
-async function verificationMail(
+const ACCOUNT_MAILS = {
+  verify_email: { kind: "account.verify-email", path: "/auth/verify-email" },
+  password_reset: { kind: "account.password-reset", path: "/auth/password/reset" },
+} as const;
+
+/**
+ * A fresh single-use token of `purpose` and the mail that carries it, for the caller's batch. These two kinds are the
+ * only mail that goes to an address its account has not verified.
+ */
+async function accountMail(
   c: Context<AppEnv>,
   db: Db,
   user: Pick<UserRow, "id" | "email" | "username">,
+  purpose: keyof typeof ACCOUNT_MAILS,
   now: number,
 ) {
-  const { issued, statements } = await issueAccountToken(db, user, "verify_email", now);
-  const message: MailMessage = {
-    kind: "account.verify-email",
-    token: issued.token,
-    link: appUrl(c, "/auth/verify-email"),
-    expiresAt: issued.expiresAt,
-  };
+  const { issued, statements } = await issueAccountToken(db, user, purpose, now);
+  const { kind, path } = ACCOUNT_MAILS[purpose];
+  const message: MailMessage = { kind, token: issued.token, link: appUrl(c, path), expiresAt: issued.expiresAt };
   const mail = mailStatements(
     db,
     c.env,
@@ -144,7 +149,7 @@ export const register: RouteHandler<typeof routes.register, AppEnv> = async (c) 
     tokenVersion: 0,
   };
   const { issued, statements } = await startFamily(db, c.env, user.id, now);
-  const mail = await verificationMail(c, db, user, now);
+  const mail = await accountMail(c, db, user, "verify_email", now);
   try {
     // The user, its first refresh token, its verification token and mail together, or none of them.
     await db.batch([db.insert(users).values(user), ...statements, ...mail.statements]);
@@ -238,7 +243,7 @@ export const resendVerification: RouteHandler<typeof routes.resendVerification, 
   const db = getDb(c.env.DB);
   const now = Date.now();
   await takeAttempt(db, [accountMailLimit(c.env, user.email)], now, "Too many account mails to this address");
-  const mail = await verificationMail(c, db, user, now);
+  const mail = await accountMail(c, db, user, "verify_email", now);
   const [first, ...rest] = mail.statements;
   await db.batch([first!, ...rest]);
   await sendQueued(c.env, mail.queueMessages);
@@ -267,22 +272,9 @@ export const forgotPassword: RouteHandler<typeof routes.forgotPassword, AppEnv> 
   // The same scrypt work on both paths, so the time it takes tells nothing either.
   await verifyPassword(email, await dummyPasswordHash());
   if (user && mailBlocked === 0) {
-    const { issued, statements } = await issueAccountToken(db, user, "password_reset", now);
-    const message: MailMessage = {
-      kind: "account.password-reset",
-      token: issued.token,
-      link: appUrl(c, "/auth/password/reset"),
-      expiresAt: issued.expiresAt,
-    };
-    const mail = mailStatements(
-      db,
-      c.env,
-      [{ email: user.email, name: user.username }],
-      message,
-      { type: "user", id: user.id },
-      now,
-    );
-    await db.batch([...statements, ...mail.statements]);
+    const mail = await accountMail(c, db, user, "password_reset", now);
+    const [first, ...rest] = mail.statements;
+    await db.batch([first!, ...rest]);
     await sendQueued(c.env, mail.queueMessages);
   }
   return c.json({ message: FORGOT_ANSWER }, 202);
