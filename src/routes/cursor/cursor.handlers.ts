@@ -1,5 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { count, desc, eq, sql } from "drizzle-orm";
+import type { Context } from "hono";
+import { clientKey } from "../../auth/client";
 import { authorizeSession, signCursorToken } from "../../auth/session-tokens";
 import { ARCHIVE_PREFIX, archiveKey } from "../../cursor/archive";
 import { cursorSessionStub, WRITER_HEADER } from "../../cursor/cursor-session";
@@ -17,13 +19,15 @@ import { BATCH_INTERVAL_MS, BATCH_MAX_EVENTS, SAMPLE_INTERVAL_MS } from "./curso
 type Handler<R extends keyof typeof routes> = RouteHandler<(typeof routes)[R], AppEnv>;
 
 /**
- * Sessions per client address: the Workers Rate Limiting binding (simulated by `wrangler dev` and the test pool).
- * A request without CF-Connecting-IP never reaches production (Cloudflare always sets it); locally it means a
- * test or a tool talking to the Worker directly, which is not limited.
+ * Sessions per client: the Workers Rate Limiting binding (simulated by `wrangler dev` and the test pool), keyed like
+ * every other per-client limit (`clientKey`: the address behind Cloudflare, one key per local client under
+ * `wrangler dev`, which reports every client as 127.0.0.1). A request without CF-Connecting-IP never reaches
+ * production (Cloudflare always sets it); locally it means a test or a tool calling the Worker directly, which is
+ * not limited.
  */
-async function limitSessionCreation(env: Env, address: string | undefined): Promise<void> {
-  if (!address) return;
-  const { success } = await env.CURSOR_SESSION_LIMITER.limit({ key: `cursor-session:${address}` });
+async function limitSessionCreation(c: Context<AppEnv>): Promise<void> {
+  if (!c.req.header("cf-connecting-ip")) return;
+  const { success } = await c.env.CURSOR_SESSION_LIMITER.limit({ key: `cursor-session:${await clientKey(c)}` });
   if (!success) {
     throw new ApiError("rate_limited", "Too many cursor sessions from this address; try again in a minute.", {
       headers: { "Retry-After": "60" },
@@ -33,7 +37,7 @@ async function limitSessionCreation(env: Env, address: string | undefined): Prom
 
 export const createSession: Handler<"createSession"> = async (c) => {
   const body = c.req.valid("json");
-  await limitSessionCreation(c.env, c.req.header("cf-connecting-ip"));
+  await limitSessionCreation(c);
   const id = crypto.randomUUID();
   const now = Date.now();
   // The object first: a token is only handed out for a session both the object and D1 know.
