@@ -11,6 +11,7 @@ import { clientCausedDatabaseError, isDatabaseError } from "./lib/db-errors";
 import { ApiError, codeForStatus, problemResponse } from "./lib/errors";
 import { errorFields, log } from "./lib/log";
 import { completeContract, usedTags } from "./lib/openapi";
+import { clientLimit } from "./middleware/client-limit";
 import { edge, edgeGuard } from "./middleware/edge";
 import { authRouter } from "./routes/auth/auth.index";
 import { cursorRouter } from "./routes/cursor/cursor.index";
@@ -57,6 +58,7 @@ export function createApp() {
       maxAge: 600,
     }),
   );
+  app.use("/api/*", clientLimit);
   app.use(
     "/api/*",
     bodyLimit({

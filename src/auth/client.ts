@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { sha256Hex } from "./tokens";
 
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+export const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /**
  * The key a request's client is counted under (sign-up, account creation, sign-in per address, forgot-password).

@@ -226,7 +226,11 @@ export function completeContract(registry: OpenAPIRegistry, apiPrefix: string) {
       ...(route.responses as Record<string, DocumentedResponse>),
     };
     if (route.path.startsWith(apiPrefix)) {
-      Object.assign(responses, errorResponses(...([503, "5XX"].filter((s) => !responses[s]) as (503 | "5XX")[])));
+      // Any /api request may meet the per-client backstop (429) or a failing D1 (503).
+      Object.assign(
+        responses,
+        errorResponses(...([429, 503, "5XX"].filter((s) => !responses[s]) as (429 | 503 | "5XX")[])),
+      );
     }
     for (const [status, response] of Object.entries(responses)) {
       const names: [string, HeaderComponent][] = [
