@@ -94,6 +94,14 @@ function diff(a, b) {
   else console.log("✓ package-lock.json matches package.json");
 }
 
+// 4. Generated docs: the round-trip table the test pins, as docs/roundtrips.md shows it.
+{
+  const check = spawnSync(process.execPath, ["bench/docs-roundtrips.mjs", "--check"], { cwd: ROOT, encoding: "utf8" });
+  if (check.status !== 0)
+    failures.push(check.stderr.trim() || "docs/roundtrips.md is stale: `npm run docs:roundtrips`");
+  else console.log("✓ docs/roundtrips.md matches test/hardening/roundtrips.ts");
+}
+
 if (failures.length > 0) {
   for (const failure of failures) console.error(`\n✗ ${failure}`);
   process.exit(1);
