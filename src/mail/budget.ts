@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { insertSelect } from "../db/insert-select";
 import { outbox } from "../db/schema";
 import { type SettingsSource, settings } from "../lib/settings";
-import type { OutboxDecision } from "./enqueue";
+import type { OutboxDecision } from "./types";
 
 /**
  * Mail budgets: at most MAIL_MAX_PER_RECIPIENT_HOUR notice mails an hour to one address and MAIL_MAX_PER_ACTOR_HOUR
