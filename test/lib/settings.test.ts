@@ -1,6 +1,8 @@
 import { env } from "cloudflare:test";
+import { parse } from "smol-toml";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseSettings, settings } from "../../src/lib/settings";
+import { parseSettings, settings, settingsSchema } from "../../src/lib/settings";
+import wranglerToml from "../../wrangler.toml?raw";
 
 describe("settings (one zod schema, parsed once per env object)", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -140,5 +142,22 @@ describe("settings (one zod schema, parsed once per env object)", () => {
     expect(first.loginMaxFailures).toBe(7);
     const warnings = warn.mock.calls.map(([line]) => JSON.parse(String(line)));
     expect(warnings).toEqual([expect.objectContaining({ level: "warn", setting: "SIGNUP_MAX_PER_ADDRESS" })]);
+  });
+
+  it("covers exactly wrangler.toml's [vars], whose values are the schema's defaults and valid in both sections", () => {
+    const toml = parse(wranglerToml) as {
+      vars: Record<string, string>;
+      env: { production: { vars: Record<string, string> } };
+    };
+    const secrets = ["JWT_SECRET", "SUPERUSER_EMAIL", "SUPERUSER_PASSWORD", "MAILCHANNELS_API_KEY", "DKIM_PRIVATE_KEY"];
+    const schemaVars = Object.keys(settingsSchema.shape).filter((key) => !secrets.includes(key));
+    expect(schemaVars.sort()).toEqual(Object.keys(toml.vars).sort());
+    const local = parseSettings(toml.vars);
+    expect(local.rejected).toEqual([]);
+    // The top level documents the defaults: every value but the local CORS list is the schema's own default.
+    expect({ ...local.settings, corsOrigins: [] }).toEqual(parseSettings({}).settings);
+    const production = parseSettings(toml.env.production.vars);
+    expect(production.rejected).toEqual([]);
+    expect(production.settings).toMatchObject({ production: true, allowSignup: false });
   });
 });
