@@ -223,6 +223,7 @@ export type SettingsSource = Partial<Record<keyof z.input<typeof settingsSchema>
 const KEYS = Object.keys(settingsSchema.shape) as (keyof typeof settingsSchema.shape)[];
 const cache = new WeakMap<object, Settings>();
 const warned = new Set<string>();
+const NO_ENV: SettingsSource = Object.freeze({});
 
 /** Parse without the cache; bad values fall back to their defaults and are returned as `rejected`. */
 export function parseSettings(env: SettingsSource): { settings: Settings; rejected: string[] } {
@@ -256,6 +257,8 @@ export function parseSettings(env: SettingsSource): { settings: Settings; reject
  * env is one object per isolate; a test passing a modified copy gets its own parse). Frozen.
  */
 export function settings(env: SettingsSource): Settings {
+  // No env at all (an app.request() without bindings) reads as nothing set: the defaults.
+  env ??= NO_ENV;
   let cached = cache.get(env);
   if (!cached) {
     const parsed = parseSettings(env);
