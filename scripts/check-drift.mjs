@@ -4,11 +4,13 @@
 //   2. migrations/ against `drizzle-kit check` (snapshots consistent) and `drizzle-kit generate` on a copy: the schema
 //      in src/db/schema.ts must need no new migration.
 //   3. package-lock.json's root entry against package.json (dependencies and engines; `npm ci` checks the rest).
+//   4. No import cycles among the modules in src/, type-only imports included (scripts/import-cycles.mjs).
 // Offline and side-effect free: the types file is restored when it differed, drizzle-kit writes into a temp copy.
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { importCycles } from "./import-cycles.mjs";
 import { ensureToolchain, env, ROOT } from "./lib.mjs";
 
 ensureToolchain(new URL(import.meta.url).pathname);
@@ -100,6 +102,16 @@ function diff(a, b) {
   if (check.status !== 0)
     failures.push(check.stderr.trim() || "docs/roundtrips.md is stale: `npm run docs:roundtrips`");
   else console.log("✓ docs/roundtrips.md matches test/hardening/roundtrips.ts");
+}
+
+// 5. Import cycles in src/: move the shared types or helpers to a module both sides import.
+{
+  const cycles = importCycles(join(ROOT, "src"), ROOT);
+  if (cycles.length > 0) {
+    failures.push(
+      `import cycles in src/ (move what both sides share into a module they both import):\n${cycles.map((cycle) => `  ${cycle.join(" ⇄ ")}`).join("\n")}`,
+    );
+  } else console.log("✓ no import cycles in src/");
 }
 
 if (failures.length > 0) {

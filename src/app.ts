@@ -11,6 +11,7 @@ import { clientCausedDatabaseError, isDatabaseError } from "./lib/db-errors";
 import { ApiError, codeForStatus, problemResponse } from "./lib/errors";
 import { errorFields, log } from "./lib/log";
 import { completeContract, usedTags } from "./lib/openapi";
+import { settings } from "./lib/settings";
 import { clientLimit } from "./middleware/client-limit";
 import { edge, edgeGuard } from "./middleware/edge";
 import { authRouter } from "./routes/auth/auth.index";
@@ -197,11 +198,8 @@ function mergeHeaders(response: Response, earlier: Headers): Response {
   return response;
 }
 
-function allowedOrigins(env: Env): string[] {
-  return (env.CORS_ORIGINS ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+function allowedOrigins(env: Env): readonly string[] {
+  return settings(env).corsOrigins;
 }
 
 export type App = ReturnType<typeof createApp>;

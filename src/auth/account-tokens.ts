@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type AccountTokenPurpose, accountTokens, users } from "../db/schema";
-import { intVar } from "../lib/config";
+import { settings } from "../lib/settings";
 import { generateOpaqueToken, sha256Hex } from "./tokens";
 
 /**
@@ -97,7 +97,7 @@ export function retireAccountTokens(db: Db, userId: string, now: number, purpose
 
 /** ACCOUNT_MAIL_MAX_PER_HOUR: verification and reset mails per address per hour (default 3). */
 export function accountMailLimit(env: Env, email: string) {
-  return { key: `mail:${email}`, max: Math.max(1, intVar(env.ACCOUNT_MAIL_MAX_PER_HOUR, 3)), windowMs: 3_600_000 };
+  return { key: `mail:${email}`, max: settings(env).accountMailMaxPerHour, windowMs: 3_600_000 };
 }
 
 export const WITHHELD = "[withheld: a single-use account token, readable only by its recipient]";

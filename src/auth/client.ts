@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { settings } from "../lib/settings";
 import { sha256Hex } from "./tokens";
 
 export const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -16,7 +17,7 @@ export const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
  */
 export async function clientKey(c: Context): Promise<string> {
   const address = c.req.header("cf-connecting-ip")?.trim();
-  const production = (c.env as Env).ENVIRONMENT === "production";
+  const production = settings(c.env as Env).production;
   if (address && (production || !LOOPBACK.test(address))) return address;
   const id = c.req.header("x-client-id") ?? c.req.header("user-agent") ?? "";
   return `local-${(await sha256Hex(id)).slice(0, 16)}`;

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
-import { intVar } from "../lib/config";
+import { settings } from "../lib/settings";
 import { signJwt, verifyJwt } from "./tokens";
 
 /**
@@ -17,10 +17,10 @@ export const DEVICE_TOKEN_TYPE = "device+jwt";
 export const DEVICE_COOKIE = "device_token";
 
 export function deviceTokenTtlSeconds(env: Env): number {
-  return Math.max(1, intVar(env.DEVICE_TOKEN_TTL_DAYS, 180)) * 24 * 60 * 60;
+  return settings(env).deviceTokenTtlDays * 24 * 60 * 60;
 }
 
-const audience = (env: Env) => `${env.JWT_AUDIENCE}:device`;
+const audience = (env: Env) => `${settings(env).jwtAudience}:device`;
 
 export function issueDeviceToken(env: Env, user: { id: string; email: string }, now?: number): Promise<string> {
   return signJwt(env, {

@@ -1,8 +1,8 @@
 import { eq, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rateLimits } from "../db/schema";
-import { intVar } from "../lib/config";
 import { ApiError } from "../lib/errors";
+import { settings } from "../lib/settings";
 
 /**
  * Fixed-window counters in the `rate_limits` table, one row per key (`acct:<email>`, `ip:<client>`, `dev:<device>`,
@@ -26,8 +26,8 @@ export type LoginLimits = { maxFailures: number; windowMs: number };
 
 export function loginLimits(env: Env): LoginLimits {
   return {
-    maxFailures: Math.max(1, intVar(env.LOGIN_MAX_FAILURES, 5)),
-    windowMs: Math.max(1, intVar(env.LOGIN_WINDOW_SECONDS, 900)) * 1000,
+    maxFailures: settings(env).loginMaxFailures,
+    windowMs: settings(env).loginWindowSeconds * 1000,
   };
 }
 
@@ -106,8 +106,8 @@ export async function takeAttempt(db: Db, limits: Limit[], now: number, what: st
 export function creationLimit(env: Env, kind: "signup" | "create", client: string) {
   return {
     key: `${kind}:${client}`,
-    max: Math.max(1, intVar(env.SIGNUP_MAX_PER_ADDRESS, 20)),
-    windowMs: Math.max(1, intVar(env.SIGNUP_WINDOW_SECONDS, 3600)) * 1000,
+    max: settings(env).signupMaxPerAddress,
+    windowMs: settings(env).signupWindowSeconds * 1000,
   };
 }
 

@@ -1,9 +1,9 @@
 import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { refreshTokens, users } from "../db/schema";
-import { intVar } from "../lib/config";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
+import { settings } from "../lib/settings";
 import { generateOpaqueToken, sha256Hex } from "./tokens";
 
 /**
@@ -28,7 +28,7 @@ export function rotationDecision(token: RefreshState, now: number): RotationDeci
 }
 
 export function refreshTokenTtlMs(env: Env): number {
-  return Math.max(1, intVar(env.REFRESH_TOKEN_TTL_DAYS, 30)) * 24 * 60 * 60 * 1000;
+  return settings(env).refreshTokenTtlDays * 24 * 60 * 60 * 1000;
 }
 
 export type IssuedRefreshToken = { token: string; expiresAt: number };

@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { decodeProtectedHeader } from "jose";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
+import { settings } from "../lib/settings";
 import { bearerToken, WWW_AUTHENTICATE } from "./bearer";
 import { authenticate, isAdmin } from "./require-auth";
 import { signJwt, verifyJwt } from "./tokens";
@@ -13,7 +14,7 @@ export const CURSOR_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
 /** Its own audience and `typ`, so a session token is never accepted as an access token, nor the other way round. */
 export function cursorAudience(env: Env): string {
-  return `${env.JWT_AUDIENCE}:cursor`;
+  return `${settings(env).jwtAudience}:cursor`;
 }
 
 export function signCursorToken(env: Env, sessionId: string, now?: number): Promise<string> {
@@ -38,7 +39,7 @@ const verifiedTokens = new Map<string, { sub: string; exp: number }>();
 let verifiedWith = "";
 
 function cachedSubject(env: Env, token: string, now: number): string | null {
-  const config = `${env.JWT_SECRET}\u0000${env.JWT_ISSUER}\u0000${cursorAudience(env)}`;
+  const config = `${env.JWT_SECRET}\u0000${settings(env).jwtIssuer}\u0000${cursorAudience(env)}`;
   if (config !== verifiedWith) {
     verifiedTokens.clear();
     verifiedWith = config;

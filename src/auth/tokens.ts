@@ -1,6 +1,7 @@
 import { errors, jwtVerify, SignJWT } from "jose";
 import type { Role } from "../db/schema";
 import { ApiError } from "../lib/errors";
+import { settings } from "../lib/settings";
 
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 const CLOCK_TOLERANCE_SECONDS = 5;
@@ -43,8 +44,8 @@ export async function signJwt(env: Env, options: SignOptions): Promise<string> {
   const now = Math.floor((options.now ?? Date.now()) / 1000);
   return new SignJWT(options.claims ?? {})
     .setProtectedHeader({ alg: ALGORITHM, typ: options.typ })
-    .setIssuer(env.JWT_ISSUER)
-    .setAudience(options.audience ?? env.JWT_AUDIENCE)
+    .setIssuer(settings(env).jwtIssuer)
+    .setAudience(options.audience ?? settings(env).jwtAudience)
     .setSubject(options.subject)
     .setIssuedAt(now)
     .setExpirationTime(now + options.ttlSeconds)
@@ -64,8 +65,8 @@ export async function verifyJwt(
   try {
     const { payload } = await jwtVerify(token, await signingKey(env), {
       algorithms: [ALGORITHM],
-      issuer: env.JWT_ISSUER,
-      audience: expected.audience ?? env.JWT_AUDIENCE,
+      issuer: settings(env).jwtIssuer,
+      audience: expected.audience ?? settings(env).jwtAudience,
       typ: expected.typ,
       requiredClaims: ["sub", "iat", "exp", "jti", ...(expected.requiredClaims ?? [])],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
@@ -82,7 +83,7 @@ export async function verifyJwt(
 }
 
 export function accessTokenTtl(env: Env): number {
-  return Number(env.ACCESS_TOKEN_TTL_SECONDS) || 900;
+  return settings(env).accessTokenTtlSeconds;
 }
 
 /**

@@ -1,12 +1,11 @@
 import { cursorSessionStub } from "../cursor/cursor-session";
-import { intVar } from "../lib/config";
 import { errorFields, log } from "../lib/log";
+import { settings } from "../lib/settings";
 
 export const DEFAULT_RETENTION_DAYS = 30;
 
 export function retentionDays(env: Env): number {
-  const days = intVar(env.CURSOR_RETENTION_DAYS, DEFAULT_RETENTION_DAYS);
-  return days >= 1 ? days : DEFAULT_RETENTION_DAYS;
+  return settings(env).cursorRetentionDays;
 }
 
 /** Sessions removed per run: each costs one Durable Object call; whatever is left goes on the next run. */

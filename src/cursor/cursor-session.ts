@@ -12,6 +12,7 @@ import {
   type DataFrame,
   eventsBatchSchema,
   type HelloFrame,
+  type IngestResult,
   MAX_BATCH_MESSAGE_BYTES,
   type NackFrame,
   type ServerFrame,
@@ -39,31 +40,7 @@ export const MAX_WAITING_BATCHES = 32;
 /** The header by which the Worker tells the object that a socket belongs to the session token's holder. */
 export const WRITER_HEADER = "x-cursor-writer";
 
-export type IngestAccepted = {
-  ok: true;
-  accepted: number;
-  first_seq: number;
-  last_seq: number;
-  distance: number;
-  speed: number;
-  total_distance: number;
-  event_count: number;
-  last_t: number;
-};
-export type IngestRefusal =
-  | { ok: false; code: "not_found" | "ended" | "too_many_waiting" }
-  /** The session's token bucket (events per second of wall time) is short: retry after `retry_after` seconds. */
-  | { ok: false; code: "rate_limited"; retry_after: number }
-  /** Event `index` would put more than the cap into its second of event time. */
-  | { ok: false; code: "second_full"; index: number; cap: number }
-  /** The session holds (or would hold) more than CURSOR_MAX_EVENTS_PER_SESSION events. */
-  | { ok: false; code: "session_full"; cap: number }
-  | { ok: false; code: "out_of_order"; index: number; last_t: number }
-  /** `first_seq` names events the session already has (a retry of an accepted batch), or another waiting batch's. */
-  | { ok: false; code: "duplicate"; first_seq: number; next_seq: number }
-  /** `first_seq` was ahead of the session and the batches before it did not arrive within GAP_WAIT_MS. */
-  | { ok: false; code: "gap"; first_seq: number; next_seq: number };
-export type IngestResult = IngestAccepted | IngestRefusal;
+export type { IngestAccepted, IngestRefusal, IngestResult } from "./protocol";
 
 export type SessionSnapshot = {
   session_id: string;
@@ -120,8 +97,7 @@ const ADDED_COLUMNS = [
 
 /** The stub for a session id; one object per browser session. */
 export function cursorSessionStub(env: Env, sessionId: string): DurableObjectStub<CursorSession> {
-  const namespace = env.CURSOR_SESSION as unknown as DurableObjectNamespace<CursorSession>;
-  return namespace.get(namespace.idFromName(sessionId));
+  return env.CURSOR_SESSION.get(env.CURSOR_SESSION.idFromName(sessionId));
 }
 
 /**

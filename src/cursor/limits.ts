@@ -1,4 +1,4 @@
-import { intVar } from "../lib/config";
+import { type SettingsSource, settings } from "../lib/settings";
 import type { Point, SecondAggregate } from "./kinematics";
 
 /**
@@ -28,19 +28,15 @@ export const DEFAULT_LIMITS: CursorLimits = {
   flushMs: 2_000,
 };
 
-function positive(value: string | undefined, fallback: number): number {
-  const n = intVar(value, fallback);
-  return n >= 1 ? n : fallback;
-}
-
-export function cursorLimits(env: Partial<Env>): CursorLimits {
+export function cursorLimits(env: SettingsSource): CursorLimits {
+  const s = settings(env);
   return {
-    eventsPerSecond: positive(env.CURSOR_MAX_EVENTS_PER_SECOND, DEFAULT_LIMITS.eventsPerSecond),
-    burstEvents: positive(env.CURSOR_MAX_EVENTS_BURST, DEFAULT_LIMITS.burstEvents),
-    eventsPerEventSecond: positive(env.CURSOR_MAX_EVENTS_PER_EVENT_SECOND, DEFAULT_LIMITS.eventsPerEventSecond),
-    eventsPerSession: positive(env.CURSOR_MAX_EVENTS_PER_SESSION, DEFAULT_LIMITS.eventsPerSession),
-    idleMs: positive(env.CURSOR_IDLE_MINUTES, DEFAULT_LIMITS.idleMs / 60_000) * 60_000,
-    flushMs: Math.min(positive(env.CURSOR_FLUSH_SECONDS, DEFAULT_LIMITS.flushMs / 1000), 60) * 1000,
+    eventsPerSecond: s.cursorMaxEventsPerSecond,
+    burstEvents: s.cursorMaxEventsBurst,
+    eventsPerEventSecond: s.cursorMaxEventsPerEventSecond,
+    eventsPerSession: s.cursorMaxEventsPerSession,
+    idleMs: s.cursorIdleMinutes * 60_000,
+    flushMs: s.cursorFlushSeconds * 1000,
   };
 }
 

@@ -186,3 +186,30 @@ export const CursorRollupsMessageSchema = z.object({
     .optional(),
 });
 export type CursorRollupsMessage = z.infer<typeof CursorRollupsMessageSchema>;
+
+/** What the session object answers to a batch of events (over REST and the socket alike). */
+export type IngestAccepted = {
+  ok: true;
+  accepted: number;
+  first_seq: number;
+  last_seq: number;
+  distance: number;
+  speed: number;
+  total_distance: number;
+  event_count: number;
+  last_t: number;
+};
+export type IngestRefusal =
+  | { ok: false; code: "not_found" | "ended" | "too_many_waiting" }
+  /** The session's token bucket (events per second of wall time) is short: retry after `retry_after` seconds. */
+  | { ok: false; code: "rate_limited"; retry_after: number }
+  /** Event `index` would put more than the cap into its second of event time. */
+  | { ok: false; code: "second_full"; index: number; cap: number }
+  /** The session holds (or would hold) more than CURSOR_MAX_EVENTS_PER_SESSION events. */
+  | { ok: false; code: "session_full"; cap: number }
+  | { ok: false; code: "out_of_order"; index: number; last_t: number }
+  /** `first_seq` names events the session already has (a retry of an accepted batch), or another waiting batch's. */
+  | { ok: false; code: "duplicate"; first_seq: number; next_seq: number }
+  /** `first_seq` was ahead of the session and the batches before it did not arrive within GAP_WAIT_MS. */
+  | { ok: false; code: "gap"; first_seq: number; next_seq: number };
+export type IngestResult = IngestAccepted | IngestRefusal;

@@ -1,5 +1,5 @@
 import type { ProblemCode, ProblemOptions } from "../lib/errors";
-import type { IngestRefusal } from "./cursor-session";
+import type { IngestRefusal } from "./protocol";
 
 /**
  * What a refused batch means for the client, the same over REST (a problem) and over the socket (a nack with the

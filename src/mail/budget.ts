@@ -2,8 +2,8 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { insertSelect } from "../db/insert-select";
 import { outbox } from "../db/schema";
-import { intVar } from "../lib/config";
-import type { OutboxDecision } from "./enqueue";
+import { type SettingsSource, settings } from "../lib/settings";
+import type { OutboxDecision } from "./types";
 
 /**
  * Mail budgets: at most MAIL_MAX_PER_RECIPIENT_HOUR notice mails an hour to one address and MAIL_MAX_PER_ACTOR_HOUR
@@ -28,15 +28,9 @@ export type SuppressedReason = "recipient_budget" | "actor_budget";
 export type MailBudgets = { perRecipientHour: number; perActorHour: number };
 
 /** The budgets from the settings; a negative or unreadable value falls back to the default. */
-export function mailBudgets(env: Partial<Pick<Env, "MAIL_MAX_PER_RECIPIENT_HOUR" | "MAIL_MAX_PER_ACTOR_HOUR">>) {
-  const read = (value: string | undefined, fallback: number) => {
-    const n = intVar(value, fallback);
-    return n < 0 ? fallback : n;
-  };
-  return {
-    perRecipientHour: read(env.MAIL_MAX_PER_RECIPIENT_HOUR, DEFAULT_MAX_PER_RECIPIENT_HOUR),
-    perActorHour: read(env.MAIL_MAX_PER_ACTOR_HOUR, DEFAULT_MAX_PER_ACTOR_HOUR),
-  } satisfies MailBudgets;
+export function mailBudgets(env: SettingsSource) {
+  const { mailMaxPerRecipientHour, mailMaxPerActorHour } = settings(env);
+  return { perRecipientHour: mailMaxPerRecipientHour, perActorHour: mailMaxPerActorHour } satisfies MailBudgets;
 }
 
 export function isBudgeted(kind: string): boolean {

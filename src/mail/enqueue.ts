@@ -6,23 +6,9 @@ import { notifications, outbox, users } from "../db/schema";
 import { toIso } from "../lib/time";
 import { budgetedOutboxInsert, isBudgeted, mailBudgets } from "./budget";
 import { renderMail, renderNotification } from "./templates";
+import type { Entity, MailKind, MailMessage, OutboxDecision, Recipient } from "./types";
 
-export type Recipient = { email: string; name?: string | null };
-/** What a mail is about, e.g. { type: "task", id } or { type: "product", id: sku }. */
-export type Entity = { type: string; id: string };
-export type MailMessage =
-  | { kind: "task.expiring"; task: { id: string; title: string; expiresAt: number } }
-  | { kind: "task.expired"; task: { id: string; title: string; expiresAt: number } }
-  | {
-      kind: "product.changed";
-      action: "create" | "update" | "delete";
-      actor: { id: string; username: string };
-      product: { sku: string; name: string; brand: string; price: string };
-      changes: Record<string, { from: unknown; to: unknown }>;
-    }
-  | { kind: "account.verify-email"; token: string; link: string; expiresAt: number }
-  | { kind: "account.password-reset"; token: string; link: string; expiresAt: number };
-export type MailKind = MailMessage["kind"];
+export type { Entity, MailKind, MailMessage, OutboxDecision, Recipient } from "./types";
 export const MAIL_KINDS = [
   "task.expiring",
   "task.expired",
@@ -33,12 +19,6 @@ export const MAIL_KINDS = [
 
 /** The only mail that may go to an address its account has not verified: the mails that verify or recover it. */
 export const UNVERIFIED_ALLOWED_KINDS: readonly MailKind[] = ["account.verify-email", "account.password-reset"];
-
-/**
- * What an outbox row is written as before the unverified-address rule: `queued`, or whatever the mail budgets
- * decide in SQL (see ./budget.ts).
- */
-export type OutboxDecision = { status: "queued" | "suppressed" | SQL; suppressedReason: string | null | SQL };
 
 /**
  * Unverified recipients (the one place this is decided): any other mail to an address that belongs to a live account

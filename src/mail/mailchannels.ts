@@ -1,3 +1,4 @@
+import { settings } from "../lib/settings";
 import type { Address, Mailer, OutgoingMail, SendResult } from "./mailer";
 
 export const DEFAULT_MAILCHANNELS_API_URL = "https://api.mailchannels.net";
@@ -119,8 +120,7 @@ export class MailChannelsMailer implements Mailer {
 
 /** DKIM settings when all three are configured; signing with a partial set would only make MailChannels refuse. */
 export function dkimFromEnv(env: Env): Dkim | undefined {
-  const domain = env.DKIM_DOMAIN?.trim();
-  const selector = env.DKIM_SELECTOR?.trim();
+  const { dkimDomain: domain, dkimSelector: selector } = settings(env);
   const privateKey = env.DKIM_PRIVATE_KEY?.trim();
   return domain && selector && privateKey ? { domain, selector, privateKey } : undefined;
 }
@@ -130,12 +130,13 @@ export function mailerFromEnv(env: Env): MailChannelsMailer | null {
   const apiKey = env.MAILCHANNELS_API_KEY?.trim();
   if (!apiKey) return null;
   return new MailChannelsMailer({
-    apiUrl: env.MAILCHANNELS_API_URL,
+    apiUrl: settings(env).mailchannelsApiUrl,
     apiKey,
     dkim: dkimFromEnv(env),
   });
 }
 
 export function senderFromEnv(env: Env): Address {
-  return { email: env.MAIL_FROM_EMAIL, name: env.MAIL_FROM_NAME || null };
+  const { mailFromEmail, mailFromName } = settings(env);
+  return { email: mailFromEmail, name: mailFromName };
 }

@@ -1,6 +1,6 @@
 import { html } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
-import type { MailMessage } from "./enqueue";
+import type { MailMessage } from "./types";
 
 export type RenderedMail = { subject: string; text: string; html: string };
 export type RenderedNotification = { title: string; body: string };

@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { LOOPBACK } from "../auth/client";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
+import { settings } from "../lib/settings";
 
 /** The PUBLIC_LIMITER window (wrangler.toml `[[ratelimits]]`), sent as Retry-After when a client is over it. */
 export const CLIENT_WINDOW_SECONDS = 10;
@@ -17,7 +18,7 @@ export const CLIENT_WINDOW_SECONDS = 10;
  */
 export const clientLimit = createMiddleware<AppEnv>(async (c, next) => {
   const address = c.req.header("cf-connecting-ip")?.trim();
-  if (address && c.req.method !== "OPTIONS" && (c.env.ENVIRONMENT === "production" || !LOOPBACK.test(address))) {
+  if (address && c.req.method !== "OPTIONS" && (settings(c.env).production || !LOOPBACK.test(address))) {
     const { success } = await c.env.PUBLIC_LIMITER.limit({ key: address });
     if (!success) {
       throw new ApiError("rate_limited", "Too many requests from this address; slow down.", {

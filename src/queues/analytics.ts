@@ -1,4 +1,5 @@
 import { log } from "../lib/log";
+import type { AnalyticsMessage } from "./analytics-message";
 import { handleProductViews } from "./product-views";
 
 /**
@@ -6,7 +7,7 @@ import { handleProductViews } from "./product-views";
  * type and hands each group to its handler in one call, so a handler can write the whole group in a few statements
  * (one UPDATE per SKU per batch). Each handler acks or retries its own messages. One log line per batch.
  */
-export type AnalyticsMessage = { type: string; id: string };
+export type { AnalyticsMessage } from "./analytics-message";
 export type AnalyticsHandler = (messages: Message<AnalyticsMessage>[], env: Env) => Promise<void>;
 
 /** Handlers by message type. */

@@ -1,4 +1,5 @@
 import { log } from "../lib/log";
+import { settings } from "../lib/settings";
 import { handleAnalyticsBatch } from "./analytics";
 import { handleTelemetryBatch } from "./cursor-events";
 import { handleMailBatch, handleMailDeadLetters } from "./mail";
@@ -54,7 +55,7 @@ export function queueKey(queue: string, environment: string | undefined): string
 
 /** The Worker's `queue` entry point: dispatch on the queue name; an unknown queue is logged and acknowledged. */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
-  const key = queueKey(batch.queue, env.ENVIRONMENT);
+  const key = queueKey(batch.queue, settings(env).environment);
   const handler = Object.hasOwn(queueHandlers, key) ? queueHandlers[key] : undefined;
   if (!handler) {
     log("warn", "message batch from an unknown queue acknowledged", {

@@ -5,7 +5,7 @@ import { getDb } from "../db/client";
 import { processedMessages, products, productViewsDaily } from "../db/schema";
 import { log } from "../lib/log";
 import { utcDay } from "../lib/time";
-import type { AnalyticsMessage } from "./analytics";
+import type { AnalyticsMessage } from "./analytics-message";
 import { applyGroup } from "./backoff";
 
 /** Sent by GET /products/{sku} for each anonymous read; `id` is ours (the idempotency key), `at` epoch ms. */

@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { type TaskStatus, tasks } from "../db/schema";
-import { intVar } from "../lib/config";
+import { type SettingsSource, settings } from "../lib/settings";
 import { type MailMessage, notificationStatements, type Prepared } from "../mail/enqueue";
 
 /**
@@ -28,8 +28,8 @@ export const DEFAULT_NOTICE_MINUTES = 15;
 export type ExpiryTask = { id: string; title: string; expiresAt: number };
 export type Creator = { id: string; email: string; username: string; deletedAt: number | null };
 
-export function noticeWindowMs(env: Pick<Env, "EXPIRY_NOTICE_MINUTES">): number {
-  return Math.max(0, intVar(env.EXPIRY_NOTICE_MINUTES, DEFAULT_NOTICE_MINUTES)) * 60_000;
+export function noticeWindowMs(env: SettingsSource): number {
+  return settings(env).expiryNoticeMinutes * 60_000;
 }
 
 /** "expired at" once the time has come, "expires at" before. */

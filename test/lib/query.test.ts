@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { intVar } from "../../src/lib/config";
 import { ApiError } from "../../src/lib/errors";
 import { parseFieldSelection, pickFields } from "../../src/lib/fields";
 import { parseOrdering } from "../../src/lib/ordering";
@@ -84,13 +83,5 @@ describe("UTC days", () => {
     expect(utcDay(Date.parse("2026-03-01T23:59:59.999Z"))).toBe("2026-03-01");
     expect(dayStart("2026-03-02")).toBe(Date.parse("2026-03-02T00:00:00.000Z"));
     expect(utcDay(dayStart("2024-02-29"))).toBe("2024-02-29");
-  });
-});
-
-describe("integer settings", () => {
-  it("reads whole numbers and falls back on anything else", () => {
-    expect(intVar("30", 5)).toBe(30);
-    expect(intVar(" -2 ", 5)).toBe(-2);
-    for (const bad of [undefined, "", "30abc", "1e3", "3.5", "thirty"]) expect(intVar(bad, 5)).toBe(5);
   });
 });

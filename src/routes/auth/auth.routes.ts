@@ -2,9 +2,9 @@ import { createRoute } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { requireUser } from "../../auth/require-auth";
 import type { AppEnv } from "../../env";
-import { boolVar } from "../../lib/config";
 import { ApiError } from "../../lib/errors";
 import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent } from "../../lib/openapi";
+import { settings } from "../../lib/settings";
 import { UserSchema } from "../users/users.schemas";
 import {
   AcceptedSchema,
@@ -22,7 +22,7 @@ const tags = ["auth"];
 
 /** Runs before body validation, so a closed sign-up says so whatever was sent. */
 const signupOpen = createMiddleware<AppEnv>(async (c, next) => {
-  if (!boolVar(c.env.ALLOW_SIGNUP, true)) {
+  if (!settings(c.env).allowSignup) {
     throw new ApiError("forbidden", "Sign-up is disabled on this deployment; ask an administrator for an account.");
   }
   await next();
