@@ -4,8 +4,8 @@ import { log } from "./log";
 /**
  * Every setting the Worker reads, parsed once per isolate by one zod schema (issue 16). The input is the Worker's
  * `env`: the `[vars]` of wrangler.toml (strings) and the secrets. The schema coerces the strings to numbers, booleans
- * and lists, applies the defaults that wrangler.toml documents, and records which secrets are present (their values
- * stay in `env`, read where they are used).
+ * and lists and applies the defaults that wrangler.toml documents. Secrets are not settings: they stay in `env`,
+ * read where they are used.
  *
  * A bad value (`LOGIN_MAX_FAILURES = "lots"`, `CURSOR_FLUSH_SECONDS = "0"`, `PUBLIC_ORIGIN = "ftp://x"`) never fails a
  * request: that setting falls back to its default and one warning per setting is logged per isolate. An unset or
@@ -57,12 +57,6 @@ function trimmed() {
     .optional()
     .transform((value) => (value ?? "").trim());
 }
-
-/** Present means set and not blank. */
-const present = z
-  .string()
-  .optional()
-  .transform((value) => Boolean(value?.trim()));
 
 /** An http(s) origin, or null when empty. */
 const origin = z
@@ -125,16 +119,11 @@ export const settingsSchema = z.object({
   MAIL_MAX_PER_ACTOR_HOUR: whole(50, atLeast(0)),
   PUBLIC_ORIGIN: origin,
   // Secrets: only whether they are set.
-  JWT_SECRET: present,
-  SUPERUSER_EMAIL: present,
-  SUPERUSER_PASSWORD: present,
-  MAILCHANNELS_API_KEY: present,
-  DKIM_PRIVATE_KEY: present,
 });
 
 type Parsed = z.output<typeof settingsSchema>;
 
-/** The typed settings: numbers in the unit their name says, lists as arrays, secrets as presence flags. */
+/** The typed settings: numbers in the unit their name says, lists as arrays, secrets excluded. */
 export type Settings = Readonly<{
   environment: string;
   production: boolean;
@@ -168,12 +157,6 @@ export type Settings = Readonly<{
   mailMaxPerActorHour: number;
   /** The normalised PUBLIC_ORIGIN (`new URL(...).href`), or null when empty. */
   publicOrigin: string | null;
-  has: Readonly<{
-    jwtSecret: boolean;
-    superuser: boolean;
-    mailchannelsApiKey: boolean;
-    dkimPrivateKey: boolean;
-  }>;
 }>;
 
 function shape(p: Parsed): Settings {
@@ -208,12 +191,6 @@ function shape(p: Parsed): Settings {
     mailMaxPerRecipientHour: p.MAIL_MAX_PER_RECIPIENT_HOUR,
     mailMaxPerActorHour: p.MAIL_MAX_PER_ACTOR_HOUR,
     publicOrigin: p.PUBLIC_ORIGIN,
-    has: Object.freeze({
-      jwtSecret: p.JWT_SECRET,
-      superuser: p.SUPERUSER_EMAIL && p.SUPERUSER_PASSWORD,
-      mailchannelsApiKey: p.MAILCHANNELS_API_KEY,
-      dkimPrivateKey: p.DKIM_PRIVATE_KEY,
-    }),
   });
 }
 

@@ -41,7 +41,6 @@ describe("settings (one zod schema, parsed once per env object)", () => {
       mailMaxPerRecipientHour: 20,
       mailMaxPerActorHour: 50,
       publicOrigin: null,
-      has: { jwtSecret: false, superuser: false, mailchannelsApiKey: false, dkimPrivateKey: false },
     });
   });
 
@@ -49,9 +48,8 @@ describe("settings (one zod schema, parsed once per env object)", () => {
     const s = settings(env);
     expect(s.corsOrigins).toEqual(["http://localhost:8787", "http://127.0.0.1:8787"]);
     // The tests point MailChannels at a stand-in (vitest.config.ts); every other value is wrangler.toml's.
-    const { corsOrigins, has, mailchannelsApiUrl } = s;
-    expect(s).toEqual({ ...parseSettings({}).settings, corsOrigins, has, mailchannelsApiUrl });
-    expect(s.has.jwtSecret).toBe(true);
+    const { corsOrigins, mailchannelsApiUrl } = s;
+    expect(s).toEqual({ ...parseSettings({}).settings, corsOrigins, mailchannelsApiUrl });
   });
 
   it("coerces strings: whole numbers, flags, lists, origins", () => {
@@ -67,9 +65,6 @@ describe("settings (one zod schema, parsed once per env object)", () => {
       MAIL_MAX_PER_ACTOR_HOUR: "0",
       DKIM_DOMAIN: " example.com ",
       PUBLIC_ORIGIN: "https://backoffice.example.com",
-      SUPERUSER_EMAIL: "a@example.com",
-      SUPERUSER_PASSWORD: "  ",
-      MAILCHANNELS_API_KEY: "key",
     });
     expect(rejected).toEqual([]);
     expect(s).toMatchObject({
@@ -84,7 +79,6 @@ describe("settings (one zod schema, parsed once per env object)", () => {
       mailMaxPerActorHour: 0,
       dkimDomain: "example.com",
       publicOrigin: "https://backoffice.example.com/",
-      has: { superuser: false, mailchannelsApiKey: true },
     });
     for (const yes of ["true", "1", "yes", "anything"])
       expect(parseSettings({ ALLOW_SIGNUP: yes }).settings.allowSignup).toBe(true);
