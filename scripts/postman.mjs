@@ -202,6 +202,9 @@ function schemaAt(doc, schema, parts) {
   return undefined;
 }
 
+/** A JavaScript name for a variable's value in a script (variable names may hold dashes or dots). */
+const identifier = (name) => name.replace(/[^\w$]/g, "_").replace(/^(\d)/, "_$1");
+
 /** `body.items[0].id` for "items.0.id". */
 function accessor(path) {
   return `body${path
@@ -291,10 +294,11 @@ function testScript(doc, operation, success, step, next) {
     lines.push("  const body = pm.response.json();");
     for (const [name, from] of set) {
       const expression = typeof from === "string" ? accessor(from) : from.js;
+      const label = JSON.stringify(typeof from === "string" ? `body.${from}` : from.js);
       lines.push(
-        `  const ${name} = ${expression};`,
-        `  pm.expect(${name}, ${JSON.stringify(typeof from === "string" ? `body.${from}` : from.js)}).to.not.be.oneOf([undefined, null, ""]);`,
-        `  pm.collectionVariables.set(${JSON.stringify(name)}, ${name});`,
+        `  const ${identifier(name)} = ${expression};`,
+        `  pm.expect(${identifier(name)}, ${label}).to.not.be.oneOf([undefined, null, ""]);`,
+        `  pm.collectionVariables.set(${JSON.stringify(name)}, ${identifier(name)});`,
       );
     }
     lines.push("});");
