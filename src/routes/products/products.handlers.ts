@@ -103,10 +103,21 @@ function priceBound(name: string, text: string | undefined): number | undefined 
   return cents;
 }
 
+const DEFAULT_ORDERING = { field: "created_at", direction: "desc" } as const;
+const orderingText = (o: { field: string; direction: "asc" | "desc" }) =>
+  `${o.direction === "desc" ? "-" : ""}${o.field}`;
+/** The list parameters' defaults as the cache key spells them: a list asked with them is the list asked without. */
+const LIST_DEFAULTS = {
+  ordering: orderingText(DEFAULT_ORDERING),
+  fields: PRODUCT_FIELDS.join(","),
+  limit: 20,
+  offset: 0,
+};
+
 export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = async (c) => {
   const query = c.req.valid("query");
   const selected = parseFieldSelection(PRODUCT_FIELDS, query.fields, query.omit);
-  const ordering = parseOrdering(query.ordering, PRODUCT_ORDERING, { field: "created_at", direction: "desc" });
+  const ordering = parseOrdering(query.ordering, PRODUCT_ORDERING, DEFAULT_ORDERING);
   const min = priceBound("min_price", query.min_price);
   const max = priceBound("max_price", query.max_price);
   if (min !== undefined && max !== undefined && min > max) {
@@ -114,7 +125,22 @@ export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = as
       errors: [{ path: "min_price", message: "must not exceed max_price" }],
     });
   }
-  const key = currentUser(c) ? undefined : await listKey(c.req.url);
+  const key = currentUser(c)
+    ? undefined
+    : await listKey(
+        {
+          brand: query.brand,
+          // The search folds ASCII case on both sides (SQLite's lower()), so "Mug" and "mug" are one list.
+          q: query.q?.replace(/[A-Z]/g, (letter) => letter.toLowerCase()),
+          min_price: min,
+          max_price: max,
+          ordering: orderingText(ordering),
+          fields: selected ? PRODUCT_FIELDS.filter((field) => selected.has(field)).join(",") : undefined,
+          limit: query.limit,
+          offset: query.offset,
+        },
+        LIST_DEFAULTS,
+      );
   const stored = key && (await cached(key));
   if (stored) return hit(stored) as never;
 
