@@ -1,9 +1,6 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { addressKey, isLoopback } from "../../src/auth/client";
-import worker from "../../src/index";
-import { api } from "../helpers";
+import { api, apiWith } from "../helpers";
 
 /**
  * Every per-client limit keys an IPv6 client on its /64 (a host may use any of its 2^64 addresses) and an
@@ -26,21 +23,9 @@ function prefix64() {
   return { key: `2001:db8:${a}:${b}::/64`, at: (i: number) => forms[i % forms.length]!(i) };
 }
 
-/** The Worker's fetch entry point with some settings lowered, so a limit is reached with a few (scrypt) requests. */
-async function post(path: string, json: unknown, address: string, settings: Record<string, string>) {
-  const ctx = createExecutionContext();
-  const res = await worker.fetch!(
-    new Request(`http://localhost/api/v1${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "cf-connecting-ip": address },
-      body: JSON.stringify(json),
-    }) as never,
-    { ...env, ...settings } as Env,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+/** A JSON POST from `address` with some settings lowered, so a limit is reached with a few (scrypt) requests. */
+const post = (path: string, json: unknown, address: string, settings: Record<string, string>) =>
+  apiWith(settings, path, { method: "POST", json, headers: { "cf-connecting-ip": address } });
 
 describe("addressKey: one key per IPv4 address and per IPv6 /64", () => {
   it("keeps IPv4 as it is and maps IPv4-mapped IPv6 to it", () => {
@@ -94,7 +79,6 @@ describe("every per-client limit counts a /64 as one client", { timeout: 60_000 
     const statuses = (await Promise.all(Array.from({ length: 620 }, (_, i) => read(net.at(i))))).map((r) => r.status);
     expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(600);
     expect(statuses).toContain(429);
-    expect((await read(net.at(1000))).status).toBe(429);
     expect((await read(prefix64().at(0))).status).toBe(200);
   });
 
