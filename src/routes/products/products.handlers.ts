@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { addressKeyOf } from "../../auth/client";
 import { getDb } from "../../db/client";
 import { products } from "../../db/schema";
 import type { AppEnv, AuthUser } from "../../env";
@@ -61,12 +62,20 @@ function sendAfterResponse(c: Context<AppEnv>, queueMessages: Parameters<typeof 
   c.executionCtx.waitUntil(sending);
 }
 
-/** Counts one view without delaying the response: the queue send runs after it, and a failure is only logged. */
+/**
+ * Counts one view without delaying the response: the queue send runs after it, and a failure is only logged. A
+ * client counts at most VIEW_LIMITER's views a minute (wrangler.toml; keyed like every per-client limit, loopback
+ * in development not counted): past it the read is served as usual but not counted, so one client cannot fill the
+ * views queue and the idempotency rows each counted view leaves in D1.
+ */
 function countView(c: Context<AppEnv>, sku: string) {
   const message: ProductViewMessage = { type: "product.view", id: crypto.randomUUID(), sku, at: Date.now() };
-  const sending = c.env.ANALYTICS_QUEUE.send(message, { contentType: "json" }).catch((error) =>
-    log("error", "product view: queue send failed; view not counted", { sku, ...errorFields(error) }),
-  );
+  const key = addressKeyOf(c);
+  const sending = (key ? c.env.VIEW_LIMITER.limit({ key }) : Promise.resolve({ success: true }))
+    .then(({ success }) => (success ? c.env.ANALYTICS_QUEUE.send(message, { contentType: "json" }) : undefined))
+    .catch((error) =>
+      log("error", "product view: queue send failed; view not counted", { sku, ...errorFields(error) }),
+    );
   c.executionCtx.waitUntil(sending);
 }
 
