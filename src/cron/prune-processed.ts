@@ -7,8 +7,8 @@ import { settings } from "../lib/settings";
  * day and is reported as `done: false`). Bounded pages keep every statement short: one huge DELETE would hold D1's
  * single writer for as long as it runs.
  */
-const PAGE_ROWS = 5_000;
-const MAX_PAGES = 100;
+export const PAGE_ROWS = 10_000;
+export const MAX_PAGES = 100;
 
 export type Pruned = { deleted: number; done: boolean };
 
@@ -47,9 +47,14 @@ export async function deleteInPages(
 export const QUEUE_RETENTION_DAYS = 4;
 export const KEY_RETENTION_DAYS = QUEUE_RETENTION_DAYS + 1;
 
+/**
+ * A run may delete twice the rows the views budget lets in a day (VIEWS_MAX_PER_DAY, one key per counted view), so
+ * the prune outruns the most the consumer can write and a backlog drains.
+ */
 export function pruneProcessedMessages(env: Env, now: Date): Promise<Pruned> {
   const cutoff = now.getTime() - KEY_RETENTION_DAYS * 86_400_000;
-  return deleteInPages(env.DB, "processed_messages", "id", "processed_at", cutoff);
+  const maxPages = Math.max(MAX_PAGES, Math.ceil((2 * settings(env).viewsMaxPerDay) / PAGE_ROWS));
+  return deleteInPages(env.DB, "processed_messages", "id", "processed_at", cutoff, { maxPages });
 }
 
 /** In-app notifications older than NOTIFICATION_RETENTION_DAYS, read or not. */

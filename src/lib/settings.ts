@@ -121,7 +121,7 @@ export const settingsSchema = z.object({
   TASKS_MAX_PER_USER: whole(5_000, atLeast(1)),
   NOTICES_MAX_PER_USER_DAY: whole(200, atLeast(1)),
   NOTIFICATION_RETENTION_DAYS: whole(90, atLeast(1)),
-  VIEWS_MAX_PER_DAY: whole(1_000_000, atLeast(1)),
+  VIEWS_MAX_PER_DAY: whole(500_000, atLeast(1)),
   // Secrets: only whether they are set.
 });
 

@@ -91,7 +91,8 @@ async function withinDailyBudget(db: Db, env: Env, fresh: Map<string, ProductVie
  * and the message ids into processed_messages, all in ONE db.batch (a transaction on D1). Redelivery is therefore
  * harmless: ids already recorded are skipped, and should a concurrent consumer record an id between our lookup and
  * our batch, the primary key makes the whole batch fail and roll back, and the retry skips it. Views of a SKU that
- * no longer exists change nothing (the UPDATE matches no row, the daily upsert inserts nothing).
+ * no longer exists change nothing (the UPDATE matches no row, the daily upsert inserts nothing). Views past the day's
+ * VIEWS_MAX_PER_DAY are acknowledged without being counted (withinDailyBudget).
  * All messages are acked when the batch commits and retried with backoff when it fails.
  */
 export async function handleProductViews(messages: Message<AnalyticsMessage>[], env: Env, now = Date.now()) {
