@@ -67,9 +67,10 @@ const DAY_MS = 86_400_000;
  * The notice budget: a user gets at most NOTICES_MAX_PER_USER_DAY notices in any 24 hours. Past it, this statement
  * arms the task as if noticed, so the guarded notice after it finds the task no longer waiting and writes nothing
  * (neither notification nor outbox row), and the arm at the end of the batch returns nothing, so no mail is queued.
- * `RETURNING id` says the task was passed over. Each notice a user gets is caused by their own tasks (an expiry
- * only they may move), so this bounds the notifications and notice mails one account can make, however fast it
- * creates tasks or moves their expiry. It reads at most the budget's number of entries of the user's index.
+ * `RETURNING id` says the task was passed over. Every notice a user gets is about one of their own tasks, whose
+ * expiry only they or an admin may move (another member can at most get one expiry noticed once, by reopening a
+ * task), so this bounds the notifications and notice mails one account can make, however fast it creates tasks or
+ * moves their expiry. It reads at most the budget's number of entries of the user's index.
  */
 export function overBudgetStatement(db: Db, env: SettingsSource, task: ExpiryTask, userId: string, now: number) {
   const max = settings(env).noticesMaxPerUserDay;
