@@ -22,10 +22,11 @@ export function together(jobs: Record<string, CronJob>): CronJob {
 
 /** Jobs by cron expression (the strings in wrangler.toml `[triggers]`). */
 export const cronJobs: Record<string, CronJob> = {
-  // The expiry scan, and re-sending mail whose queue message was lost.
-  [EVERY_MINUTE]: together({ tasks: expireTasksJob, mail: requeueStaleMail }),
-  // Housekeeping: raw cursor events past retention, and idempotency keys no redelivery can still need.
-  [DAILY]: together({ cursor: cursorRetention, processed: pruneProcessedMessages }),
+  // The expiry scan, re-sending mail whose queue message was lost, and a page of cursor sessions past retention
+  // (every minute, so it removes sessions far faster than they can be started).
+  [EVERY_MINUTE]: together({ tasks: expireTasksJob, mail: requeueStaleMail, cursor: cursorRetention }),
+  // Housekeeping: idempotency keys no redelivery can still need.
+  [DAILY]: together({ processed: pruneProcessedMessages }),
 };
 
 /** The Worker's `scheduled` entry point: dispatch on the expression; an unknown one is logged, never thrown. */
