@@ -16,11 +16,14 @@ import type { SessionRow, SessionStore } from "./session-store";
  * on the next alarm.
  *
  * D1 gets at most MAX_ROLLUPS_PER_SESSION buckets of a session (a quarter of an hour of 10-second buckets with
- * movement): later buckets stay in the object (its /stats) and are not sent; the end summary still is.
+ * movement), and the queue at most MAX_MESSAGES_PER_SESSION messages of it (a moving session sends about five per
+ * bucket, so a page meets the bucket cap first): what comes later stays in the object (its /stats) and is not
+ * sent; the end summary still is, as one message more.
  */
 export const BACKLOG_BUCKETS = 3;
 export const MAX_MESSAGES_PER_FLUSH = 5;
 export const MAX_ROLLUPS_PER_SESSION = 90;
+export const MAX_MESSAGES_PER_SESSION = 1_000;
 
 type Summary = NonNullable<CursorRollupsMessage["summary"]>;
 
@@ -92,6 +95,7 @@ export class RollupOutbox {
           if (withSummary) message.summary = summary;
           await this.deps.send(message);
           this.sent += 1;
+          store.update({ messages_sent: row.messages_sent + 1 });
         }
         if (told !== row.flushed_seq) {
           store.update({ flushed_seq: told, rollups_sent: capped.sent, last_rollup: capped.lastRollup });
@@ -115,10 +119,12 @@ export class RollupOutbox {
   /**
    * One message's worth of what D1 has not been told: the rollups to send (oldest first), the seq they settle, and
    * whether more is pending after them. Once D1 holds MAX_ROLLUPS_PER_SESSION buckets of the session, only the newest
-   * of them may still grow; every later event is settled without being read.
+   * of them may still grow; once MAX_MESSAGES_PER_SESSION were sent, nothing. Whatever is not sent is settled
+   * without being read.
    */
   private nextPage(row: SessionRow, all: boolean): { take: Rollup[]; told: number; more: boolean } {
     const { events } = this.deps.store;
+    if (row.messages_sent >= MAX_MESSAGES_PER_SESSION) return { take: [], told: row.event_count - 1, more: false };
     if (row.rollups_sent >= MAX_ROLLUPS_PER_SESSION) {
       const [first] = events.rollupsAfter(row.flushed_seq, 1);
       return { take: first?.bucket_start === row.last_rollup ? [first] : [], told: row.event_count - 1, more: false };

@@ -37,9 +37,10 @@ export type SessionRow = {
   stored_bytes: number;
   /** The newest seq D1 has been told about through a rollup (-1: none). */
   flushed_seq: number;
-  /** Distinct rollup buckets sent, and the start of the newest (epoch seconds). */
+  /** Distinct rollup buckets sent, and the start of the newest (epoch seconds); queue messages sent. */
   rollups_sent: number;
   last_rollup: number | null;
+  messages_sent: number;
   end_sent: number;
   archived_at: number | null;
 };
@@ -59,6 +60,7 @@ const SESSION_SCHEMA = `
     flushed_seq INTEGER NOT NULL DEFAULT -1,
     rollups_sent INTEGER NOT NULL DEFAULT 0,
     last_rollup INTEGER,
+    messages_sent INTEGER NOT NULL DEFAULT 0,
     end_sent INTEGER NOT NULL DEFAULT 0,
     archived_at INTEGER
   );`;

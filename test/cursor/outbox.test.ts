@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { type CursorSession, cursorSessionStub, sessionParts } from "../../src/cursor/cursor-session";
 import { ROLLUP_SECONDS } from "../../src/cursor/event-store";
-import { MAX_MESSAGES_PER_FLUSH, MAX_ROLLUPS_PER_SESSION } from "../../src/cursor/outbox";
+import { MAX_MESSAGES_PER_FLUSH, MAX_MESSAGES_PER_SESSION, MAX_ROLLUPS_PER_SESSION } from "../../src/cursor/outbox";
 import { CLOCK_SKEW_MS, MAX_ROLLUPS_PER_MESSAGE } from "../../src/cursor/protocol";
 import {
   allEvents,
@@ -164,4 +164,27 @@ describe("what one session sends to D1", () => {
       });
     }
   }, 60_000);
+});
+
+describe("what one session sends to the queue", () => {
+  it(`at most ${MAX_MESSAGES_PER_SESSION} messages, however the events trickle in; then only the summary`, async () => {
+    const s = await createSession();
+    const kept = queueKept();
+    await runInDurableObject(cursorSessionStub(env, s.id), async (_i: CursorSession, state) => {
+      const parts = withQueue(state, kept);
+      // One event at a time, 2 ms apart (a bucket or two), each flushed: a new version of a bucket each message.
+      for (let i = 0; i < MAX_MESSAGES_PER_SESSION + 50; i++) {
+        expect((await parts.ingest([{ x: i, y: 0, t: s.server_time + 2 * i }], Date.now())).ok).toBe(true);
+        await parts.outbox.flush(false);
+      }
+      expect(kept.sent).toHaveLength(MAX_MESSAGES_PER_SESSION);
+      expect(parts.store.row()?.flushed_seq).toBe(MAX_MESSAGES_PER_SESSION + 49);
+      await parts.lifecycle.end(Date.now());
+      expect(kept.sent).toHaveLength(MAX_MESSAGES_PER_SESSION + 1);
+      expect(kept.sent.at(-1)).toMatchObject({
+        rollups: [],
+        summary: { event_count: MAX_MESSAGES_PER_SESSION + 50 },
+      });
+    });
+  }, 30_000);
 });
