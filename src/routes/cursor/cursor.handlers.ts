@@ -110,7 +110,7 @@ export const stats: Handler<"stats"> = async (c) => {
   const query = c.req.valid("query");
   await authorizeSession(c.env, id, c.req.header("authorization"));
   const bucketSeconds = query.bucket;
-  // The session's object holds its per-second rows and answers for them (no D1 read).
+  // The session's object holds its events and sums them (no D1 read).
   const answer = await cursorSessionStub(c.env, id).stats(
     bucketSeconds,
     query.from ? fromIso(query.from) : null,

@@ -105,7 +105,7 @@ export const stats = createRoute({
   tags,
   summary: "Re-aggregated statistics",
   description:
-    "Re-aggregates the session's per-second rows (kept by its Durable Object) into buckets of any size (`1s` to `24h`, aligned to the epoch): " +
+    "Sums the session's events (kept by its Durable Object) into buckets of any size (`1s` to `24h`, aligned to the epoch): " +
     "distance, average speed (distance / bucket seconds), peak speed, first and last point and event count. " +
     "At most 1,000 buckets per request; without `from`, the latest 1,000. The default range covers every stored " +
     `second. As fresh as the last accepted batch. ${SESSION_AUTH}`,
