@@ -3,7 +3,6 @@ import { problemResponse } from "../lib/errors";
 import { settings } from "../lib/settings";
 import type { Point, SequencedPoint } from "./kinematics";
 import { Lifecycle } from "./lifecycle";
-import { RollupOutbox } from "./outbox";
 import type { HelloFrame, IngestResult } from "./protocol";
 import { Sequencer } from "./sequencer";
 import { type SessionRow, SessionStore, type StatsAnswer, type StoreSettings } from "./session-store";
@@ -53,46 +52,37 @@ export function sessionParts(ctx: DurableObjectState, deps: SessionDeps) {
     GAP_WAIT_MS,
     MAX_WAITING_BATCHES,
   );
-  const lifecycle: { current?: Lifecycle } = {};
-  const outbox = new RollupOutbox({
-    store,
-    send: async (message) => {
-      await deps.queue.send(message, { contentType: "json" });
-    },
-    retryLater: () => lifecycle.current!.retrySoon(),
-    intervalMs: deps.settings.cursorFlushSeconds * 1000,
-  });
-  /** One batch: applied in one transaction; then its frame to every socket, its rollups and the safety alarm. */
-  const accept = (events: readonly Point[], now: number): IngestResult => {
-    const { result, frame } = store.apply(events, now);
-    if (frame) {
-      gateway.broadcast(frame);
-      lifecycle.current!.afterBatch(now);
-    }
-    return result;
-  };
-  /** With `firstSeq` the sequencer orders it (see sequencer.ts); without, it applies after whatever the session has. */
-  const ingest = async (events: readonly Point[], now: number, firstSeq?: number): Promise<IngestResult> => {
-    const row = store.row();
-    if (!row) return { ok: false, code: "not_found" };
-    if (row.ended_at !== null) return { ok: false, code: "ended" };
-    return sequencer.submit(firstSeq, () => accept(events, now));
-  };
   const gateway = new SocketGateway(ctx, {
     hello: () => helloOf(store.row()),
     events: (message, now) => ingest(message.events, now, message.first_seq),
     charge: (events, now) => store.charge(events, now),
   });
-  lifecycle.current = new Lifecycle({
+  const lifecycle = new Lifecycle({
     storage: ctx.storage,
     store,
-    outbox,
     gateway,
     sequencer,
+    queue: deps.queue,
     archive: deps.archive,
     idleMs: deps.settings.cursorIdleMinutes * 60_000,
+    flushMs: deps.settings.cursorFlushSeconds * 1000,
   });
-  return { store, outbox, gateway, lifecycle: lifecycle.current, ingest };
+  /** With `firstSeq` the sequencer orders it (see sequencer.ts); without, it applies after whatever the session has. */
+  async function ingest(events: readonly Point[], now: number, firstSeq?: number): Promise<IngestResult> {
+    const row = store.row();
+    if (!row) return { ok: false, code: "not_found" };
+    if (row.ended_at !== null) return { ok: false, code: "ended" };
+    return sequencer.submit(firstSeq, () => {
+      // One transaction; then the frame to every socket, the rollups and the safety alarm.
+      const { result, frame } = store.apply(events, now);
+      if (frame) {
+        gateway.broadcast(frame);
+        lifecycle.afterBatch(now);
+      }
+      return result;
+    });
+  }
+  return { store, gateway, lifecycle, outbox: lifecycle.outbox, ingest };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { errorFields, log } from "../lib/log";
 import { archiveKey, writeArchive } from "./archive";
-import type { RollupOutbox } from "./outbox";
-import type { IngestResult } from "./protocol";
+import { RollupOutbox } from "./outbox";
+import type { CursorRollupsMessage, IngestResult } from "./protocol";
 import type { Sequencer } from "./sequencer";
 import type { SessionStore } from "./session-store";
 import type { SocketGateway } from "./socket-gateway";
@@ -17,25 +17,39 @@ export const SAFETY_ALARM_MS = 5_000;
 export type LifecycleDeps = {
   storage: DurableObjectStorage;
   store: SessionStore;
-  outbox: RollupOutbox;
   gateway: SocketGateway;
   sequencer: Sequencer<IngestResult>;
+  /** The telemetry queue the rollups go to. */
+  queue: Pick<Queue<CursorRollupsMessage>, "send">;
   /** The R2 bucket for archives (absent: none are written). */
   archive: R2Bucket | undefined;
   /** A session with no events for this long ends itself (CURSOR_IDLE_MINUTES). */
   idleMs: number;
+  /** A moving session's rollups go out this often (CURSOR_FLUSH_SECONDS). */
+  flushMs: number;
 };
 
 /**
  * The session's life after its batches: one alarm serves three jobs (the safety net after a batch, retries of a
- * failed send or archive write, and the idle rule), the end (final rollups with the totals, then the archive to R2,
- * each retried by the alarm until done), and the purge at retention.
+ * failed send or archive write, and the idle rule), the rollups (its outbox, which the alarm retries), the end
+ * (final rollups with the totals, then the archive to R2, each retried by the alarm until done), and the purge at
+ * retention.
  */
 export class Lifecycle {
+  readonly outbox: RollupOutbox;
   /** When the pending alarm fires, as far as this instance knows (null: not known, e.g. after an eviction). */
   private alarmAt: number | null = null;
 
-  constructor(private readonly deps: LifecycleDeps) {}
+  constructor(private readonly deps: LifecycleDeps) {
+    this.outbox = new RollupOutbox({
+      store: deps.store,
+      send: async (message) => {
+        await deps.queue.send(message, { contentType: "json" });
+      },
+      retryLater: () => this.retrySoon(),
+      intervalMs: deps.flushMs,
+    });
+  }
 
   /** A new session: the idle rule ends it if nobody uses it. */
   start(createdAt: number): Promise<void> {
@@ -50,7 +64,7 @@ export class Lifecycle {
       this.alarmAt = now + SAFETY_ALARM_MS;
       void this.deps.storage.setAlarm(this.alarmAt);
     }
-    this.deps.outbox.schedule();
+    this.outbox.schedule();
   }
 
   retrySoon(): Promise<void> {
@@ -87,7 +101,7 @@ export class Lifecycle {
       await this.finish();
       return;
     }
-    const done = await this.deps.outbox.flush(true);
+    const done = await this.outbox.flush(true);
     const idleAt = row.last_active_at + this.deps.idleMs;
     if (now >= idleAt) {
       log("info", "cursor session idle; ended", { session_id: row.session_id, idle_ms: now - row.last_active_at });
@@ -114,7 +128,8 @@ export class Lifecycle {
 
   /** After the end: the final rollups and summary once, then the archive once. */
   private async finish(): Promise<void> {
-    const { store, outbox, archive } = this.deps;
+    const { store, archive } = this.deps;
+    const { outbox } = this;
     const row = store.row();
     if (!row || row.ended_at === null) return;
     if (!row.end_sent) {
