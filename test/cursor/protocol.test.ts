@@ -3,13 +3,14 @@ import {
   ClientMessageSchema,
   CursorRollupsMessageSchema,
   EventsBatchSchema,
+  MAX_ROLLUPS_PER_MESSAGE,
   NackFrameSchema,
 } from "../../src/cursor/protocol";
 
 const T0 = 1_767_225_600_000;
 
 describe("telemetry message and socket frames", () => {
-  it("a rollups message holds at most 100 whole buckets and an optional end summary", () => {
+  it("a rollups message holds at most MAX_ROLLUPS_PER_MESSAGE whole buckets and an optional end summary", () => {
     const rollup = {
       bucket_start: T0 / 1000,
       distance: 10,
@@ -25,7 +26,10 @@ describe("telemetry message and socket frames", () => {
     };
     const message = { type: "cursor.rollups", id: "s:2", session_id: "s", rollups: [rollup] };
     expect(CursorRollupsMessageSchema.parse(message)).toEqual(message);
-    expect(CursorRollupsMessageSchema.safeParse({ ...message, rollups: Array(101).fill(rollup) }).success).toBe(false);
+    expect(
+      CursorRollupsMessageSchema.safeParse({ ...message, rollups: Array(MAX_ROLLUPS_PER_MESSAGE + 1).fill(rollup) })
+        .success,
+    ).toBe(false);
     expect(
       CursorRollupsMessageSchema.safeParse({
         ...message,

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { signCursorToken } from "../../../src/auth/session-tokens";
 import { signJwt } from "../../../src/auth/tokens";
 import { cursorSessionStub } from "../../../src/cursor/cursor-session";
+import { BATCH_INTERVAL_MS, BATCH_MAX_EVENTS, SAMPLE_INTERVAL_MS } from "../../../src/routes/cursor/cursor.schemas";
 import { alignedRecent, createSession, openViewer, postEvents } from "../../cursor/helpers";
 import { api, call, createUser, expectProblem } from "../../helpers";
 
@@ -17,7 +18,12 @@ describe("POST /cursor/sessions", () => {
     const body = (await res.json()) as Record<string, unknown> & { id: string; token: string; ws_url: string };
     expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.server_time).toBeGreaterThanOrEqual(before);
-    expect(body).toMatchObject({ sample_interval_ms: 16, batch_interval_ms: 100, batch_max_events: 50 });
+    // The page's sampling hints, as the schema's examples document them.
+    expect(body).toMatchObject({
+      sample_interval_ms: SAMPLE_INTERVAL_MS,
+      batch_interval_ms: BATCH_INTERVAL_MS,
+      batch_max_events: BATCH_MAX_EVENTS,
+    });
     // Relative: PUBLIC_ORIGIN is empty in tests (test/routes/cursor/ws-url.test.ts covers a configured one).
     expect(body.ws_url).toMatch(/^\/api\/v1\//);
     const ws = new URL(body.ws_url, "http://localhost");
