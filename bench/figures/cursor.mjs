@@ -5,7 +5,8 @@
 //    session is ended, and what each stored (/stats), what D1 got (rollups) and what was sent are compared: events
 //    lost and doubled must be 0. Per moving session-second: Worker invocations, Durable Object requests, queue
 //    messages and D1 rows written (from D1's own result metadata, logged by the telemetry consumer). Storage bytes
-//    per event are measured inside workerd by test/cursor/pipeline.test.ts (the object's own databaseSize).
+//    per event are measured inside workerd by test/cursor/event-store.test.ts (the object's own databaseSize).
+// Event times run with the wall clock from each session's start: a session refuses times outside its life.
 // No limit is raised for these runs: both stay inside the defaults a page meets.
 import { performance } from "node:perf_hooks";
 import { percentile, request, round } from "../lib/load.mjs";
@@ -53,14 +54,14 @@ async function createSession(rt, label, index) {
   return res.json();
 }
 
-/** A pointer walking at 60 Hz: `n` events from (x, y, t), 1000/60 ms apart. */
-function walk(state, n) {
+/** A pointer walking: `n` events from (x, y, t), `stepMs` apart (60 Hz unless said otherwise). */
+function walk(state, n, stepMs = 1000 / 60) {
   const events = [];
   for (let i = 0; i < n; i++) {
     state.x = Math.min(1919, Math.max(0, state.x + Math.round(Math.random() * 40 - 20) / 2));
     state.y = Math.min(1079, Math.max(0, state.y + Math.round(Math.random() * 40 - 20) / 2));
     state.i += 1;
-    events.push({ x: state.x, y: state.y, t: state.t0 + Math.round((state.i * 1000) / 60) });
+    events.push({ x: state.x, y: state.y, t: state.t0 + Math.round(state.i * stepMs) });
   }
   return events;
 }
@@ -82,12 +83,12 @@ async function singleSession(rt, durationSeconds) {
       if (sent !== undefined) ackLatencies.push(at - sent);
     } else if (frame.type === "nack") refused += 1;
   });
-  const state = { x: 960, y: 540, i: 0, t0: Date.now() - 10 * 60_000 };
+  const state = { x: 960, y: 540, i: 0, t0: Date.now() };
   let seq = 0;
   const started = performance.now();
   try {
     while (performance.now() - started < durationSeconds * 1000) {
-      const events = walk(state, 8);
+      const events = walk(state, 8, 2.5); // 8 events every 20 ms: 2.5 ms apart, with the wall clock
       sentAt.set(seq + events.length - 1, performance.now());
       writer.send(JSON.stringify({ type: "events", first_seq: seq, events }));
       seq += events.length;
@@ -140,7 +141,7 @@ async function manySessions(rt, durationSeconds) {
   const deadline = started + durationSeconds * 1000;
   await Promise.all(
     runs.map(async (run, index) => {
-      const state = { x: 100 + index, y: 100, i: 0, t0: Date.now() - 5 * 60_000 };
+      const state = { x: 100 + index, y: 100, i: 0, t0: Date.now() };
       await sleep((index * 100) / runs.length); // spread the sessions over the 100 ms period
       while (performance.now() < deadline) {
         const events = walk(state, 6);

@@ -142,7 +142,9 @@
   // ---- sampling: at most one point per animation frame ----
   function onPointer(event) {
     if (event.pointerType === "touch" && !el.pad.contains(event.target)) return;
-    s.pointer = { x: event.clientX, y: event.clientY };
+    // Hundredths of a CSS pixel: finer than any screen, and what the session packs smallest (a zoomed page reports
+    // coordinates like 412.7272796630859).
+    s.pointer = { x: Math.round(event.clientX * 100) / 100, y: Math.round(event.clientY * 100) / 100 };
   }
   addEventListener("pointermove", onPointer, { passive: true });
   addEventListener("pointerdown", onPointer, { passive: true });

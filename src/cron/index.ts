@@ -22,12 +22,12 @@ export function together(jobs: Record<string, CronJob>): CronJob {
 
 /** Jobs by cron expression (the strings in wrangler.toml `[triggers]`). */
 export const cronJobs: Record<string, CronJob> = {
-  // The expiry scan, and re-sending mail whose queue message was lost.
-  [EVERY_MINUTE]: together({ tasks: expireTasksJob, mail: requeueStaleMail }),
-  // Housekeeping: raw cursor events past retention, idempotency keys no redelivery can still need, notifications past
-  // their retention, idle rate-limit counters.
+  // The expiry scan, re-sending mail whose queue message was lost, and a page of cursor sessions past retention
+  // (every minute, so it removes sessions far faster than they can be started).
+  [EVERY_MINUTE]: together({ tasks: expireTasksJob, mail: requeueStaleMail, cursor: cursorRetention }),
+  // Housekeeping: idempotency keys no redelivery can still need, notifications past their retention, idle rate-limit
+  // counters.
   [DAILY]: together({
-    cursor: cursorRetention,
     processed: pruneProcessedMessages,
     notifications: pruneNotifications,
     rateLimits: pruneRateLimits,

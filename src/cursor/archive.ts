@@ -8,6 +8,11 @@ import type { EventStore } from "./event-store";
  * event_count (as strings), so a listing tells what each archive holds without reading it.
  */
 export const ARCHIVE_PREFIX = "cursor/";
+/**
+ * What an event takes in the archive at most: about 12 bytes for a pointer, 26 for random float64 coordinates (the
+ * worst that packs, tested). With the session's event and byte caps this bounds an archive (docs/hardening.md).
+ */
+export const ARCHIVE_MAX_BYTES_PER_EVENT = 28;
 
 export function archiveKey(sessionId: string, createdAt: number): string {
   const d = new Date(createdAt);

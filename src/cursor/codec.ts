@@ -1,10 +1,10 @@
 import type { Point } from "./kinematics";
 
 /**
- * The event codec: the points of one second of event time, packed for the object's SQLite (one row per second).
+ * The event codec: a run of consecutive events, packed for the object's SQLite (one row per block of events).
  *
- * Per point, three LEB128 varints: the time delta in ms from the previous point (the first from the start of the
- * second), then x and y as zigzag deltas in hundredths of a pixel from the previous point (the first from 0),
+ * Per point, three LEB128 varints: the time delta in ms from the previous point (the first from the block's first
+ * time, so 0), then x and y as zigzag deltas in hundredths of a pixel from the previous point (the first from 0),
  * shifted left by one. A coordinate that hundredths cannot hold exactly (more decimals, or huge) is written as the
  * varint 1 followed by its 8-byte little-endian float64, so decoding always gives back the very number sent. At
  * 60 Hz a point is typically 4–6 bytes. Integer arithmetic only below 2^53: no 32-bit bit tricks.
@@ -88,8 +88,9 @@ function quantize(v: number): number | null {
 /** Where the encoder stands after a point: decoding continues from the same place. */
 export type Cursor = { t: number; qx: number; qy: number };
 
-export function startCursor(second: number): Cursor {
-  return { t: second * 1000, qx: 0, qy: 0 };
+/** Where a block starts: its first event's time. */
+export function startCursor(t0: number): Cursor {
+  return { t: t0, qx: 0, qy: 0 };
 }
 
 function writeCoordinate(w: ByteWriter, v: number, previous: number): number {
@@ -114,13 +115,13 @@ function readCoordinate(r: ByteReader, previous: number): [value: number, q: num
 }
 
 /**
- * Appends points (all within the cursor's second, time-ordered) to `w`, moving the cursor along. The cursor of the
- * second's row is kept by the object, so a batch that continues a second appends without decoding what is there.
+ * Appends points (time-ordered, none before the cursor) to `w`, moving the cursor along. The cursor of the open
+ * block is kept by the object, so a batch that continues a block appends without decoding what is there.
  */
 export function encodePoints(w: ByteWriter, cursor: Cursor, points: readonly Point[]): Cursor {
   let { t, qx, qy } = cursor;
   for (const p of points) {
-    if (p.t < t) throw new Error("points must be time-ordered within their second");
+    if (p.t < t) throw new Error("points must be time-ordered");
     w.varint(p.t - t);
     t = p.t;
     qx = writeCoordinate(w, p.x, qx);
@@ -129,11 +130,11 @@ export function encodePoints(w: ByteWriter, cursor: Cursor, points: readonly Poi
   return { t, qx, qy };
 }
 
-/** Every point of a row, in order. */
-export function decodePoints(second: number, blob: Uint8Array): Point[] {
+/** Every point of a block, in order. */
+export function decodePoints(t0: number, blob: Uint8Array): Point[] {
   const r = new ByteReader(blob);
   const out: Point[] = [];
-  let { t, qx, qy } = startCursor(second);
+  let { t, qx, qy } = startCursor(t0);
   while (!r.done) {
     t += r.varint();
     const [x, nx] = readCoordinate(r, qx);
@@ -145,11 +146,11 @@ export function decodePoints(second: number, blob: Uint8Array): Point[] {
   return out;
 }
 
-/** The cursor after the last point of a row (to continue it after an eviction). */
-export function endCursor(second: number, blob: Uint8Array): Cursor {
-  const points = decodePoints(second, blob);
+/** The cursor after the last point of a block (to continue it after an eviction). */
+export function endCursor(t0: number, blob: Uint8Array): Cursor {
+  const points = decodePoints(t0, blob);
   const last = points.at(-1);
-  if (!last) return startCursor(second);
+  if (!last) return startCursor(t0);
   return { t: last.t, qx: Math.round(last.x * SCALE), qy: Math.round(last.y * SCALE) };
 }
 

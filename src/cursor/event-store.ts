@@ -1,226 +1,269 @@
 import { ByteWriter, type Cursor, concatBytes, decodePoints, encodePoints, endCursor, startCursor } from "./codec";
-import type { Point, SecondAggregate, SequencedPoint } from "./kinematics";
-import type { BucketRow } from "./stats";
+import { type Point, type SequencedPoint, segmentLength, sumBuckets } from "./kinematics";
+import type { Bucket, Rollup } from "./protocol";
 
 /**
- * The session's raw events in its own SQLite: one row per second of event time, the points packed by the codec
- * (`points`), beside that second's figures (distance, peak speed, first and last point, the seq range, and the
- * session's running distance and last `t` at its end). Those figures answer /stats for any bucket size, the seq
- * range answers /events by keyset, and the 10-second rollups sent to D1 are sums over them.
+ * The session's raw events in its own SQLite: one row per block of up to MAX_BLOCK_EVENTS consecutive events (or
+ * MAX_BLOCK_BYTES of them packed), the points packed by the codec (`points`), beside what decoding the block needs on
+ * its own: its first seq and time, the point before it and the running distance there. A block's cost in rows and
+ * bytes is the same whether its events are a millisecond or an hour apart, so spreading events out buys nothing.
  *
- * A second is rewritten while it is open (the next batch may add to it); once a later second exists it never
- * changes again, since event times never go backwards.
+ * The last block is rewritten while it fills (its bytes are kept in memory, so appending decodes nothing); every
+ * earlier block never changes again. Blocks are keyed by first seq (/events pages by seq) and indexed by first time
+ * (GET /stats and the rollups find a time range); both grow together, since event times never go backwards.
+ * GET /stats and the 10-second rollups are sums over decoded events (`sumBuckets`).
  */
 export const EVENT_STORE_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS seconds (
-    second INTEGER PRIMARY KEY,
-    first_seq INTEGER NOT NULL,
-    last_seq INTEGER NOT NULL,
-    distance REAL NOT NULL,
-    peak_speed REAL NOT NULL,
-    start_x REAL NOT NULL, start_y REAL NOT NULL, end_x REAL NOT NULL, end_y REAL NOT NULL,
-    total_distance REAL NOT NULL,
-    last_t INTEGER NOT NULL,
+  CREATE TABLE IF NOT EXISTS blocks (
+    first_seq INTEGER PRIMARY KEY,
+    first_t INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    prev_x REAL, prev_y REAL, prev_t INTEGER,
+    distance_before REAL NOT NULL,
     points BLOB NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS seconds_last_seq ON seconds (last_seq);`;
+  CREATE INDEX IF NOT EXISTS blocks_first_t ON blocks (first_t);`;
 
-export type SecondRow = {
-  second: number;
-  first_seq: number;
-  last_seq: number;
-  distance: number;
-  peak_speed: number;
-  start_x: number;
-  start_y: number;
-  end_x: number;
-  end_y: number;
-  total_distance: number;
-  last_t: number;
-};
-
-/** A 10-second rollup (or any bucket) summed from second rows; `bucket_start` in epoch seconds. */
-export type Rollup = SecondRow & { bucket_start: number; event_count: number };
-
+export const MAX_BLOCK_EVENTS = 256;
+/** Kept under a SQLite page, so rewriting the open block never spills into overflow pages. */
+export const MAX_BLOCK_BYTES = 2048;
 export const ROLLUP_SECONDS = 10;
 
+type BlockRow = {
+  first_seq: number;
+  first_t: number;
+  count: number;
+  prev_x: number | null;
+  prev_y: number | null;
+  prev_t: number | null;
+  distance_before: number;
+  points: ArrayBuffer;
+};
+
+type Block = {
+  firstSeq: number;
+  firstT: number;
+  count: number;
+  prev: Point | null;
+  distanceBefore: number;
+  blob: Uint8Array;
+  cursor: Cursor;
+};
+
+/** The blocks a batch writes (the open one continued, then new ones), planned before anything is written. */
+export type Append = { blocks: (Block & { isNew: boolean })[]; bytes: number };
+
+const BLOCK_COLUMNS = "first_seq, first_t, count, prev_x, prev_y, prev_t, distance_before, points";
+
 export class EventStore {
-  /** The open second's packed points and the codec's place after them (null: read from SQLite when needed). */
-  private open: { second: number; blob: Uint8Array; cursor: Cursor } | null = null;
+  /** The last block as stored (null: read it from SQLite when needed). */
+  private open: Block | null = null;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(EVENT_STORE_SCHEMA);
   }
 
   /**
-   * Writes the seconds a batch touched (the kinematics' aggregates after the batch) with their points. Call inside
-   * the batch's transaction. `events` are the batch's points in order, `totals` the running distance after each
-   * touched second's last event.
+   * Packs a batch (events from `firstSeq`, continuing the path at `previous` with the running distance
+   * `distanceBefore`) into blocks, without writing: the caller checks the bytes against its cap first.
    */
-  write(
-    events: readonly Point[],
-    seconds: readonly SecondAggregate[],
-    distanceAfter: (second: number) => number,
-  ): number {
-    let i = 0;
-    let rowsWritten = 0;
-    for (const s of seconds) {
-      const start = i;
-      while (i < events.length && Math.floor(events[i]!.t / 1000) === s.second) i++;
-      const points = events.slice(start, i);
-      let base: { blob: Uint8Array; cursor: Cursor };
-      if (start === 0 && s.event_count > points.length) base = this.openRow(s.second);
-      else base = { blob: new Uint8Array(0), cursor: startCursor(s.second) };
-      const w = new ByteWriter();
-      const codecCursor = encodePoints(w, base.cursor, points);
-      const blob = base.blob.length > 0 ? concatBytes(base.blob, w.bytes()) : w.bytes();
-      const cursor = this.sql.exec(
-        `INSERT INTO seconds (second, first_seq, last_seq, distance, peak_speed, start_x, start_y, end_x, end_y,
-           total_distance, last_t, points)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (second) DO UPDATE SET last_seq = excluded.last_seq, distance = excluded.distance,
-           peak_speed = excluded.peak_speed, end_x = excluded.end_x, end_y = excluded.end_y,
-           total_distance = excluded.total_distance, last_t = excluded.last_t, points = excluded.points`,
-        s.second,
-        s.last_seq - s.event_count + 1,
-        s.last_seq,
-        s.distance,
-        s.peak_speed,
-        s.start_x,
-        s.start_y,
-        s.end_x,
-        s.end_y,
-        distanceAfter(s.second),
-        points.at(-1)!.t,
-        toBuffer(blob),
-      );
-      cursor.toArray();
-      rowsWritten += cursor.rowsWritten;
-      this.open = { second: s.second, blob, cursor: codecCursor };
+  plan(events: readonly Point[], firstSeq: number, previous: Point | null, distanceBefore: number): Append {
+    const blocks: Append["blocks"] = [];
+    let block: (Block & { isNew: boolean }) | null = null;
+    const last = this.lastBlock();
+    if (last && !full(last)) block = { ...last, isNew: false };
+    let writer = new ByteWriter();
+    let bytes = 0;
+    let prev = previous;
+    let total = distanceBefore;
+    const close = () => {
+      if (!block) return;
+      const added = writer.bytes();
+      bytes += added.length;
+      blocks.push({ ...block, blob: block.blob.length > 0 ? concatBytes(block.blob, added) : added });
+    };
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      if (!block || block.count >= MAX_BLOCK_EVENTS || block.blob.length + writer.length >= MAX_BLOCK_BYTES) {
+        close();
+        writer = new ByteWriter();
+        block = {
+          firstSeq: firstSeq + i,
+          firstT: e.t,
+          count: 0,
+          prev,
+          distanceBefore: total,
+          blob: new Uint8Array(0),
+          cursor: startCursor(e.t),
+          isNew: true,
+        };
+      }
+      block.cursor = encodePoints(writer, block.cursor, [e]);
+      block.count += 1;
+      if (prev) total += segmentLength(prev, e);
+      prev = e;
     }
-    return rowsWritten;
+    close();
+    return { blocks, bytes };
   }
 
-  /** Forget the in-memory copy of the open row (a transaction that wrote it was rolled back). */
+  /** Writes a planned batch; call inside the batch's transaction. Returns the rows SQLite wrote. */
+  write(append: Append): number {
+    let rows = 0;
+    for (const b of append.blocks) {
+      const cursor = b.isNew
+        ? this.sql.exec(
+            `INSERT INTO blocks (${BLOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+            b.firstSeq,
+            b.firstT,
+            b.count,
+            b.prev?.x ?? null,
+            b.prev?.y ?? null,
+            b.prev?.t ?? null,
+            b.distanceBefore,
+            toBuffer(b.blob),
+          )
+        : // first_t is not set again, so its index entry is not rewritten.
+          this.sql.exec(
+            "UPDATE blocks SET count = ?, points = ? WHERE first_seq = ?",
+            b.count,
+            toBuffer(b.blob),
+            b.firstSeq,
+          );
+      cursor.toArray();
+      rows += cursor.rowsWritten;
+    }
+    const last = append.blocks.at(-1);
+    if (last) this.open = { ...last };
+    return rows;
+  }
+
+  /** Forget the in-memory copy of the open block (a transaction that wrote it was rolled back). */
   reset(): void {
     this.open = null;
   }
 
-  private openRow(second: number): { blob: Uint8Array; cursor: Cursor } {
-    if (this.open?.second === second) return this.open;
+  private lastBlock(): Block | null {
+    if (this.open) return this.open;
     const row = this.sql
-      .exec<{ points: ArrayBuffer }>("SELECT points FROM seconds WHERE second = ?", second)
+      .exec<BlockRow>(`SELECT ${BLOCK_COLUMNS} FROM blocks ORDER BY first_seq DESC LIMIT 1`)
       .toArray()[0];
-    const blob = row ? new Uint8Array(row.points) : new Uint8Array(0);
-    return { blob, cursor: blob.length > 0 ? endCursor(second, blob) : startCursor(second) };
+    if (!row) return null;
+    const blob = new Uint8Array(row.points);
+    this.open = { ...blockOf(row), blob, cursor: endCursor(row.first_t, blob) };
+    return this.open;
+  }
+
+  /** Blocks from the one holding `seq` on (or from the first), lazily, in seq order. */
+  private blocksFromSeq(seq: number): Iterable<BlockRow> {
+    return this.sql.exec<BlockRow>(
+      `SELECT ${BLOCK_COLUMNS} FROM blocks
+       WHERE first_seq >= coalesce((SELECT max(first_seq) FROM blocks WHERE first_seq <= ?), 0) ORDER BY first_seq`,
+      seq,
+    );
+  }
+
+  /** Blocks from the last one starting before `ms` on (every event at or after `ms` is in them), lazily. */
+  private blocksFromTime(ms: number): Iterable<BlockRow> {
+    return this.sql.exec<BlockRow>(
+      `SELECT ${BLOCK_COLUMNS} FROM blocks WHERE first_seq >= coalesce(
+         (SELECT first_seq FROM blocks WHERE first_t < ? ORDER BY first_t DESC, first_seq DESC LIMIT 1), 0)
+       ORDER BY first_seq`,
+      ms,
+    );
   }
 
   /** Events with seq > after, at most `limit`, in seq order. */
   page(after: number, limit: number): SequencedPoint[] {
     const out: SequencedPoint[] = [];
-    const rows = this.sql.exec<{ second: number; first_seq: number; points: ArrayBuffer }>(
-      "SELECT second, first_seq, points FROM seconds WHERE last_seq > ? ORDER BY last_seq",
-      after,
-    );
-    for (const row of rows) {
-      const points = decodePoints(row.second, new Uint8Array(row.points));
-      for (let i = 0; i < points.length; i++) {
-        const seq = row.first_seq + i;
-        if (seq <= after) continue;
-        out.push({ seq, ...points[i]! });
-        if (out.length >= limit) return out;
-      }
+    for (const e of events(this.blocksFromSeq(after + 1))) {
+      if (e.seq <= after) continue;
+      out.push(e);
+      if (out.length >= limit) break;
     }
     return out;
   }
 
-  /** Every event in seq order, a second's row at a time (for the archive). */
+  /** Every event in seq order, a block at a time (for the archive). */
   *all(): Generator<SequencedPoint[]> {
-    for (const row of this.sql.exec<{ second: number; first_seq: number; points: ArrayBuffer }>(
-      "SELECT second, first_seq, points FROM seconds ORDER BY second",
-    )) {
-      yield decodePoints(row.second, new Uint8Array(row.points)).map((p, i) => ({ seq: row.first_seq + i, ...p }));
-    }
+    for (const row of this.blocksFromSeq(0)) yield decodeBlock(row);
   }
 
-  span(): { first: number | null; last: number | null } {
-    return this.sql
-      .exec<{ first: number | null; last: number | null }>(
-        "SELECT MIN(second) AS first, MAX(second) AS last FROM seconds",
-      )
-      .one();
+  /** The time of the first stored event, or null. */
+  firstT(): number | null {
+    return (
+      this.sql.exec<{ t: number }>("SELECT first_t AS t FROM blocks ORDER BY first_seq LIMIT 1").toArray()[0]?.t ?? null
+    );
   }
 
-  /** GET /stats: the per-second rows re-aggregated into buckets aligned to the epoch; empty buckets are absent. */
-  buckets(bucketSeconds: number, fromSecond: number, toSecond: number): BucketRow[] {
-    return this.sql
-      .exec<BucketRow>(
-        `SELECT DISTINCT b * CAST(?1 AS INTEGER) AS bucket_start,
-           SUM(distance) OVER w AS distance,
-           MAX(peak_speed) OVER w AS peak_speed,
-           SUM(last_seq - first_seq + 1) OVER w AS event_count,
-           FIRST_VALUE(start_x) OVER w AS start_x,
-           FIRST_VALUE(start_y) OVER w AS start_y,
-           LAST_VALUE(end_x) OVER w AS end_x,
-           LAST_VALUE(end_y) OVER w AS end_y
-         FROM (SELECT second / CAST(?1 AS INTEGER) AS b, * FROM seconds WHERE second >= ?2 AND second < ?3)
-         WINDOW w AS (PARTITION BY b ORDER BY second ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-         ORDER BY b`,
-        bucketSeconds,
-        fromSecond,
-        toSecond,
-      )
-      .toArray();
+  /** GET /stats: buckets of `bucketSeconds` between fromMs (inclusive) and toMs (exclusive); empty buckets absent. */
+  buckets(bucketSeconds: number, fromMs: number, toMs: number): Bucket[] {
+    const { blocks, previous, distanceBefore } = startOf(this.blocksFromTime(fromMs));
+    return sumBuckets(events(blocks, toMs), { bucketSeconds, previous, distanceBefore, fromMs, toMs }).map(
+      ({ last_seq: _s, total_distance: _d, last_t: _t, ...bucket }) => bucket,
+    );
   }
 
   /**
-   * The 10-second rollups of the (at most `limitBuckets` oldest) buckets holding a second with last_seq > afterSeq,
-   * each summed over all of its seconds so far: a rollup is a whole bucket, never a delta, so applying it twice
-   * changes nothing. Reads the index for the buckets, then only their seconds' figures (no points).
+   * The 10-second rollups of the (at most `maxBuckets` oldest) buckets holding an event with seq > afterSeq, each
+   * summed over all of its events: a rollup is a whole bucket, never a delta, so applying it twice changes nothing.
    */
-  rollupsAfter(afterSeq: number, limitBuckets = 100): Rollup[] {
-    const buckets = this.sql
-      .exec<{ b: number }>(
-        // Bound numbers arrive as REAL: the cast keeps the division an integer one.
-        "SELECT second / CAST(?1 AS INTEGER) AS b FROM seconds WHERE last_seq > ?2 GROUP BY b ORDER BY b LIMIT ?3",
-        ROLLUP_SECONDS,
-        afterSeq,
-        limitBuckets,
-      )
-      .toArray()
-      .map((r) => r.b);
-    if (buckets.length === 0) return [];
-    const wanted = new Set(buckets);
-    const rows = this.sql.exec<SecondRow>(
-      `SELECT second, first_seq, last_seq, distance, peak_speed, start_x, start_y, end_x, end_y, total_distance, last_t
-       FROM seconds WHERE second >= ? AND second < ? ORDER BY second`,
-      buckets[0]! * ROLLUP_SECONDS,
-      (buckets.at(-1)! + 1) * ROLLUP_SECONDS,
-    );
-    const out: Rollup[] = [];
-    for (const row of rows) {
-      const b = Math.floor(row.second / ROLLUP_SECONDS);
-      if (!wanted.has(b)) continue;
-      const current = out.at(-1);
-      if (!current || current.bucket_start !== b * ROLLUP_SECONDS) {
-        out.push({ ...row, bucket_start: b * ROLLUP_SECONDS, event_count: row.last_seq - row.first_seq + 1 });
-        continue;
-      }
-      current.last_seq = row.last_seq;
-      current.event_count += row.last_seq - row.first_seq + 1;
-      current.distance += row.distance;
-      current.peak_speed = Math.max(current.peak_speed, row.peak_speed);
-      current.end_x = row.end_x;
-      current.end_y = row.end_y;
-      current.total_distance = row.total_distance;
-      current.last_t = row.last_t;
-    }
-    return out;
+  rollupsAfter(afterSeq: number, maxBuckets: number): Rollup[] {
+    const first = this.page(afterSeq, 1)[0];
+    if (!first) return [];
+    const fromMs = Math.floor(first.t / (ROLLUP_SECONDS * 1000)) * ROLLUP_SECONDS * 1000;
+    const { blocks, previous, distanceBefore } = startOf(this.blocksFromTime(fromMs));
+    return sumBuckets(events(blocks), { bucketSeconds: ROLLUP_SECONDS, previous, distanceBefore, fromMs, maxBuckets });
   }
 
   /** Bytes the object's SQLite takes (pages in use, all tables). */
   databaseSize(): number {
     return this.sql.databaseSize;
+  }
+}
+
+function full(b: Block): boolean {
+  return b.count >= MAX_BLOCK_EVENTS || b.blob.length >= MAX_BLOCK_BYTES;
+}
+
+function blockOf(row: BlockRow): Omit<Block, "blob" | "cursor"> {
+  return {
+    firstSeq: row.first_seq,
+    firstT: row.first_t,
+    count: row.count,
+    prev: row.prev_t === null ? null : { x: row.prev_x!, y: row.prev_y!, t: row.prev_t },
+    distanceBefore: row.distance_before,
+  };
+}
+
+function decodeBlock(row: BlockRow): SequencedPoint[] {
+  return decodePoints(row.first_t, new Uint8Array(row.points)).map((p, i) => ({ seq: row.first_seq + i, ...p }));
+}
+
+/** The first block's starting point and running distance, and every block (the first included) after it. */
+function startOf(rows: Iterable<BlockRow>): {
+  blocks: Iterable<BlockRow>;
+  previous: Point | null;
+  distanceBefore: number;
+} {
+  const iterator = rows[Symbol.iterator]();
+  const head = iterator.next();
+  if (head.done) return { blocks: [], previous: null, distanceBefore: 0 };
+  const first = blockOf(head.value);
+  const blocks = {
+    *[Symbol.iterator]() {
+      yield head.value;
+      for (let next = iterator.next(); !next.done; next = iterator.next()) yield next.value;
+    },
+  };
+  return { blocks, previous: first.prev, distanceBefore: first.distanceBefore };
+}
+
+/** The events of the blocks, lazily, stopping before the first block that starts at or after `untilMs`. */
+function* events(rows: Iterable<BlockRow>, untilMs = Number.POSITIVE_INFINITY): Generator<SequencedPoint> {
+  for (const row of rows) {
+    if (row.first_t >= untilMs) return;
+    yield* decodeBlock(row);
   }
 }
 

@@ -1,7 +1,9 @@
+import type { Rollup } from "./protocol";
+
 /**
  * Pure cursor kinematics: no storage, no clock. The Durable Object feeds every batch through `advance()` together
  * with the state it kept from the batch before, so a path continues across batches (and across evictions, since that
- * state lives in SQLite).
+ * state lives in SQLite); `sumBuckets()` sums stored events into buckets for GET /stats and the D1 rollups.
  *
  * Units: CSS pixels, epoch milliseconds; speeds are pixels per second.
  */
@@ -9,35 +11,21 @@
 export type Point = { x: number; y: number; t: number };
 export type SequencedPoint = Point & { seq: number };
 
-/** The running aggregate of one wall-clock second (`second` = floor(t / 1000)); cumulative within that second. */
-export type SecondAggregate = {
-  second: number;
-  distance: number;
-  peak_speed: number;
-  event_count: number;
-  start_x: number;
-  start_y: number;
-  end_x: number;
-  end_y: number;
-  /** Sequence number of the last event counted; orders overlapping writes of the same second. */
-  last_seq: number;
-};
-
 export type KinematicState = {
   last: Point | null;
+  /** The running distance: each segment added in order, so any stored prefix sums to the same number. */
   totalDistance: number;
+  /** Events so far; seq is per session, from 0, gapless, so this is also the seq the next event gets. */
   eventCount: number;
-  /** Sequence number the next event gets; seq is per session, from 0, gapless. */
-  nextSeq: number;
-  /** The second the last event fell into, still open: the next batch may add to it. */
-  open: SecondAggregate | null;
+  /** Events in the second of event time `last` falls into (the cap on equal-time floods counts them). */
+  secondEvents: number;
 };
 
-export const INITIAL_STATE: KinematicState = { last: null, totalDistance: 0, eventCount: 0, nextSeq: 0, open: null };
+export const INITIAL_STATE: KinematicState = { last: null, totalDistance: 0, eventCount: 0, secondEvents: 0 };
 
 /**
- * A segment's time is floored at one 60 Hz frame when its peak speed is measured: two samples with the same
- * timestamp (a browser can deliver them) must not produce an infinite speed.
+ * A segment's time is floored at one 60 Hz frame when its speed is measured: two samples with the same timestamp
+ * (a browser can deliver them) must not produce an infinite speed.
  */
 export const MIN_SEGMENT_MS = 1000 / 60;
 
@@ -61,6 +49,8 @@ export function speed(distance: number, windowMs: number): number {
   return windowMs > 0 ? distance / (windowMs / 1000) : 0;
 }
 
+const secondOf = (t: number) => Math.floor(t / 1000);
+
 export type BatchResult = {
   state: KinematicState;
   /** Distance covered by this batch, including the segment from the previous batch's last point. */
@@ -68,70 +58,108 @@ export type BatchResult = {
   /** From the previous batch's last point (or this batch's first) to this batch's last point. */
   windowMs: number;
   speed: number;
-  /** Every second this batch touched, as it stands after the batch (the last one may still be open). */
-  seconds: SecondAggregate[];
 };
 
-/**
- * Continues the path with a batch of events already validated to be in time order and not before `state.last`.
- * A segment counts towards the second of its end point.
- */
+/** Continues the path with a batch of events already validated to be in time order and not before `state.last`. */
 export function advance(state: KinematicState, batch: readonly Point[]): BatchResult {
-  let last = state.last;
-  let open = state.open ? { ...state.open } : null;
-  let nextSeq = state.nextSeq;
+  let { last, totalDistance, secondEvents } = state;
   let distance = 0;
-  const seconds: SecondAggregate[] = [];
-
   for (const point of batch) {
-    // The event's sequence number: the session numbers its events gaplessly from 0.
-    const seq = nextSeq++;
     const length = last ? segmentLength(last, point) : 0;
-    const segmentSpeed = last ? speed(length, Math.max(point.t - last.t, MIN_SEGMENT_MS)) : 0;
     distance += length;
-
-    const second = Math.floor(point.t / 1000);
-    if (!open || open.second !== second) {
-      // A new second starts (the one before is complete and was already reported).
-      open = {
-        second,
-        distance: 0,
-        peak_speed: 0,
-        event_count: 0,
-        start_x: point.x,
-        start_y: point.y,
-        end_x: point.x,
-        end_y: point.y,
-        last_seq: seq,
-      };
-      seconds.push(open);
-    } else if (seconds.at(-1) !== open) {
-      // The batch continues the second the previous batch left open.
-      seconds.push(open);
-    }
-    open.distance += length;
-    open.peak_speed = Math.max(open.peak_speed, segmentSpeed);
-    open.event_count += 1;
-    open.end_x = point.x;
-    open.end_y = point.y;
-    open.last_seq = seq;
+    totalDistance += length;
+    secondEvents = last && secondOf(last.t) === secondOf(point.t) ? secondEvents + 1 : 1;
     last = { x: point.x, y: point.y, t: point.t };
   }
-
   const first = batch[0];
   const windowStart = state.last?.t ?? first?.t ?? 0;
   const windowMs = last && first ? last.t - windowStart : 0;
   return {
-    state: {
-      last,
-      totalDistance: state.totalDistance + distance,
-      eventCount: state.eventCount + batch.length,
-      nextSeq,
-      open,
-    },
+    state: { last, totalDistance, eventCount: state.eventCount + batch.length, secondEvents },
     distance,
     windowMs,
     speed: speed(distance, windowMs),
-    seconds: seconds.map((s) => ({ ...s })),
   };
+}
+
+/**
+ * The index of the first event that would make its second of event time hold more than `cap` events, counting what
+ * the session's last second already holds; -1 when the batch fits. Events are already in time order.
+ */
+export function overfullSecond(state: KinematicState, events: readonly Point[], cap: number): number {
+  let second = state.last ? secondOf(state.last.t) : Number.NaN;
+  let count = state.last ? state.secondEvents : 0;
+  for (let i = 0; i < events.length; i++) {
+    const s = secondOf(events[i]!.t);
+    if (s !== second) {
+      second = s;
+      count = 0;
+    }
+    count += 1;
+    if (count > cap) return i;
+  }
+  return -1;
+}
+
+export type BucketOptions = {
+  bucketSeconds: number;
+  /** The point before the first event given (its segment starts there), and the running distance at that point. */
+  previous: Point | null;
+  distanceBefore: number;
+  /** Only events with fromMs <= t < toMs are counted; earlier ones only carry the path along. */
+  fromMs?: number;
+  toMs?: number;
+  /** Stop once this many buckets are complete. */
+  maxBuckets?: number;
+};
+
+/**
+ * Sums events (in seq order) into buckets aligned to the epoch: a segment counts towards the bucket of its end point;
+ * peak speed is the fastest single segment (its time floored at MIN_SEGMENT_MS). Each bucket also carries the seq
+ * and time of its last event and the session's running distance there, which is what makes it a versioned rollup.
+ * Empty buckets are absent. Reads the iterable lazily and stops at `toMs` or `maxBuckets`.
+ */
+export function sumBuckets(events: Iterable<SequencedPoint>, options: BucketOptions): Rollup[] {
+  const bucketMs = options.bucketSeconds * 1000;
+  const fromMs = options.fromMs ?? Number.NEGATIVE_INFINITY;
+  const toMs = options.toMs ?? Number.POSITIVE_INFINITY;
+  const out: Rollup[] = [];
+  let previous = options.previous;
+  let total = options.distanceBefore;
+  for (const e of events) {
+    if (e.t >= toMs) break;
+    const length = previous ? segmentLength(previous, e) : 0;
+    const segmentSpeed = previous ? speed(length, Math.max(e.t - previous.t, MIN_SEGMENT_MS)) : 0;
+    total += length;
+    previous = e;
+    if (e.t < fromMs) continue;
+    const start = Math.floor(e.t / bucketMs) * options.bucketSeconds;
+    let bucket = out.at(-1);
+    if (!bucket || bucket.bucket_start !== start) {
+      if (options.maxBuckets !== undefined && out.length >= options.maxBuckets) break;
+      bucket = {
+        bucket_start: start,
+        distance: 0,
+        peak_speed: 0,
+        event_count: 0,
+        start_x: e.x,
+        start_y: e.y,
+        end_x: e.x,
+        end_y: e.y,
+        last_seq: e.seq,
+        total_distance: total,
+        last_t: e.t,
+      };
+      out.push(bucket);
+    }
+    bucket.distance += length;
+    bucket.peak_speed = Math.max(bucket.peak_speed, segmentSpeed);
+    bucket.event_count += 1;
+    bucket.end_x = e.x;
+    bucket.end_y = e.y;
+    bucket.last_seq = e.seq;
+    bucket.total_distance = total;
+    bucket.last_t = e.t;
+  }
+  return out;
 }

@@ -1,48 +1,38 @@
 import { errorFields, log } from "../lib/log";
-import type { EventStore, Rollup } from "./event-store";
-import { CURSOR_ROLLUPS_TYPE, type CursorRollupsMessage, type RollupMessageItem } from "./protocol";
+import { CURSOR_ROLLUPS_TYPE, type CursorRollupsMessage, MAX_ROLLUPS_PER_MESSAGE, type Rollup } from "./protocol";
+import type { SessionRow, SessionStore } from "./session-store";
 
 /**
- * The rollup outbox: what D1 has not been told yet is simply every stored second with last_seq > `flushed_seq`
- * (kept in the session row), so the outbox costs no rows of its own and survives any eviction. A flush sends the
- * 10-second rollups of those seconds in one queue message and then moves `flushed_seq`. A rollup is a whole bucket
- * with its `last_seq` as version, so a message sent twice (an eviction between send and the write of
- * `flushed_seq`, or a queue redelivery) changes nothing.
+ * The rollup outbox: what D1 has not been told yet is simply every stored event with seq > `flushed_seq` (kept in the
+ * session row), so the outbox costs no rows of its own and survives any eviction. A flush sends the 10-second
+ * rollups of the buckets holding those events and then moves `flushed_seq`. A rollup is a whole bucket with its
+ * `last_seq` as version, so a message sent twice (an eviction between the send and the write of `flushed_seq`, or a
+ * queue redelivery) changes nothing.
  *
- * Coalescing: at most one flush per interval (CURSOR_FLUSH_SECONDS), and a live session's flush carries one bucket
- * (the oldest pending), so a moving session costs at most one queue message and one D1 row per interval. More than
- * BACKLOG_BUCKETS pending (a client replaying history, or the end of a session) go together, up to 100 a message.
+ * Coalescing: a live session flushes at most once per interval (CURSOR_FLUSH_SECONDS), one message carrying one
+ * bucket (the oldest pending), so a moving session costs at most one queue message and one D1 row per interval. More
+ * than BACKLOG_BUCKETS pending (a client replaying history) go together, up to MAX_ROLLUPS_PER_MESSAGE a message. A
+ * flush of everything (the alarm, the session's end) sends at most MAX_MESSAGES_PER_FLUSH messages; what is left goes
+ * on the next alarm.
+ *
+ * D1 gets at most MAX_ROLLUPS_PER_SESSION buckets of a session (a quarter of an hour of 10-second buckets with
+ * movement), and the queue at most MAX_MESSAGES_PER_SESSION messages of it (a moving session sends about five per
+ * bucket, so a page meets the bucket cap first): what comes later stays in the object (its /stats) and is not
+ * sent; the end summary still is, as one message more.
  */
-export const DEFAULT_FLUSH_SECONDS = 2;
 export const BACKLOG_BUCKETS = 3;
-export const MAX_ROLLUPS_PER_MESSAGE = 100;
+export const MAX_MESSAGES_PER_FLUSH = 5;
+export const MAX_ROLLUPS_PER_SESSION = 90;
+export const MAX_MESSAGES_PER_SESSION = 1_000;
 
-export function rollupItem(r: Rollup): RollupMessageItem {
-  return {
-    bucket_start: r.bucket_start,
-    distance: r.distance,
-    peak_speed: r.peak_speed,
-    event_count: r.event_count,
-    start_x: r.start_x,
-    start_y: r.start_y,
-    end_x: r.end_x,
-    end_y: r.end_y,
-    last_seq: r.last_seq,
-    total_distance: r.total_distance,
-    last_t: r.last_t,
-  };
-}
+type Summary = NonNullable<CursorRollupsMessage["summary"]>;
 
-export type OutboxHost = {
-  store: EventStore;
-  sessionId(): string;
-  flushedSeq(): number;
-  /** Persists the new flushed_seq (one small UPDATE). */
-  setFlushedSeq(seq: number): void;
+export type OutboxDeps = {
+  store: SessionStore;
   send(message: CursorRollupsMessage): Promise<void>;
-  /** A send failed: make sure an alarm retries soon. */
+  /** A send failed or more is pending than one flush sends: make sure an alarm comes round soon. */
   retryLater(): Promise<void>;
-  /** Milliseconds between flushes. */
+  /** Milliseconds between a live session's flushes. */
   intervalMs: number;
 };
 
@@ -52,28 +42,28 @@ export class RollupOutbox {
   /** Messages sent by this instance (for the benchmark's per-second figures). */
   sent = 0;
 
-  constructor(private readonly host: OutboxHost) {}
+  constructor(private readonly deps: OutboxDeps) {}
 
   /** A batch was stored: flush once the interval since the last flush has passed. */
   schedule(): void {
     if (this.timer) return;
     // A timer starts with the first batch after a flush and fires an interval later: flushes are at least an
-    // interval apart, and one message carries about a second of movement.
-    const delay = this.host.intervalMs;
+    // interval apart, and one message carries an interval's movement.
     this.timer = setTimeout(
       () => {
         this.timer = null;
         void this.flush(false);
       },
-      Math.max(delay, 1),
+      Math.max(this.deps.intervalMs, 1),
     );
   }
 
   /**
-   * Sends pending rollups: one bucket (or the backlog) when `all` is false, everything when true (session end,
-   * alarm). False when a send failed; the alarm then retries.
+   * Sends pending rollups: one message (one bucket, or the backlog) when `all` is false; when true (alarm, session
+   * end) up to MAX_MESSAGES_PER_FLUSH messages, the summary with the last. True when nothing is left to send (and the
+   * summary went); false when a send failed or more is left, and an alarm then comes round soon.
    */
-  flush(all: boolean, summary?: CursorRollupsMessage["summary"]): Promise<boolean> {
+  flush(all: boolean, summary?: Summary): Promise<boolean> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -84,40 +74,81 @@ export class RollupOutbox {
     return run;
   }
 
-  private async flushNow(all: boolean, summary?: CursorRollupsMessage["summary"]): Promise<boolean> {
+  private async flushNow(all: boolean, summary?: Summary): Promise<boolean> {
+    const { store } = this.deps;
     try {
-      for (;;) {
-        const pending = this.host.store.rollupsAfter(this.host.flushedSeq(), MAX_ROLLUPS_PER_MESSAGE);
-        const take = all || pending.length > BACKLOG_BUCKETS ? pending : pending.slice(0, 1);
-        // The last message of this flush: more may follow only when sending everything and a full page was read.
-        const last = !all || pending.length < MAX_ROLLUPS_PER_MESSAGE;
-        const withSummary = summary !== undefined && last;
-        if (take.length === 0 && !withSummary) return true;
-        const lastSeq = take.at(-1)?.last_seq ?? this.host.flushedSeq();
-        const message: CursorRollupsMessage = {
-          type: CURSOR_ROLLUPS_TYPE,
-          id: `${this.host.sessionId()}:${lastSeq}${withSummary ? ":end" : ""}`,
-          session_id: this.host.sessionId(),
-          rollups: take.map(rollupItem),
-        };
-        if (withSummary) message.summary = summary;
-        await this.host.send(message);
-        this.sent += 1;
-        if (take.length > 0) this.host.setFlushedSeq(lastSeq);
-        if (last) {
-          if (pending.length > take.length) this.schedule();
+      for (let page = 0; page < MAX_MESSAGES_PER_FLUSH; page++) {
+        const row = store.row();
+        if (!row) return true;
+        const { take, told, more } = this.nextPage(row, all);
+        // Nothing pending beyond this page: the summary rides on it.
+        const withSummary = summary !== undefined && !more;
+        if (told === row.flushed_seq && !withSummary) return true;
+        const capped = withinCap(take, row);
+        if (capped.rollups.length > 0 || withSummary) {
+          const message: CursorRollupsMessage = {
+            type: CURSOR_ROLLUPS_TYPE,
+            id: `${row.session_id}:${told}${withSummary ? ":end" : ""}`,
+            session_id: row.session_id,
+            rollups: capped.rollups,
+          };
+          if (withSummary) message.summary = summary;
+          await this.deps.send(message);
+          this.sent += 1;
+          store.update({ messages_sent: row.messages_sent + 1 });
+        }
+        if (told !== row.flushed_seq) {
+          store.update({ flushed_seq: told, rollups_sent: capped.sent, last_rollup: capped.lastRollup });
+        }
+        if (!more) return true;
+        if (!all) {
+          this.schedule();
           return true;
         }
       }
+      // Everything was asked for, and more is pending than one flush sends.
+      await this.deps.retryLater();
+      return false;
     } catch (error) {
       log("warn", "cursor rollups not yet queued; the alarm retries", errorFields(error));
-      await this.host.retryLater();
+      await this.deps.retryLater();
       return false;
     }
   }
 
-  /** True when stored seconds have not been sent yet. */
-  pending(): boolean {
-    return this.host.store.rollupsAfter(this.host.flushedSeq(), 1).length > 0;
+  /**
+   * One message's worth of what D1 has not been told: the rollups to send (oldest first), the seq they settle, and
+   * whether more is pending after them. Once D1 holds MAX_ROLLUPS_PER_SESSION buckets of the session, only the newest
+   * of them may still grow; once MAX_MESSAGES_PER_SESSION were sent, nothing. Whatever is not sent is settled
+   * without being read.
+   */
+  private nextPage(row: SessionRow, all: boolean): { take: Rollup[]; told: number; more: boolean } {
+    const { events } = this.deps.store;
+    if (row.messages_sent >= MAX_MESSAGES_PER_SESSION) return { take: [], told: row.event_count - 1, more: false };
+    if (row.rollups_sent >= MAX_ROLLUPS_PER_SESSION) {
+      const [first] = events.rollupsAfter(row.flushed_seq, 1);
+      return { take: first?.bucket_start === row.last_rollup ? [first] : [], told: row.event_count - 1, more: false };
+    }
+    const pending = events.rollupsAfter(row.flushed_seq, MAX_ROLLUPS_PER_MESSAGE);
+    const take = all || pending.length > BACKLOG_BUCKETS ? pending : pending.slice(0, 1);
+    return {
+      take,
+      told: take.at(-1)?.last_seq ?? row.flushed_seq,
+      more: take.length < pending.length || pending.length === MAX_ROLLUPS_PER_MESSAGE,
+    };
   }
+}
+
+/** The rollups D1 takes: updates of buckets already sent, and new buckets while fewer than the cap were sent. */
+function withinCap(take: Rollup[], row: SessionRow): { rollups: Rollup[]; sent: number; lastRollup: number | null } {
+  let sent = row.rollups_sent;
+  let lastRollup = row.last_rollup;
+  const rollups = take.filter((r) => {
+    if (lastRollup !== null && r.bucket_start <= lastRollup) return true;
+    if (sent >= MAX_ROLLUPS_PER_SESSION) return false;
+    sent += 1;
+    lastRollup = r.bucket_start;
+    return true;
+  });
+  return { rollups, sent, lastRollup };
 }

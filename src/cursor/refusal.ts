@@ -34,7 +34,7 @@ export function refusalProblem(result: IngestRefusal): { code: ProblemCode; deta
     case "session_full":
       return {
         code: "conflict",
-        detail: `This session holds its maximum of ${result.cap} events; start a new session (POST /cursor/sessions).`,
+        detail: `This session holds its maximum of ${result.cap} events (or their bytes); start a new session (POST /cursor/sessions).`,
         options: { extra: { max_events: result.cap } },
       };
     case "second_full":
@@ -52,6 +52,19 @@ export function refusalProblem(result: IngestRefusal): { code: ProblemCode; deta
         options: {
           errors: [
             { path: `events.${result.index}.t`, message: `t must not be before ${result.last_t} (the last event's t)` },
+          ],
+        },
+      };
+    case "outside_life":
+      return {
+        code: "validation_failed",
+        detail: "An event's time falls outside the session's life.",
+        options: {
+          errors: [
+            {
+              path: `events.${result.index}.t`,
+              message: `t must be within the session's life: from ${result.from} (its creation, less the clock skew) to ${result.to} (now, plus the skew)`,
+            },
           ],
         },
       };

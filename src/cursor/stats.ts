@@ -1,15 +1,3 @@
-/** One bucket of GET /stats, re-aggregated from the per-second rows; `bucket_start` in epoch seconds. */
-export type BucketRow = {
-  bucket_start: number;
-  distance: number;
-  peak_speed: number;
-  event_count: number;
-  start_x: number;
-  start_y: number;
-  end_x: number;
-  end_y: number;
-};
-
 export const MAX_BUCKETS = 1_000;
 
 export type StatsPlan =
@@ -18,8 +6,8 @@ export type StatsPlan =
 
 /**
  * The range GET /stats answers, in epoch ms. Defaults cover everything stored: events may carry a `t` up to a minute
- * ahead of the server (or before the session's start, if the client's clock base says so). Without `from`, the
- * latest MAX_BUCKETS buckets that fit.
+ * ahead of the server or before the session's start (CLOCK_SKEW_MS). Without `from`, the latest MAX_BUCKETS buckets
+ * that fit.
  */
 export function planStats(options: {
   bucketSeconds: number;

@@ -1,8 +1,8 @@
 import { log } from "../lib/log";
 import { settings } from "../lib/settings";
 import { handleAnalyticsBatch } from "./analytics";
-import { handleTelemetryBatch } from "./cursor-events";
 import { handleMailBatch, handleMailDeadLetters } from "./mail";
+import { handleTelemetryBatch } from "./telemetry";
 
 export type QueueHandler = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
 

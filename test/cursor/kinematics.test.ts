@@ -3,9 +3,11 @@ import {
   advance,
   INITIAL_STATE,
   MIN_SEGMENT_MS,
+  overfullSecond,
   pathDistance,
   segmentLength,
   speed,
+  sumBuckets,
 } from "../../src/cursor/kinematics";
 
 const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z, on a 10 s boundary
@@ -43,15 +45,7 @@ describe("advance (one batch)", () => {
     expect(r.distance).toBe(10);
     expect(r.windowMs).toBe(2000);
     expect(r.speed).toBe(5);
-    expect(r.state).toMatchObject({ totalDistance: 10, eventCount: 3, nextSeq: 3, last: { x: 6, y: 8, t: T0 + 2000 } });
-    // A segment counts towards the second of its end point.
-    expect(r.seconds.map((s) => [s.second, s.distance, s.event_count, s.peak_speed])).toEqual([
-      [T0 / 1000, 0, 1, 0],
-      [T0 / 1000 + 1, 5, 1, 5],
-      [T0 / 1000 + 2, 5, 1, 5],
-    ]);
-    // One 10 s window: distance 10 px, speed 1.0 px/s (the stats route's SQL is tested in test/cursor/stats.test.ts).
-    expect(r.seconds.reduce((sum, s) => sum + s.distance, 0) / 10).toBe(1);
+    expect(r.state).toEqual({ totalDistance: 10, eventCount: 3, secondEvents: 1, last: { x: 6, y: 8, t: T0 + 2000 } });
   });
 
   it("a zero-length batch: one point, or the same point again, moves nothing", () => {
@@ -68,32 +62,14 @@ describe("advance (one batch)", () => {
     expect(again.speed).toBe(0);
     expect(again.windowMs).toBe(200);
     expect(again.state.totalDistance).toBe(0);
-    expect(again.state.eventCount).toBe(3);
+    expect(again.state).toMatchObject({ eventCount: 3, secondEvents: 3 });
   });
 
-  it("duplicate timestamps: distance counts, speeds stay finite", () => {
-    const r = advance(INITIAL_STATE, [
-      { x: 0, y: 0, t: T0 },
-      { x: 30, y: 40, t: T0 },
-      { x: 30, y: 40, t: T0 },
-    ]);
-    expect(r.distance).toBe(50);
-    expect(r.windowMs).toBe(0);
-    expect(r.speed).toBe(0);
-    expect(r.seconds).toHaveLength(1);
-    expect(r.seconds[0]!.peak_speed).toBeCloseTo(50 / (MIN_SEGMENT_MS / 1000));
-    expect(Number.isFinite(r.seconds[0]!.peak_speed)).toBe(true);
-    expect(r.seconds[0]!.event_count).toBe(3);
-  });
-
-  it("a batch continues the previous batch's path, window and open second", () => {
+  it("a batch continues the previous batch's path, window and second; splitting a path changes nothing", () => {
     const one = advance(INITIAL_STATE, [
       { x: 0, y: 0, t: T0 + 100 },
       { x: 3, y: 4, t: T0 + 400 },
     ]);
-    expect(one.seconds).toHaveLength(1);
-    expect(one.state.open).toMatchObject({ second: T0 / 1000, distance: 5, event_count: 2, last_seq: 1 });
-
     // Same second, continued: the segment from (3,4) to (6,8) belongs to this batch.
     const two = advance(one.state, [
       { x: 6, y: 8, t: T0 + 900 },
@@ -102,17 +78,7 @@ describe("advance (one batch)", () => {
     expect(two.distance).toBe(15);
     expect(two.windowMs).toBe(700); // from the previous last point (t0+400) to t0+1100
     expect(two.speed).toBeCloseTo(15 / 0.7);
-    expect(two.state.totalDistance).toBe(20);
-    expect(two.state.nextSeq).toBe(4);
-    // The open second is reported again, cumulatively, with a newer last_seq; then the next second starts.
-    expect(two.seconds.map((s) => [s.second, s.distance, s.event_count, s.last_seq, s.start_x, s.end_y])).toEqual([
-      [T0 / 1000, 10, 3, 2, 0, 8],
-      [T0 / 1000 + 1, 10, 1, 3, 6, 18],
-    ]);
-    // The earlier report of that second is left untouched (the caller's copy must not be mutated).
-    expect(one.seconds[0]).toMatchObject({ distance: 5, last_seq: 1 });
-
-    // Splitting a path anywhere gives the same totals as one batch.
+    expect(two.state).toMatchObject({ totalDistance: 20, eventCount: 4, secondEvents: 1 });
     const whole = advance(INITIAL_STATE, [
       { x: 0, y: 0, t: T0 + 100 },
       { x: 3, y: 4, t: T0 + 400 },
@@ -120,6 +86,86 @@ describe("advance (one batch)", () => {
       { x: 6, y: 18, t: T0 + 1100 },
     ]);
     expect(whole.state).toEqual(two.state);
-    expect(whole.seconds).toEqual(two.seconds);
+  });
+});
+
+describe("overfullSecond", () => {
+  it("counts the session's last second and restarts at each new second", () => {
+    const state = { ...INITIAL_STATE, last: { x: 0, y: 0, t: 1200 }, eventCount: 2, secondEvents: 2 };
+    const events = [
+      { x: 0, y: 0, t: 1500 },
+      { x: 0, y: 0, t: 1600 },
+      { x: 0, y: 0, t: 2000 },
+    ];
+    expect(overfullSecond(state, events, 3)).toBe(1);
+    expect(overfullSecond(INITIAL_STATE, events, 2)).toBe(-1);
+    expect(overfullSecond(INITIAL_STATE, events, 1)).toBe(1);
+  });
+});
+
+describe("sumBuckets", () => {
+  const seq = (points: { x: number; y: number; t: number }[]) => points.map((p, i) => ({ ...p, seq: i }));
+
+  it("(0,0), (3,4), (6,8) one second apart in one 10 s bucket: 10 px, peak 5 px/s; 1 s buckets split it", () => {
+    const points = seq([
+      { x: 0, y: 0, t: T0 },
+      { x: 3, y: 4, t: T0 + 1000 },
+      { x: 6, y: 8, t: T0 + 2000 },
+    ]);
+    expect(sumBuckets(points, { bucketSeconds: 10, previous: null, distanceBefore: 0 })).toEqual([
+      {
+        bucket_start: T0 / 1000,
+        distance: 10,
+        peak_speed: 5,
+        event_count: 3,
+        start_x: 0,
+        start_y: 0,
+        end_x: 6,
+        end_y: 8,
+        last_seq: 2,
+        total_distance: 10,
+        last_t: T0 + 2000,
+      },
+    ]);
+    // A segment counts towards the bucket of its end point.
+    const seconds = sumBuckets(points, { bucketSeconds: 1, previous: null, distanceBefore: 0 });
+    expect(seconds.map((b) => [b.bucket_start - T0 / 1000, b.distance, b.event_count, b.total_distance])).toEqual([
+      [0, 0, 1, 0],
+      [1, 5, 1, 5],
+      [2, 5, 1, 10],
+    ]);
+  });
+
+  it("continues from the point before, counts only [from, to), stops after maxBuckets", () => {
+    const points = seq([
+      { x: 0, y: 10, t: T0 + 500 },
+      { x: 0, y: 20, t: T0 + 10_500 },
+      { x: 0, y: 30, t: T0 + 20_500 },
+      { x: 0, y: 40, t: T0 + 30_500 },
+    ]);
+    const previous = { x: 0, y: 0, t: T0 };
+    const from = sumBuckets(points, { bucketSeconds: 10, previous, distanceBefore: 100, fromMs: T0 + 10_000 });
+    expect(from.map((b) => [b.distance, b.total_distance, b.last_seq])).toEqual([
+      [10, 120, 1],
+      [10, 130, 2],
+      [10, 140, 3],
+    ]);
+    const ranged = sumBuckets(points, { bucketSeconds: 10, previous, distanceBefore: 0, toMs: T0 + 20_500 });
+    expect(ranged.map((b) => b.event_count)).toEqual([1, 1]);
+    expect(ranged[0]!.distance).toBe(10);
+    const first = sumBuckets(points, { bucketSeconds: 10, previous, distanceBefore: 0, maxBuckets: 2 });
+    expect(first.map((b) => b.last_seq)).toEqual([0, 1]);
+  });
+
+  it("duplicate timestamps: distance counts, speeds stay finite", () => {
+    const points = seq([
+      { x: 0, y: 0, t: T0 },
+      { x: 30, y: 40, t: T0 },
+      { x: 30, y: 40, t: T0 },
+    ]);
+    const [bucket] = sumBuckets(points, { bucketSeconds: 1, previous: null, distanceBefore: 0 });
+    expect(bucket!.distance).toBe(50);
+    expect(bucket!.peak_speed).toBeCloseTo(50 / (MIN_SEGMENT_MS / 1000));
+    expect(bucket!.event_count).toBe(3);
   });
 });

@@ -6,7 +6,7 @@ import { planStats } from "../../src/cursor/stats";
 
 const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z, on a 10 s boundary
 
-/** A fresh object with these batches applied (each at its own last event's time, so no limit gets in the way). */
+/** A fresh object with these batches applied (each at its own last event's time: inside the session's life). */
 async function objectWith(batches: { x: number; y: number; t: number }[][]) {
   const id = crypto.randomUUID();
   const stub = cursorSessionStub(env, id);
@@ -15,7 +15,7 @@ async function objectWith(batches: { x: number; y: number; t: number }[][]) {
   return stub;
 }
 
-describe("re-aggregating per-second rows (the stats query, in the object's SQLite)", () => {
+describe("GET /stats in the object: its events summed into buckets", () => {
   it("gives the design's example: (0,0), (3,4), (6,8) one second apart in one 10 s bucket is 10 px at 1.0 px/s", async () => {
     const stub = await objectWith([
       [
@@ -61,10 +61,31 @@ describe("re-aggregating per-second rows (the stats query, in the object's SQLit
     ]);
     const all = await stub.stats(60, null, null, T0 + 31_000);
     expect(all.ok && all.buckets.map((b) => [b.event_count, b.distance])).toEqual([[6, 7]]);
-    // The per-second rows hold the points packed: one row per second of event time.
+    // The events are packed in one block, however many seconds they span.
     await runInDurableObject(stub, (_i: CursorSession, state) => {
-      expect(state.storage.sql.exec("SELECT count(*) AS n FROM seconds").one().n).toBe(4);
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM blocks").one().n).toBe(1);
     });
+  });
+
+  it("without from, the latest 1,000 buckets; events ahead of the clock are in the default range", async () => {
+    const later = T0 + 2 * 3_600_000;
+    const stub = await objectWith([
+      [
+        { x: 0, y: 0, t: T0 },
+        { x: 0, y: 9, t: T0 + 500 },
+      ],
+      [
+        { x: 0, y: 10, t: later },
+        { x: 0, y: 20, t: later + 500 },
+      ],
+    ]);
+    const all = await stub.stats(60, null, null, later - 30_000);
+    expect(all.ok && all.buckets.reduce((n, b) => n + b.event_count, 0)).toBe(4);
+    expect(all.ok && all.to).toBeGreaterThan(later + 500);
+    // 1 s buckets over two hours would be 7,200: the latest 1,000 are answered instead.
+    const latest = await stub.stats(1, null, null, later);
+    expect(latest.ok && latest.buckets.map((b) => [b.event_count, b.distance])).toEqual([[2, 11]]);
+    expect(latest.ok && latest.to - latest.from).toBeLessThanOrEqual(1_000_000);
   });
 });
 

@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, evictDurableObject, getQueu
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cursorSessionStub } from "../../src/cursor/cursor-session";
-import { advance, INITIAL_STATE } from "../../src/cursor/kinematics";
+import { advance, INITIAL_STATE, sumBuckets } from "../../src/cursor/kinematics";
 import worker from "../../src/index";
 import { isDatabaseError } from "../../src/lib/db-errors";
 import { handleQueue } from "../../src/queues";
@@ -259,26 +259,16 @@ const T0 = Date.UTC(2026, 0, 1);
 /** The telemetry message a session object sends for these points: one 10-second rollup and the end summary. */
 function cursorMessages(sessionId: string, points: { x: number; y: number; t: number }[]) {
   const r = advance(INITIAL_STATE, points);
+  const rollups = sumBuckets(
+    points.map((p, seq) => ({ ...p, seq })),
+    { bucketSeconds: 10, previous: null, distanceBefore: 0 },
+  );
   return [
     {
       type: "cursor.rollups",
-      id: `${sessionId}:${r.state.nextSeq - 1}:end`,
+      id: `${sessionId}:${r.state.eventCount - 1}:end`,
       session_id: sessionId,
-      rollups: [
-        {
-          bucket_start: Math.floor(points[0]!.t / 10_000) * 10,
-          distance: r.state.totalDistance,
-          peak_speed: Math.max(...r.seconds.map((s) => s.peak_speed)),
-          event_count: r.state.eventCount,
-          start_x: points[0]!.x,
-          start_y: points[0]!.y,
-          end_x: points.at(-1)!.x,
-          end_y: points.at(-1)!.y,
-          last_seq: r.state.nextSeq - 1,
-          total_distance: r.state.totalDistance,
-          last_t: points.at(-1)!.t,
-        },
-      ],
+      rollups,
       summary: {
         event_count: r.state.eventCount,
         total_distance: r.state.totalDistance,

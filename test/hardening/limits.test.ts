@@ -3,8 +3,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/app";
 import { ADDRESS_FACTOR } from "../../src/auth/rate-limit";
-import { MAX_VIEWER_MESSAGE_BYTES, MAX_VIEWER_MESSAGES } from "../../src/cursor/cursor-session";
 import { MAX_EVENTS_PER_BATCH } from "../../src/cursor/protocol";
+import { MAX_VIEWER_MESSAGE_BYTES, MAX_VIEWER_MESSAGES } from "../../src/cursor/socket-gateway";
 import worker from "../../src/index";
 import { openViewer } from "../cursor/helpers";
 import { api, call, expectProblem } from "../helpers";
@@ -191,7 +191,7 @@ describe("cursor limits", () => {
   });
 
   it("pings are answered without counting against the viewer", async () => {
-    const viewer = await openViewer(`/api/v1/cursor/sessions/${w.session.id}/live?token=${w.session.token}`);
+    const viewer = await openViewer(`/api/v1/cursor/sessions/${w.session.id}/live?token=${w.admin.token}`);
     await viewer.frame(0);
     let pongs = 0;
     const all = new Promise<void>((resolve) => {
@@ -201,7 +201,14 @@ describe("cursor limits", () => {
     });
     for (let i = 0; i < MAX_VIEWER_MESSAGES * 2; i++) viewer.ws.send("ping");
     await all;
-    viewer.ws.close(1000, "done");
+    expect(pongs).toBe(MAX_VIEWER_MESSAGES * 2);
+    // Twice the window's worth of pings, and the viewer still has its whole window: each message it may send is
+    // answered, and only the one past the window closes it.
+    for (let i = 0; i < MAX_VIEWER_MESSAGES; i++) viewer.ws.send(JSON.stringify({ type: "hello" }));
+    expect(await viewer.frame(MAX_VIEWER_MESSAGES)).toMatchObject({ type: "hello" });
+    viewer.ws.send(JSON.stringify({ type: "hello" }));
+    expect((await viewer.closed).code).toBe(1008);
+    expect(viewer.frames).toHaveLength(MAX_VIEWER_MESSAGES + 1);
     printSummary("limits", { checks: checks + 1 });
   });
 });

@@ -4,8 +4,9 @@ import type { Context } from "hono";
 import { clientKey } from "../../auth/client";
 import { authorizeSession, signCursorToken } from "../../auth/session-tokens";
 import { ARCHIVE_PREFIX, archiveKey } from "../../cursor/archive";
-import { cursorSessionStub, WRITER_HEADER } from "../../cursor/cursor-session";
+import { cursorSessionStub } from "../../cursor/cursor-session";
 import { refusalProblem } from "../../cursor/refusal";
+import { WRITER_HEADER } from "../../cursor/socket-gateway";
 import { getDb } from "../../db/client";
 import { cursorSessions } from "../../db/schema";
 import type { AppEnv } from "../../env";
@@ -13,6 +14,7 @@ import { ApiError } from "../../lib/errors";
 import { page } from "../../lib/pagination";
 import { publicWebSocketUrl } from "../../lib/public-origin";
 import { fromIso, toIso } from "../../lib/time";
+import { insertSessionWithinBudget } from "./cursor.queries";
 import type * as routes from "./cursor.routes";
 import { BATCH_INTERVAL_MS, BATCH_MAX_EVENTS, SAMPLE_INTERVAL_MS } from "./cursor.schemas";
 
@@ -40,17 +42,21 @@ export const createSession: Handler<"createSession"> = async (c) => {
   await limitSessionCreation(c);
   const id = crypto.randomUUID();
   const now = Date.now();
-  // The object first: a token is only handed out for a session both the object and D1 know.
-  await cursorSessionStub(c.env, id).init(id, now);
-  await getDb(c.env.DB)
-    .insert(cursorSessions)
-    .values({
-      id,
-      label: body.label ?? null,
-      viewportWidth: body.viewport.width,
-      viewportHeight: body.viewport.height,
-      createdAt: now,
+  // D1 first: the row is what retention finds, so no object is ever made that retention cannot remove.
+  const values = {
+    id,
+    label: body.label ?? null,
+    viewportWidth: body.viewport.width,
+    viewportHeight: body.viewport.height,
+    createdAt: now,
+  };
+  if (!(await insertSessionWithinBudget(getDb(c.env.DB), values))) {
+    throw new ApiError("rate_limited", "Too many cursor sessions are being started; try again later.", {
+      headers: { "Retry-After": "60" },
     });
+  }
+  // A token is only handed out for a session both D1 and the object know.
+  await cursorSessionStub(c.env, id).init(id, now);
   const token = await signCursorToken(c.env, id, now);
   // This route's own path; the origin comes from PUBLIC_ORIGIN (or none: relative), never from the Host header.
   const base = new URL(c.req.url).pathname.replace(/\/+$/, "");
@@ -104,7 +110,7 @@ export const stats: Handler<"stats"> = async (c) => {
   const query = c.req.valid("query");
   await authorizeSession(c.env, id, c.req.header("authorization"));
   const bucketSeconds = query.bucket;
-  // The session's object holds its per-second rows and answers for them (no D1 read).
+  // The session's object holds its events and sums them (no D1 read).
   const answer = await cursorSessionStub(c.env, id).stats(
     bucketSeconds,
     query.from ? fromIso(query.from) : null,

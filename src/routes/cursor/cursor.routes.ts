@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { requireRole, requireUser } from "../../auth/require-auth";
 import { requireSessionToken } from "../../auth/session-tokens";
-import { eventsBatchSchema, ServerFrameSchema } from "../../cursor/protocol";
+import { EventsBatchSchema, ServerFrameSchema } from "../../cursor/protocol";
 import {
   BODY_ERRORS,
   bearerSecurity,
@@ -39,7 +39,8 @@ export const createSession = createRoute({
   description:
     "Anyone may start one (the page at / does on load). Returns the session token that every other route of this " +
     "session needs, the WebSocket URL with the token already in it, the server clock to base event times on, and " +
-    "the sampling hints the page uses.",
+    "the sampling hints the page uses. At most 20 a minute per client, and 200 an hour from all clients together " +
+    "(429 with Retry-After).",
   request: { body: jsonBody(CreateSessionSchema) },
   responses: {
     201: jsonContent(CreatedSessionSchema, "The session; `Location` points at its stats"),
@@ -56,14 +57,16 @@ export const postEvents = createRoute({
   description:
     "1 to 1,000 events `{ x, y, t }`, validated all-or-nothing: the first offending event is named in the " +
     "problem's `errors` path (`events.3.t`). Events must be in time order, not before the previous batch's last " +
-    "`t` and at most 60 s ahead of the server clock. The session's Durable Object continues the path from the " +
-    "previous batch, stores the events, pushes a frame to every live viewer and sends 10-second rollups to D1 about " +
-    "once a second. Limits per session: CURSOR_MAX_EVENTS_PER_SECOND (token bucket, 429 with Retry-After), " +
-    "CURSOR_MAX_EVENTS_PER_EVENT_SECOND (422), CURSOR_MAX_EVENTS_PER_SESSION (409: start a new session); a " +
-    "refused batch stores nothing. The page sends the same batches over its WebSocket. Session token only.",
+    "`t`, and within the session's life: not before its creation less 60 s, not after the server clock plus 60 s " +
+    "(422). The session's Durable Object continues the path from the previous batch, stores the events, pushes a " +
+    "frame to every live viewer and sends 10-second rollups to D1 every CURSOR_FLUSH_SECONDS while it moves. Limits " +
+    "per session: CURSOR_MAX_EVENTS_PER_SECOND (token bucket, 429 with Retry-After), " +
+    "CURSOR_MAX_EVENTS_PER_EVENT_SECOND (422), CURSOR_MAX_EVENTS_PER_SESSION events or 16 bytes each of storage " +
+    "(409: start a new session); a refused batch stores nothing. The page sends the same batches over its " +
+    "WebSocket. Session token only.",
   security: sessionSecurity,
   middleware: [requireSessionToken] as const,
-  request: { params: UuidParam("id"), body: jsonBody(eventsBatchSchema()) },
+  request: { params: UuidParam("id"), body: jsonBody(EventsBatchSchema) },
   responses: {
     202: jsonContent(AcceptedSchema, "Accepted: live totals after this batch"),
     ...errorResponses(...BODY_ERRORS, 401, 403, 404, 409, 429),
@@ -79,8 +82,11 @@ export const live = createRoute({
   description:
     "Upgrades to a WebSocket (hibernating Durable Object). The first message is a `hello` frame with the totals " +
     "so far, then a `frame` after every accepted batch, and `ended` before the server closes the socket. Send the " +
-    `text \`ping\` to get \`pong\` (answered without waking the object). ${SESSION_AUTH} Browsers pass the token as ` +
-    "`?token=` (already in `ws_url`). Over-long or too frequent client messages close the socket (1009/1008).",
+    `text \`ping\` to get \`pong\` (answered without waking the object), or \`{"type":"hello"}\` for the totals ` +
+    `again. ${SESSION_AUTH} Browsers pass the token as ` +
+    "`?token=` (already in `ws_url`). Messages are closed schemas like REST bodies (refused with a `nack` carrying " +
+    "the same status and errors); over-long messages close the socket (1009), too many refused or other messages " +
+    "(1008).",
   security: sessionOrBearerSecurity,
   request: { params: UuidParam("id"), query: LiveQuery },
   responses: {
@@ -99,7 +105,7 @@ export const stats = createRoute({
   tags,
   summary: "Re-aggregated statistics",
   description:
-    "Re-aggregates the session's per-second rows (kept by its Durable Object) into buckets of any size (`1s` to `24h`, aligned to the epoch): " +
+    "Sums the session's events (kept by its Durable Object) into buckets of any size (`1s` to `24h`, aligned to the epoch): " +
     "distance, average speed (distance / bucket seconds), peak speed, first and last point and event count. " +
     "At most 1,000 buckets per request; without `from`, the latest 1,000. The default range covers every stored " +
     `second. As fresh as the last accepted batch. ${SESSION_AUTH}`,

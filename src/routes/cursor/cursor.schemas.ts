@@ -67,7 +67,6 @@ export const SessionPageSchema = pageSchema(SessionSchema, "CursorSessionPage");
 
 const BUCKET_UNITS = { s: 1, m: 60, h: 3600 } as const;
 export const MAX_BUCKET_SECONDS = 86_400;
-export const MAX_BUCKETS = 1_000;
 /** Exactly the bucket sizes the transform below accepts (1 s to 24 h, at most five digits); a test checks both agree. */
 export const BUCKET_PATTERN =
   "^(?=\\d{1,5}[smh]$)0*(?:(?:[1-9]\\d{0,3}|[1-7]\\d{4}|8[0-5]\\d{3}|86[0-3]\\d{2}|86400)s|(?:[1-9]\\d{0,2}|1[0-3]\\d{2}|14[0-3]\\d|1440)m|(?:[1-9]|1\\d|2[0-4])h)$";

@@ -1,11 +1,12 @@
-import { type CursorRollupsMessage, CursorRollupsMessageSchema } from "../cursor/protocol";
+import { type CursorRollupsMessage, CursorRollupsMessageSchema, type Rollup, RollupSchema } from "../cursor/protocol";
 import { log } from "../lib/log";
 import { applyGroup } from "./backoff";
 
 /** D1 binds at most 100 parameters per statement. */
 export const MAX_BOUND_PARAMETERS = 100;
-const ROLLUP_COLUMNS = 12;
-export const ROLLUP_ROWS_PER_STATEMENT = Math.floor(MAX_BOUND_PARAMETERS / ROLLUP_COLUMNS);
+/** The columns of `cursor_rollups` besides `session_id`: the rollup's own fields, named alike. */
+const ROLLUP_COLUMNS = Object.keys(RollupSchema.shape) as (keyof Rollup)[];
+export const ROLLUP_ROWS_PER_STATEMENT = Math.floor(MAX_BOUND_PARAMETERS / (ROLLUP_COLUMNS.length + 1));
 
 /**
  * The statements for a batch of `cursor.rollups` messages. Every write is idempotent on its own, so redelivery,
@@ -15,46 +16,29 @@ export const ROLLUP_ROWS_PER_STATEMENT = Math.floor(MAX_BOUND_PARAMETERS / ROLLU
  * - the end-of-session summary is written only when it counts at least as many events and the row has no end yet.
  */
 export function rollupStatements(db: D1Database, messages: readonly CursorRollupsMessage[]): D1PreparedStatement[] {
-  const newest = new Map<string, unknown[]>();
+  const newest = new Map<string, { sessionId: string; rollup: Rollup }>();
   for (const m of messages) {
-    for (const r of m.rollups) {
-      const key = `${m.session_id}\u0000${r.bucket_start}`;
+    for (const rollup of m.rollups) {
+      const key = `${m.session_id}\u0000${rollup.bucket_start}`;
       const existing = newest.get(key);
-      if (!existing || (existing[9] as number) < r.last_seq) {
-        newest.set(key, [
-          m.session_id,
-          r.bucket_start,
-          r.distance,
-          r.peak_speed,
-          r.event_count,
-          r.start_x,
-          r.start_y,
-          r.end_x,
-          r.end_y,
-          r.last_seq,
-          r.total_distance,
-          r.last_t,
-        ]);
-      }
+      if (!existing || existing.rollup.last_seq < rollup.last_seq) newest.set(key, { sessionId: m.session_id, rollup });
     }
   }
   const statements: D1PreparedStatement[] = [];
   const rows = [...newest.values()];
+  const placeholders = `(${["?", ...ROLLUP_COLUMNS.map(() => "?")].join(", ")})`;
+  const updates = ROLLUP_COLUMNS.filter((c) => c !== "bucket_start").map((c) => `${c} = excluded.${c}`);
   for (let i = 0; i < rows.length; i += ROLLUP_ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROLLUP_ROWS_PER_STATEMENT);
     statements.push(
       db
         .prepare(
-          `INSERT INTO cursor_rollups (session_id, bucket_start, distance, peak_speed, event_count, start_x, start_y,
-             end_x, end_y, last_seq, total_distance, last_t)
-           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}
-           ON CONFLICT (session_id, bucket_start) DO UPDATE SET
-             distance = excluded.distance, peak_speed = excluded.peak_speed, event_count = excluded.event_count,
-             start_x = excluded.start_x, start_y = excluded.start_y, end_x = excluded.end_x, end_y = excluded.end_y,
-             last_seq = excluded.last_seq, total_distance = excluded.total_distance, last_t = excluded.last_t
+          `INSERT INTO cursor_rollups (session_id, ${ROLLUP_COLUMNS.join(", ")})
+           VALUES ${chunk.map(() => placeholders).join(", ")}
+           ON CONFLICT (session_id, bucket_start) DO UPDATE SET ${updates.join(", ")}
            WHERE excluded.last_seq > cursor_rollups.last_seq`,
         )
-        .bind(...chunk.flat()),
+        .bind(...chunk.flatMap(({ sessionId, rollup }) => [sessionId, ...ROLLUP_COLUMNS.map((c) => rollup[c])])),
     );
   }
   for (const m of messages) {
@@ -82,10 +66,10 @@ export type TelemetryBatchResult = {
 };
 
 /**
- * The `telemetry` queue's consumer: the whole batch in one db.batch() (one transaction; a batch holds at most 100
- * messages of at most 100 rollups, i.e. at most ~850 statements only in the worst case of 100 replays). A malformed
- * message can never succeed, so it is logged and acknowledged rather than retried into the DLQ. Logs one line per
- * batch with what it did.
+ * The `telemetry` queue's consumer: it writes the rollups (and end summaries) the session objects send, the whole
+ * batch in one db.batch() (one transaction; a batch holds at most 100 messages of at most 100 rollups, i.e. at most
+ * ~1,300 statements only in the worst case of 100 full backlogs). A malformed message can never succeed, so it is
+ * logged and acknowledged rather than retried into the DLQ. Logs one line per batch with what it did.
  */
 export async function handleTelemetryBatch(batch: MessageBatch<unknown>, env: Env): Promise<TelemetryBatchResult> {
   const valid: { message: Message<unknown>; body: CursorRollupsMessage }[] = [];
