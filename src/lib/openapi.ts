@@ -133,7 +133,8 @@ export const RESPONSE_HEADERS = {
   "Server-Timing": {
     description:
       'What this request cost in D1: `d1;desc="rt=<round trips> read=<rows read> written=<rows written>";dur=<ms>` ' +
-      "(shown in the browser's developer tools).",
+      "(shown in the browser's developer tools). Deployments with `SERVER_TIMING_D1_DETAIL=false` (production) send " +
+      "only `d1;dur=<ms>`.",
     required: true,
     schema: { type: "string", example: 'd1;desc="rt=1 read=21 written=0";dur=3' },
   },

@@ -28,13 +28,9 @@ export const ROUND_TRIPS: Record<string, RoundTripRow> = {
   "POST /api/v1/auth/verify-email/resend": {
     caller: "member",
     trips: 3,
-    why: "the caller check, the address's mail limit counted atomically before any work, then the token and its mail in one batch",
+    why: "the caller check, the owner's own resend budget counted atomically before any work, then the token and its mail in one batch",
   },
-  "POST /api/v1/auth/password/forgot": {
-    caller: "member",
-    trips: 4,
-    why: "the client's limit counted first, then the address's mail limit and the account side by side (two calls at once, so three waits), then the token and its mail in one batch",
-  },
+  "POST /api/v1/auth/password/forgot": { caller: "member", trips: 1 },
   "POST /api/v1/auth/password/reset": {
     caller: "member",
     trips: 3,
@@ -50,7 +46,7 @@ export const ROUND_TRIPS: Record<string, RoundTripRow> = {
   "POST /api/v1/users": {
     caller: "admin",
     trips: 3,
-    why: "the caller check with the availability check, the client address's creation limit counted atomically, then the write",
+    why: "the caller check with the availability check, the admin's daily creation limit counted atomically, then the write",
   },
   "GET /api/v1/users/{id}": { caller: "admin", trips: 1 },
   "PATCH /api/v1/users/{id}": {

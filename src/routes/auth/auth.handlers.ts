@@ -1,13 +1,8 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Context } from "hono";
-import {
-  accountMailLimit,
-  claimAccountToken,
-  issueAccountToken,
-  peekAccountToken,
-  retireAccountTokens,
-} from "../../auth/account-tokens";
+import { accountMailPlan, requestPasswordReset, sendVerificationMail } from "../../auth/account-mail";
+import { claimAccountToken, peekAccountToken, retireAccountTokens } from "../../auth/account-tokens";
 import {
   assertAvailable,
   conflict,
@@ -20,16 +15,7 @@ import {
 import { clientKey } from "../../auth/client";
 import { deviceFor, issueDeviceToken, presentedDeviceToken, setDeviceCookie } from "../../auth/device";
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from "../../auth/passwords";
-import {
-  ADDRESS_FACTOR,
-  clearAfterSuccess,
-  countAttempt,
-  creationLimit,
-  loginAttemptLimits,
-  loginKeys,
-  loginLimits,
-  takeAttempt,
-} from "../../auth/rate-limit";
+import { clearCounter, limits, refundAttempt, takeAttempt } from "../../auth/rate-limit";
 import {
   type IssuedRefreshToken,
   revokeFamilyOf,
@@ -40,11 +26,10 @@ import {
 import { loadCaller } from "../../auth/require-auth";
 import { accessTokenTtl, signAccessToken } from "../../auth/tokens";
 import { type Db, getDb } from "../../db/client";
-import { rateLimits, users } from "../../db/schema";
+import { users } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
-import { publicOrigin } from "../../lib/public-origin";
-import { type MailMessage, mailStatements, sendQueued } from "../../mail/enqueue";
+import { sendQueued } from "../../mail/enqueue";
 import type * as routes from "./auth.routes";
 
 type UserRow = typeof users.$inferSelect;
@@ -84,45 +69,6 @@ function liveUserBy(db: Db, where: ReturnType<typeof eq>) {
     .then((rows) => rows[0]);
 }
 
-/**
- * Where account mails point: the route on PUBLIC_ORIGIN, or just its path when that is unset. Never the request's
- * own origin: a forged Host on "forgot password" would otherwise mail the victim a link that hands the reset token
- * to the attacker's host (host-header poisoning).
- */
-function appUrl(c: Context<AppEnv>, path: string): string {
-  return `${publicOrigin(c.env)?.origin ?? ""}/api/v1${path}`;
-}
-
-const ACCOUNT_MAILS = {
-  verify_email: { kind: "account.verify-email", path: "/auth/verify-email" },
-  password_reset: { kind: "account.password-reset", path: "/auth/password/reset" },
-} as const;
-
-/**
- * A fresh single-use token of `purpose` and the mail that carries it, for the caller's batch. These two kinds are the
- * only mail that goes to an address its account has not verified.
- */
-async function accountMail(
-  c: Context<AppEnv>,
-  db: Db,
-  user: Pick<UserRow, "id" | "email" | "username">,
-  purpose: keyof typeof ACCOUNT_MAILS,
-  now: number,
-) {
-  const { issued, statements } = await issueAccountToken(db, user, purpose, now);
-  const { kind, path } = ACCOUNT_MAILS[purpose];
-  const message: MailMessage = { kind, token: issued.token, link: appUrl(c, path), expiresAt: issued.expiresAt };
-  const mail = mailStatements(
-    db,
-    c.env,
-    [{ email: user.email, name: user.username }],
-    message,
-    { type: "user", id: user.id },
-    now,
-  );
-  return { statements: [...statements, ...mail.statements], queueMessages: mail.queueMessages };
-}
-
 export const register: RouteHandler<typeof routes.register, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const db = getDb(c.env.DB);
@@ -131,7 +77,7 @@ export const register: RouteHandler<typeof routes.register, AppEnv> = async (c) 
   // Counted before the hashing and the insert; a refused (409) sign-up is not counted, so it writes nothing.
   await takeAttempt(
     db,
-    [creationLimit(c.env, "signup", await clientKey(c))],
+    [limits.signUpClient(c.env, await clientKey(c)), limits.signUpAll()],
     now,
     "Too many sign-ups from this address",
   );
@@ -149,7 +95,7 @@ export const register: RouteHandler<typeof routes.register, AppEnv> = async (c) 
     tokenVersion: 0,
   };
   const { issued, statements } = await startFamily(db, c.env, user.id, now);
-  const mail = await accountMail(c, db, user, "verify_email", now);
+  const mail = await accountMailPlan(db, c.env, user, "verify_email", now);
   try {
     // The user, its first refresh token, its verification token and mail together, or none of them.
     await db.batch([db.insert(users).values(user), ...statements, ...mail.statements]);
@@ -168,12 +114,14 @@ const BAD_CREDENTIALS = "Invalid email or password.";
 export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
   const { email, password, device_token } = c.req.valid("json");
   const db = getDb(c.env.DB);
-  const limits = loginLimits(c.env);
-  const keys = loginKeys(email, await clientKey(c));
+  const client = await clientKey(c);
   const device = await deviceFor(c.env, presentedDeviceToken(c, device_token), email);
   const now = Date.now();
+  const counted = device
+    ? [{ ...limits.signInAccount(c.env, email), key: `dev:${device}` }]
+    : [limits.signInClient(c.env, client), limits.signInAccount(c.env, email)];
   // Counted before any password is checked: of N parallel guesses, at most LOGIN_MAX_FAILURES reach scrypt.
-  await takeAttempt(db, loginAttemptLimits(keys, limits, device), now, "Too many sign-in attempts");
+  await takeAttempt(db, counted, now, "Too many sign-in attempts");
 
   let user = await liveUserBy(db, eq(users.email, email));
   if (!user && email === superuserEmail(c.env) && (await ensureSuperuser(db, c.env, now))) {
@@ -192,7 +140,10 @@ export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
           .where(eq(users.id, user.id)),
       ]
     : [];
-  await db.batch([...statements, ...upgrade, ...clearAfterSuccess(db, keys, device)]);
+  const after = device
+    ? [clearCounter(db, counted[0]!)]
+    : [clearCounter(db, counted[1]!), refundAttempt(db, counted[0]!)];
+  await db.batch([...statements, ...upgrade, ...after]);
   return c.json(await signedIn(c, user, issued, now), 200);
 };
 
@@ -240,43 +191,25 @@ const MAIL_ON_ITS_WAY = "A mail is on its way.";
 export const resendVerification: RouteHandler<typeof routes.resendVerification, AppEnv> = async (c) => {
   const user = c.get("user");
   if (user.emailVerifiedAt !== null) throw new ApiError("conflict", "The email address is already verified.");
-  const db = getDb(c.env.DB);
   const now = Date.now();
-  await takeAttempt(db, [accountMailLimit(c.env, user.email)], now, "Too many account mails to this address");
-  const mail = await accountMail(c, db, user, "verify_email", now);
-  const [first, ...rest] = mail.statements;
-  await db.batch([first!, ...rest]);
-  await sendQueued(c.env, mail.queueMessages);
+  // The owner's own budget: nobody else's requests count on it.
+  await takeAttempt(getDb(c.env.DB), [limits.resend(c.env, user.id)], now, "Too many verification mails asked for");
+  await sendVerificationMail(c.env, user, now);
   return c.json({ message: MAIL_ON_ITS_WAY }, 202);
 };
 
-const FORGOT_ANSWER = "If that address has an account, a mail with a reset token is on its way.";
+const FORGOT_ANSWER = "If that address has an account, a mail with a reset link is on its way.";
 
 export const forgotPassword: RouteHandler<typeof routes.forgotPassword, AppEnv> = async (c) => {
   const { email } = c.req.valid("json");
-  const db = getDb(c.env.DB);
-  const now = Date.now();
-  const limits = loginLimits(c.env);
-  // Per client (answered 429 alike for known and unknown addresses, so it tells nothing).
+  // Per client, alike for every address; the lookup and the mail happen off the request path (the mail consumer).
   await takeAttempt(
-    db,
-    [{ key: `forgot:${await clientKey(c)}`, max: limits.maxFailures * ADDRESS_FACTOR, windowMs: limits.windowMs }],
-    now,
+    getDb(c.env.DB),
+    [limits.forgot(await clientKey(c))],
+    Date.now(),
     "Too many password-reset requests",
   );
-  // Per address: counted for unknown addresses too; beyond the limit no mail, the same answer.
-  const [mailBlocked, user] = await Promise.all([
-    countAttempt(db, [accountMailLimit(c.env, email)], now),
-    liveUserBy(db, eq(users.email, email)),
-  ]);
-  // The same scrypt work on both paths, so the time it takes tells nothing either.
-  await verifyPassword(email, await dummyPasswordHash());
-  if (user && mailBlocked === 0) {
-    const mail = await accountMail(c, db, user, "password_reset", now);
-    const [first, ...rest] = mail.statements;
-    await db.batch([first!, ...rest]);
-    await sendQueued(c.env, mail.queueMessages);
-  }
+  await requestPasswordReset(c.env, email);
   return c.json({ message: FORGOT_ANSWER }, 202);
 };
 
@@ -316,8 +249,8 @@ export const resetPassword: RouteHandler<typeof routes.resetPassword, AppEnv> = 
     ...passwordStatements(db, claimed.userId, passwordHash, now, {
       emailVerifiedAt: found.user.emailVerifiedAt ?? now,
     }),
-    retireAccountTokens(db, claimed.userId, now, "password_reset"),
-    db.delete(rateLimits).where(eq(rateLimits.key, loginKeys(claimed.email, null).account)),
+    retireAccountTokens(db, claimed.userId, "password_reset"),
+    clearCounter(db, limits.signInAccount(c.env, claimed.email)),
   ]);
   return c.body(null, 204);
 };
@@ -327,8 +260,7 @@ export const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> 
   const caller = c.get("user");
   const db = getDb(c.env.DB);
   const now = Date.now();
-  const limits = loginLimits(c.env);
-  const attempts = { key: `pwchange:${caller.id}`, max: limits.maxFailures, windowMs: limits.windowMs };
+  const attempts = limits.passwordChange(c.env, caller.id);
   // A stolen access token must not become an unlimited password oracle.
   await takeAttempt(db, [attempts], now, "Too many password-change attempts");
   const [row] = await db.select().from(users).where(eq(users.id, caller.id)).limit(1);
@@ -344,11 +276,7 @@ export const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> 
   const passwordHash = await hashPassword(new_password);
   const { issued, statements } = await startFamily(db, c.env, row.id, now);
   // Revocation first, then the caller's new family: the batch runs in order.
-  await db.batch([
-    ...passwordStatements(db, row.id, passwordHash, now),
-    ...statements,
-    db.delete(rateLimits).where(eq(rateLimits.key, attempts.key)),
-  ]);
+  await db.batch([...passwordStatements(db, row.id, passwordHash, now), ...statements, clearCounter(db, attempts)]);
   const updated: UserRow = { ...row, passwordHash, tokenVersion: row.tokenVersion + 1, updatedAt: now };
   return c.json(await signedIn(c, updated, issued, now), 200);
 };

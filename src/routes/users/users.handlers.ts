@@ -10,9 +10,8 @@ import {
   toUser,
   uniqueViolation,
 } from "../../auth/accounts";
-import { clientKey } from "../../auth/client";
 import { hashPassword } from "../../auth/passwords";
-import { creationLimit, takeAttempt } from "../../auth/rate-limit";
+import { limits, takeAttempt } from "../../auth/rate-limit";
 import { revokeUserTokens } from "../../auth/refresh";
 import { type Db, getDb } from "../../db/client";
 import { users } from "../../db/schema";
@@ -86,16 +85,13 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
 
 export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  authorize(c.get("user"), null, { kind: "create", role: body.role });
+  const admin = c.get("user");
+  authorize(admin, null, { kind: "create", role: body.role });
   const db = getDb(c.env.DB);
   const now = Date.now();
   await assertAvailable(db, c.env, body);
-  await takeAttempt(
-    db,
-    [creationLimit(c.env, "create", await clientKey(c))],
-    now,
-    "Too many accounts created from this address",
-  );
+  // Per admin, not per address: admins are signed in and accountable, and an office shares one address.
+  await takeAttempt(db, [limits.accountCreation(admin.id)], now, "Too many accounts created by you today");
   const row = {
     id: crypto.randomUUID(),
     email: body.email,
@@ -162,7 +158,7 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
   // A new password ends every session of the user in the same batch; a new address retires mailed tokens.
   const extra = [
     ...(body.password ? [revokeUserTokens(db, id, now)] : []),
-    ...(emailChanged ? [retireAccountTokens(db, id, now)] : []),
+    ...(emailChanged ? [retireAccountTokens(db, id)] : []),
   ];
   await mapConflicts(db.batch([write, ...extra]));
   return c.json(toUser({ ...target, ...changes }), 200);
@@ -187,7 +183,7 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
       })
       .where(and(eq(users.id, id), isNull(users.deletedAt))),
     revokeUserTokens(db, id, now),
-    retireAccountTokens(db, id, now),
+    retireAccountTokens(db, id),
   ]);
   return c.body(null, 204);
 };
