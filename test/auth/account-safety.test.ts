@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { accountLink } from "../../src/auth/account-mail";
 import { clientKey } from "../../src/auth/client";
-import { deviceFor, issueDeviceToken } from "../../src/auth/device";
+import { deviceClaims, isKnownDevice, issueDeviceToken } from "../../src/auth/device";
 import { signAccessToken } from "../../src/auth/tokens";
 import { UNVERIFIED_ALLOWED_KINDS, unverifiedRecipient } from "../../src/mail/enqueue";
 import { openToken, sealToken, unseal, WITHHELD } from "../../src/mail/seal";
@@ -34,16 +34,21 @@ describe("the client key", () => {
 });
 
 describe("device tokens", () => {
-  it("name their account: valid only for that email, never as an access token, and an access token is not one", async () => {
-    const user = { id: crypto.randomUUID(), email: "dev@example.com" };
+  it("name their account and its token version, never pass as an access token, and an access token is not one", async () => {
+    const user = { id: crypto.randomUUID(), tokenVersion: 3 };
     const token = await issueDeviceToken(env, user);
-    expect(await deviceFor(env, token, "dev@example.com")).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await deviceFor(env, token, "other@example.com")).toBeNull();
-    expect(await deviceFor(env, `${token}x`, "dev@example.com")).toBeNull();
-    expect(await deviceFor(env, undefined, "dev@example.com")).toBeNull();
+    const claims = await deviceClaims(env, token);
+    expect(claims).toEqual({ userId: user.id, version: 3 });
+    expect(isKnownDevice(claims, user)).toBe(true);
+    // Another account, or the same one after its version moved on (reset, logout-all, deletion): not a known device.
+    expect(isKnownDevice(claims, { id: crypto.randomUUID(), tokenVersion: 3 })).toBe(false);
+    expect(isKnownDevice(claims, { ...user, tokenVersion: 4 })).toBe(false);
+    expect(isKnownDevice(claims, undefined)).toBe(false);
+    expect(await deviceClaims(env, `${token}x`)).toBeNull();
+    expect(await deviceClaims(env, undefined)).toBeNull();
     const access = await signAccessToken(env, { id: user.id, role: "member" });
-    expect(await deviceFor(env, access, "dev@example.com")).toBeNull();
-    expect(await deviceFor({ ...env, JWT_SECRET: `${env.JWT_SECRET}-rotated` }, token, "dev@example.com")).toBeNull();
+    expect(await deviceClaims(env, access)).toBeNull();
+    expect(await deviceClaims({ ...env, JWT_SECRET: `${env.JWT_SECRET}-rotated` }, token)).toBeNull();
   });
 });
 

@@ -1,16 +1,8 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, count, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import { retireAccountTokens } from "../../auth/account-tokens";
-import {
-  assertAvailable,
-  conflict,
-  DISABLED_PASSWORD_HASH,
-  deletedEmail,
-  deletedUsername,
-  toUser,
-  uniqueViolation,
-} from "../../auth/accounts";
-import { hashPassword } from "../../auth/passwords";
+import { assertAvailable, conflict, deletionStatements, toUser, uniqueViolation } from "../../auth/accounts";
+import { assertPasswordAllowed, hashPassword } from "../../auth/passwords";
 import { limits, takeAttempt } from "../../auth/rate-limit";
 import { revokeUserTokens } from "../../auth/refresh";
 import { type Db, getDb } from "../../db/client";
@@ -122,12 +114,7 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
   const target = await liveUser(db, id);
   authorize(c.get("user"), target, { kind: "update", role: body.role });
 
-  const password = body.password?.toLowerCase();
-  if (password && (password === target.email || password === target.username)) {
-    throw new ApiError("validation_failed", "The request body is invalid.", {
-      errors: [{ path: "password", message: "The password must not equal the email or username." }],
-    });
-  }
+  assertPasswordAllowed(body.password, target);
   await assertAvailable(
     db,
     c.env,
@@ -157,7 +144,7 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
     .where(and(eq(users.id, id), isNull(users.deletedAt)));
   // A new password ends every session of the user in the same batch; a new address retires mailed tokens.
   const extra = [
-    ...(body.password ? [revokeUserTokens(db, id, now)] : []),
+    ...(body.password ? [revokeUserTokens(db, id)] : []),
     ...(emailChanged ? [retireAccountTokens(db, id)] : []),
   ];
   await mapConflicts(db.batch([write, ...extra]));
@@ -169,21 +156,6 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
   const db = getDb(c.env.DB);
   const target = await liveUser(db, id);
   authorize(c.get("user"), target, { kind: "delete" });
-  const now = Date.now();
-  await db.batch([
-    db
-      .update(users)
-      .set({
-        deletedAt: now,
-        updatedAt: now,
-        email: deletedEmail(id),
-        username: deletedUsername(id),
-        passwordHash: DISABLED_PASSWORD_HASH,
-        tokenVersion: sql`${users.tokenVersion} + 1`,
-      })
-      .where(and(eq(users.id, id), isNull(users.deletedAt))),
-    revokeUserTokens(db, id, now),
-    retireAccountTokens(db, id),
-  ]);
+  await db.batch([...deletionStatements(db, id, Date.now())]);
   return c.body(null, 204);
 };
