@@ -1,5 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
-import { ApiError } from "../lib/errors";
+
+// scripts/seed.mjs runs this module in Node directly: it imports nothing of the app's own.
 
 /**
  * scrypt at an OWASP Password Storage Cheat Sheet row: N=2^14, r=8, p=5 (16 MiB, same cost as N=2^17 p=1 in CPU,
@@ -65,28 +66,4 @@ let dummyHash: Promise<string> | undefined;
 export function dummyPasswordHash(): Promise<string> {
   dummyHash ??= hashPassword("not-a-real-password-only-for-equal-timing");
   return dummyHash;
-}
-
-/** The password policy across fields, in one place: a password may not be the account's email or username. */
-export const PASSWORD_IS_IDENTITY = "The password must not equal the email or username.";
-
-export function isIdentityPassword(
-  password: string | undefined,
-  identity: { email?: string | null; username?: string | null },
-): boolean {
-  const lower = password?.toLowerCase();
-  return lower !== undefined && lower !== "" && (lower === identity.email || lower === identity.username);
-}
-
-/** 422 naming `path` (the body field), in the same shape as the body validator's, when the policy refuses it. */
-export function assertPasswordAllowed(
-  password: string | undefined,
-  identity: { email?: string | null; username?: string | null },
-  path = "password",
-): void {
-  if (isIdentityPassword(password, identity)) {
-    throw new ApiError("validation_failed", "The request body is invalid.", {
-      errors: [{ path, message: PASSWORD_IS_IDENTITY }],
-    });
-  }
 }

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { USERNAME_PATTERN } from "../../auth/accounts";
-import { isIdentityPassword, PASSWORD_IS_IDENTITY } from "../../auth/passwords";
+import { isIdentityPassword, PASSWORD_IS_IDENTITY } from "../../auth/password-policy";
 import { ROLES } from "../../db/schema";
 import { queryPatterns } from "../../lib/openapi";
 import { PaginationQuery, pageSchema } from "../../lib/pagination";
