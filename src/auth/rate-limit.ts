@@ -1,4 +1,4 @@
-import { eq, lte, sql } from "drizzle-orm";
+import { eq, inArray, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rateLimits } from "../db/schema";
 import { ApiError } from "../lib/errors";
@@ -12,10 +12,17 @@ import { type SettingsSource, settings } from "../lib/settings";
  * `INSERT … ON CONFLICT DO UPDATE … RETURNING count` per key inside one db.batch(). D1 applies writes one at a time,
  * so N parallel attempts read back the counts 1…N and only those within the limit go on: the limit holds whatever
  * the concurrency. A window starts at a key's first attempt and lasts its window length; the first attempt after it
- * starts a new window at one. A row whose window has ended (`expires_at`) counts as no row, and every counted
- * attempt deletes such rows, so the table holds only live windows.
+ * starts a new window at one.
  */
 export const ADDRESS_FACTOR = 4;
+
+/**
+ * Rows untouched for this long (longer than any window in use) are dropped: up to PRUNE_PAGE_ROWS by each counted
+ * attempt, oldest first through the window_start index. An attempt adds at most a few rows and removes up to a page,
+ * so idle rows cannot pile up while attempts come in.
+ */
+export const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
+export const PRUNE_PAGE_ROWS = 100;
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -110,14 +117,13 @@ function hit(db: Db, limit: Limit, now: number, before: Limit[]) {
     db
       .insert(rateLimits)
       // An INSERT … SELECT needs its WHERE before ON CONFLICT (SQLite's parsing rule); the guard always is one.
-      .select(sql`SELECT ${limit.key}, ${now}, 1, ${now + limit.windowMs} ${guard}`)
+      .select(sql`SELECT ${limit.key}, ${now}, 1 ${guard}`)
       .onConflictDoUpdate({
         target: rateLimits.key,
-        // SQLite evaluates every SET expression against the row as it was, so each CASE sees the old window_start.
+        // SQLite evaluates every SET expression against the row as it was, so both CASEs see the old window_start.
         set: {
           count: sql`CASE WHEN ${expired} THEN 1 ELSE ${rateLimits.count} + 1 END`,
           windowStart: sql`CASE WHEN ${expired} THEN ${now} ELSE ${rateLimits.windowStart} END`,
-          expiresAt: sql`CASE WHEN ${expired} THEN ${now + limit.windowMs} ELSE ${rateLimits.expiresAt} END`,
         },
       })
       .returning({ windowStart: rateLimits.windowStart, count: rateLimits.count })
@@ -127,19 +133,28 @@ function hit(db: Db, limit: Limit, now: number, before: Limit[]) {
 /**
  * Counts one attempt on each key, in one batch (one round trip, one transaction), and returns the Retry-After of
  * the first key now over its limit (0: allowed). Keys after a blocked one are not counted: an attempt refused for
- * its client does not also use up the allowance of the account it tried. The batch also deletes the rows whose
- * window has ended (read through their index), which keeps the table to the live windows.
+ * its client does not also use up the allowance of the account it tried. The batch also drops a page of rows idle
+ * for a day, which keeps the table bounded.
  */
 export async function countAttempt(db: Db, counted: Limit[], now: number): Promise<number> {
   const [first, ...rest] = counted;
   if (!first) return 0;
   const results = await db.batch([
-    db.delete(rateLimits).where(lte(rateLimits.expiresAt, now)),
     hit(db, first, now, []),
     ...rest.map((limit, i) => hit(db, limit, now, counted.slice(0, i + 1))),
+    db.delete(rateLimits).where(
+      inArray(
+        rateLimits.key,
+        db
+          .select({ key: rateLimits.key })
+          .from(rateLimits)
+          .where(lte(rateLimits.windowStart, now - PRUNE_AFTER_MS))
+          .limit(PRUNE_PAGE_ROWS),
+      ),
+    ),
   ]);
   for (const [i, limit] of counted.entries()) {
-    const [counter] = results[i + 1] as Counter[];
+    const [counter] = results[i] as Counter[];
     const decision = windowDecision(counter, now, limit.max, limit.windowMs);
     if (decision.blocked) return decision.retryAfter;
   }

@@ -2,6 +2,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { type Db, getDb } from "../db/client";
 import { users } from "../db/schema";
 import { ApiError } from "../lib/errors";
+import { settings } from "../lib/settings";
 import { sendQueued } from "../mail/enqueue";
 import { accountMailPlan } from "./account-mail";
 import {
@@ -23,7 +24,7 @@ import {
   rotateRefreshToken,
   startFamily,
 } from "./refresh";
-import { accessTokenTtl, signAccessToken } from "./tokens";
+import { signAccessToken } from "./tokens";
 
 /**
  * Signing in and out: what every route that starts, renews or ends a sign-in calls, whether it answers a Bearer
@@ -54,7 +55,7 @@ export async function handOut(
   return {
     user,
     accessToken: await signAccessToken(env, user, now, refresh.familyId),
-    accessExpiresIn: accessTokenTtl(env),
+    accessExpiresIn: settings(env).accessTokenTtlSeconds,
     refreshToken: refresh.token,
     refreshExpiresIn: Math.round((refresh.expiresAt - now) / 1000),
     deviceToken: withDevice ? await issueDeviceToken(env, user, now) : undefined,

@@ -83,10 +83,6 @@ export async function verifyJwt(
   }
 }
 
-export function accessTokenTtl(env: Env): number {
-  return settings(env).accessTokenTtlSeconds;
-}
-
 /**
  * Claims checked after the signature: a correctly signed token whose claims are not what we issue (a `sub` that is an
  * array, a `role` that is no role, a `ver` that is a string) is a 401 like any invalid token, never a value that
@@ -124,7 +120,7 @@ export function signAccessToken(
   return signJwt(env, {
     typ: ACCESS_TOKEN_TYPE,
     subject: user.id,
-    ttlSeconds: accessTokenTtl(env),
+    ttlSeconds: settings(env).accessTokenTtlSeconds,
     claims: { role: user.role, ver: user.tokenVersion ?? 0, ...(sessionId ? { sid: sessionId } : {}) },
     now,
   });

@@ -1,5 +1,7 @@
+import { pruneAccountTokens } from "../auth/retention";
 import { errorFields, log } from "../lib/log";
 import { requeueStaleMail } from "../mail/requeue";
+import { pruneOutbox } from "../mail/retention";
 import { expireTasksJob } from "./expire-tasks";
 import { pruneProcessedMessages } from "./prune-processed";
 import { cursorRetention } from "./retention";
@@ -24,8 +26,14 @@ export function together(jobs: Record<string, CronJob>): CronJob {
 export const cronJobs: Record<string, CronJob> = {
   // The expiry scan, and re-sending mail whose queue message was lost.
   [EVERY_MINUTE]: together({ tasks: expireTasksJob, mail: requeueStaleMail }),
-  // Housekeeping: raw cursor events past retention, and idempotency keys no redelivery can still need.
-  [DAILY]: together({ cursor: cursorRetention, processed: pruneProcessedMessages }),
+  // Housekeeping: raw cursor events past retention, idempotency keys no redelivery can still need, old mail, and
+  // expired sign-ins and mailed tokens.
+  [DAILY]: together({
+    cursor: cursorRetention,
+    processed: pruneProcessedMessages,
+    outbox: pruneOutbox,
+    accounts: pruneAccountTokens,
+  }),
 };
 
 /** The Worker's `scheduled` entry point: dispatch on the expression; an unknown one is logged, never thrown. */

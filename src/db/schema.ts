@@ -55,6 +55,8 @@ export const refreshTokens = sqliteTable(
     uniqueIndex("refresh_tokens_hash_unique").on(t.tokenHash),
     index("refresh_tokens_family_idx").on(t.familyId),
     index("refresh_tokens_user_idx").on(t.userId),
+    // The daily prune deletes expired rows a page at a time (src/auth/retention.ts).
+    index("refresh_tokens_expires_at_idx").on(t.expiresAt),
   ],
 );
 
@@ -82,22 +84,20 @@ export const accountTokens = sqliteTable(
   (t) => [
     uniqueIndex("account_tokens_hash_unique").on(t.tokenHash),
     index("account_tokens_user_idx").on(t.userId, t.purpose),
+    index("account_tokens_expires_at_idx").on(t.expiresAt),
   ],
 );
 
-/**
- * Fixed-window counters (src/auth/rate-limit.ts builds every key), e.g. `acct:<email>` or `ip:<client>`. `expires_at`
- * is when the current window ends: a row past it counts as no row, and the next counted attempt deletes it.
- */
+/** Fixed-window counters (src/auth/rate-limit.ts builds every key), e.g. `acct:<email>` or `ip:<client>`. */
 export const rateLimits = sqliteTable(
   "rate_limits",
   {
     key: text("key").primaryKey(),
     windowStart: integer("window_start").notNull(),
     count: integer("count").notNull(),
-    expiresAt: integer("expires_at").notNull().default(0),
   },
-  (t) => [index("rate_limits_expires_at_idx").on(t.expiresAt)],
+  // Idle rows are pruned oldest window first, a bounded page at a time, without scanning the live ones.
+  (t) => [index("rate_limits_window_start_idx").on(t.windowStart)],
 );
 
 export const TASK_STATUSES = ["todo", "in_progress", "done"] as const;

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { FORGOT_PER_CLIENT } from "../../../src/auth/rate-limit";
 import { expectProblem } from "../../helpers";
 import { type Inbox, inbox, RESET_SUBJECT, VERIFY_SUBJECT } from "../../mail/inbox";
 
@@ -103,5 +104,26 @@ describe("account mail cannot be denied by strangers", { timeout: 60_000 }, () =
       expect((await box.fetch("/auth/verify-email/resend", { method: "POST", token: owner.token })).status).toBe(202);
     }
     await expectProblem(await box.fetch("/auth/verify-email/resend", { method: "POST", token: owner.token }), 429);
+  });
+});
+
+describe("what one client can put on the mail queue", { timeout: 60_000 }, () => {
+  it(`${FORGOT_PER_CLIENT} forgot requests a window; past it a 429 that queues nothing`, async () => {
+    const box = inbox();
+    const headers = { "cf-connecting-ip": "203.0.113.251" };
+    for (let i = 0; i < FORGOT_PER_CLIENT; i++) {
+      const res = await box.fetch("/auth/password/forgot", {
+        method: "POST",
+        json: { email: `x${i}@example.com` },
+        headers,
+      });
+      expect(res.status).toBe(202);
+    }
+    expect(box.queued).toHaveLength(FORGOT_PER_CLIENT);
+    await expectProblem(
+      await box.fetch("/auth/password/forgot", { method: "POST", json: { email: "one-more@example.com" }, headers }),
+      429,
+    );
+    expect(box.queued).toHaveLength(FORGOT_PER_CLIENT);
   });
 });
