@@ -9,8 +9,10 @@ import worker from "../src/index";
 
 export const BASE = "http://localhost";
 
-/** A request to the Worker's real fetch handler (the same entry point wrangler serves). */
-export function call(path: string, init: RequestInit & { token?: string; json?: unknown } = {}): Promise<Response> {
+type TestInit = RequestInit & { token?: string; json?: unknown };
+
+/** The request a test sends: the Bearer token and a JSON body filled in. */
+function testRequest(path: string, init: TestInit): Request {
   const headers = new Headers(init.headers);
   if (init.token) headers.set("authorization", `Bearer ${init.token}`);
   let body = init.body;
@@ -18,24 +20,18 @@ export function call(path: string, init: RequestInit & { token?: string; json?: 
     headers.set("content-type", "application/json");
     body = JSON.stringify(init.json);
   }
-  return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers, body }));
+  return new Request(`${BASE}${path}`, { ...init, headers, body });
 }
 
-/** A request to the Worker's fetch handler under other settings (`{ ...env, NAME: "value" }`). */
-export async function callWith(
-  testEnv: Env,
-  path: string,
-  init: RequestInit & { token?: string; json?: unknown } = {},
-): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers.set("content-type", "application/json");
-    body = JSON.stringify(init.json);
-  }
+/** A request to the Worker's real fetch handler (the same entry point wrangler serves). */
+export function call(path: string, init: TestInit = {}): Promise<Response> {
+  return exports.default.fetch(testRequest(path, init));
+}
+
+/** A request to the Worker's fetch handler under other settings or bindings (`{ ...env, NAME: "value" }`). */
+export async function callWith(testEnv: Env, path: string, init: TestInit = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`${BASE}${path}`, { ...init, headers, body }), testEnv, ctx);
+  const res = await worker.fetch(testRequest(path, init), testEnv, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

@@ -2,12 +2,14 @@ import { and, eq, isNull } from "drizzle-orm";
 import { type Db, getDb } from "../db/client";
 import type { AccountTokenPurpose } from "../db/schema";
 import { users } from "../db/schema";
+import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { publicOrigin } from "../lib/public-origin";
 import { type SettingsSource, settings } from "../lib/settings";
 import { mailStatements, type Prepared, sendQueued } from "../mail/enqueue";
 import { sealToken, WITHHELD } from "../mail/seal";
 import { issueAccountToken } from "./account-tokens";
+import { limits, takeAttempt } from "./rate-limit";
 
 /**
  * Account mail: the verification mail (sign-up, and the signed-in owner's "send again") and the password-reset
@@ -79,9 +81,18 @@ export async function accountMailPlan(
   };
 }
 
-/** Issues and mails a verification token now (sign-up's batch runs it with the new user; resend on its own). */
-export async function sendVerificationMail(env: Env, user: Recipient, now: number): Promise<void> {
+/**
+ * The signed-in owner's "send the verification mail again": 409 once verified; counted on the owner's own budget
+ * (nobody else's requests count on it), then a new token (the earlier one stops working) and its mail.
+ */
+export async function resendVerificationMail(
+  env: Env,
+  user: Recipient & { emailVerifiedAt: number | null },
+  now: number,
+): Promise<void> {
+  if (user.emailVerifiedAt !== null) throw new ApiError("conflict", "The email address is already verified.");
   const db = getDb(env.DB);
+  await takeAttempt(db, [limits.resend(env, user.id)], now, "Too many verification mails asked for");
   const plan = await accountMailPlan(db, env, user, "verify_email", now);
   const [first, ...rest] = plan.statements;
   await db.batch([first!, ...rest]);
@@ -101,10 +112,12 @@ export function isPasswordResetRequest(body: unknown): body is PasswordResetRequ
 }
 
 /**
- * The request path of "forgot password": one queue message, whatever the address. Nothing here reads or writes
- * anything that depends on whether the address has an account, so no status, header, row or timing can tell.
+ * The request path of "forgot password": the client's attempt counted (FORGOT_PER_CLIENT, 429 past it), then one
+ * queue message, whatever the address. Nothing here reads or writes anything that depends on whether the address
+ * has an account, so no status, header, row or timing can tell.
  */
-export async function requestPasswordReset(env: Env, email: string): Promise<void> {
+export async function requestPasswordReset(env: Env, email: string, client: string, now: number): Promise<void> {
+  await takeAttempt(getDb(env.DB), [limits.forgot(client)], now, "Too many password-reset requests");
   const body: PasswordResetRequest = { type: "password-reset", email };
   await env.MAIL_QUEUE.send(body, { contentType: "json" });
 }

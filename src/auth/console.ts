@@ -72,8 +72,9 @@ export function sentAccessCookie(c: Context): boolean {
   return getCookie(c, ACCESS_COOKIE) !== undefined;
 }
 
-export function refreshCookie(c: Context): string | undefined {
-  return getCookie(c, REFRESH_COOKIE);
+/** The console's cookies as sent (for the /auth/session routes, which checked the request is the console's). */
+export function sessionCookies(c: Context): { access?: string; refresh?: string } {
+  return { access: getCookie(c, ACCESS_COOKIE), refresh: getCookie(c, REFRESH_COOKIE) };
 }
 
 function cookie(name: string, value: string, maxAge: number): string {

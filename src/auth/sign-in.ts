@@ -24,7 +24,7 @@ import {
   rotateRefreshToken,
   startFamily,
 } from "./refresh";
-import { signAccessToken } from "./tokens";
+import { signAccessToken, verifyAccessToken } from "./tokens";
 
 /**
  * Signing in and out: what every route that starts, renews or ends a sign-in calls, whether it answers a Bearer
@@ -171,9 +171,14 @@ export async function endSignIn(env: Env, presented: string): Promise<void> {
   await revokeFamilyOf(getDb(env.DB), presented);
 }
 
-/** Ends one sign-in by its id (an access token's `sid`). */
-export async function endSignInById(env: Env, familyId: string): Promise<void> {
-  await endFamily(getDb(env.DB), familyId);
+/**
+ * Ends the console's sign-in: the one its refresh token belongs to, or else the one its access token names (`sid`);
+ * an access token that does not verify names none.
+ */
+export async function endConsoleSignIn(env: Env, tokens: { refresh?: string; access?: string }): Promise<void> {
+  if (tokens.refresh) return endSignIn(env, tokens.refresh);
+  const claims = tokens.access ? await verifyAccessToken(env, tokens.access).catch(() => null) : null;
+  if (claims?.sessionId) await endFamily(getDb(env.DB), claims.sessionId);
 }
 
 /** Statements that end every sign-in and every access token of a user (the token version goes up). */

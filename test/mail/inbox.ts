@@ -1,9 +1,9 @@
 import { createExecutionContext, createMessageBatch, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import worker from "../../src/index";
 import type { Mailer, OutgoingMail } from "../../src/mail/mailer";
 import { handleMailBatch } from "../../src/queues/mail";
+import { callWith } from "../helpers";
 
 /**
  * The Worker with its `mail` queue held in the test's hands: requests run through the real fetch entry point, every
@@ -35,23 +35,9 @@ export function inbox(overrides: Partial<Record<keyof Env, unknown>> = {}) {
   };
   let sequence = 0;
 
-  async function fetch(path: string, init: RequestInit & { token?: string; json?: unknown } = {}) {
-    const headers = new Headers(init.headers);
-    if (init.token) headers.set("authorization", `Bearer ${init.token}`);
-    let body = init.body;
-    if (init.json !== undefined) {
-      headers.set("content-type", "application/json");
-      body = JSON.stringify(init.json);
-    }
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(
-      new Request(`http://localhost/api/v1${path}`, { ...init, headers, body }),
-      testEnv,
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
-    return res;
-  }
+  /** A request under /api/v1 to the Worker with the mail queue held here. */
+  const fetch = (path: string, init: RequestInit & { token?: string; json?: unknown } = {}) =>
+    callWith(testEnv, `/api/v1${path}`, init);
 
   /** Runs every kept message (and the ones their handling queues) through the mail consumer. */
   async function deliver(): Promise<void> {

@@ -1,12 +1,10 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { getCookie } from "hono/cookie";
-import { requestPasswordReset, sendVerificationMail } from "../../auth/account-mail";
+import { requestPasswordReset, resendVerificationMail } from "../../auth/account-mail";
 import { toUser } from "../../auth/accounts";
 import { clientKey } from "../../auth/client";
-import { ACCESS_COOKIE, clearSessionCookies, refreshCookie, setSessionCookies } from "../../auth/console";
+import { clearSessionCookies, sessionCookies, setSessionCookies } from "../../auth/console";
 import { presentedDeviceToken, setDeviceCookie } from "../../auth/device";
-import { limits, takeAttempt } from "../../auth/rate-limit";
 import {
   changePassword as changeOwnPassword,
   resetPassword as resetWithToken,
@@ -14,15 +12,14 @@ import {
 } from "../../auth/recovery";
 import { loadCaller } from "../../auth/require-auth";
 import {
+  endConsoleSignIn,
   endEverySignIn,
   endSignIn,
-  endSignInById,
   registerMember,
   rotateSignIn,
   type SignedIn,
   signInWithPassword,
 } from "../../auth/sign-in";
-import { verifyAccessToken } from "../../auth/tokens";
 import { getDb } from "../../db/client";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
@@ -96,31 +93,15 @@ export const verifyEmail: RouteHandler<typeof routes.verifyEmail, AppEnv> = asyn
   return c.body(null, 204);
 };
 
-const MAIL_ON_ITS_WAY = "A mail is on its way.";
-
 export const resendVerification: RouteHandler<typeof routes.resendVerification, AppEnv> = async (c) => {
-  const user = c.get("user");
-  if (user.emailVerifiedAt !== null) throw new ApiError("conflict", "The email address is already verified.");
-  const now = Date.now();
-  // The owner's own budget: nobody else's requests count on it.
-  await takeAttempt(getDb(c.env.DB), [limits.resend(c.env, user.id)], now, "Too many verification mails asked for");
-  await sendVerificationMail(c.env, user, now);
-  return c.json({ message: MAIL_ON_ITS_WAY }, 202);
+  await resendVerificationMail(c.env, await loadCaller(c), Date.now());
+  return c.json({ message: "A mail is on its way." }, 202);
 };
 
-const FORGOT_ANSWER = "If that address has an account, a mail with a reset link is on its way.";
-
 export const forgotPassword: RouteHandler<typeof routes.forgotPassword, AppEnv> = async (c) => {
-  const { email } = c.req.valid("json");
-  // Per client, alike for every address; the lookup and the mail happen off the request path (the mail consumer).
-  await takeAttempt(
-    getDb(c.env.DB),
-    [limits.forgot(await clientKey(c))],
-    Date.now(),
-    "Too many password-reset requests",
-  );
-  await requestPasswordReset(c.env, email);
-  return c.json({ message: FORGOT_ANSWER }, 202);
+  // The same answer for every address: the lookup and the mail happen off the request path (the mail consumer).
+  await requestPasswordReset(c.env, c.req.valid("json").email, await clientKey(c), Date.now());
+  return c.json({ message: "If that address has an account, a mail with a reset link is on its way." }, 202);
 };
 
 export const resetPassword: RouteHandler<typeof routes.resetPassword, AppEnv> = async (c) => {
@@ -167,10 +148,10 @@ export const consoleRegister: RouteHandler<typeof routes.consoleRegister, AppEnv
 };
 
 export const consoleRefresh: RouteHandler<typeof routes.consoleRefresh, AppEnv> = async (c) => {
-  const presented = refreshCookie(c);
+  const { refresh } = sessionCookies(c);
   try {
-    if (!presented) throw new ApiError("unauthorized", "No console sign-in: sign in again.");
-    return c.json(consoleSession(c, await rotateSignIn(c.env, presented, Date.now())), 200);
+    if (!refresh) throw new ApiError("unauthorized", "No console sign-in: sign in again.");
+    return c.json(consoleSession(c, await rotateSignIn(c.env, refresh, Date.now())), 200);
   } catch (error) {
     // A refused refresh leaves nothing behind that looks like a sign-in.
     if (error instanceof ApiError && error.code === "unauthorized") clearSessionCookies(c);
@@ -179,15 +160,7 @@ export const consoleRefresh: RouteHandler<typeof routes.consoleRefresh, AppEnv> 
 };
 
 export const consoleSignOut: RouteHandler<typeof routes.consoleSignOut, AppEnv> = async (c) => {
-  const presented = refreshCookie(c);
-  if (presented) {
-    await endSignIn(c.env, presented);
-  } else {
-    // Only the access cookie is left: its own sign-in (`sid`) ends; a token that does not verify names none.
-    const access = getCookie(c, ACCESS_COOKIE);
-    const claims = access ? await verifyAccessToken(c.env, access).catch(() => null) : null;
-    if (claims?.sessionId) await endSignInById(c.env, claims.sessionId);
-  }
+  await endConsoleSignIn(c.env, sessionCookies(c));
   clearSessionCookies(c);
   return c.body(null, 204);
 };
