@@ -1,14 +1,18 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { hashPassword } from "../src/auth/passwords";
 import { signAccessToken } from "../src/auth/tokens";
 import { getDb } from "../src/db/client";
 import { type Role, users } from "../src/db/schema";
+import worker from "../src/index";
 
 export const BASE = "http://localhost";
 
-/** A request to the Worker's real fetch handler (the same entry point wrangler serves). */
-export function call(path: string, init: RequestInit & { token?: string; json?: unknown } = {}): Promise<Response> {
+type TestInit = RequestInit & { token?: string; json?: unknown };
+
+/** The request a test sends: the Bearer token and a JSON body filled in. */
+function testRequest(path: string, init: TestInit): Request {
   const headers = new Headers(init.headers);
   if (init.token) headers.set("authorization", `Bearer ${init.token}`);
   let body = init.body;
@@ -16,7 +20,20 @@ export function call(path: string, init: RequestInit & { token?: string; json?: 
     headers.set("content-type", "application/json");
     body = JSON.stringify(init.json);
   }
-  return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers, body }));
+  return new Request(`${BASE}${path}`, { ...init, headers, body });
+}
+
+/** A request to the Worker's real fetch handler (the same entry point wrangler serves). */
+export function call(path: string, init: TestInit = {}): Promise<Response> {
+  return exports.default.fetch(testRequest(path, init));
+}
+
+/** A request to the Worker's fetch handler under other settings or bindings (`{ ...env, NAME: "value" }`). */
+export async function callWith(testEnv: Env, path: string, init: TestInit = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(testRequest(path, init), testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 /** Same, under /api/v1. */

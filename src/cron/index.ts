@@ -1,5 +1,7 @@
+import { pruneAccountTokens } from "../auth/retention";
 import { errorFields, log } from "../lib/log";
 import { requeueStaleMail } from "../mail/requeue";
+import { pruneOutbox } from "../mail/retention";
 import { expireTasksJob } from "./expire-tasks";
 import { pruneNotifications, pruneProcessedMessages, pruneRateLimits } from "./prune-processed";
 import { cursorRetention } from "./retention";
@@ -26,11 +28,13 @@ export const cronJobs: Record<string, CronJob> = {
   // (every minute, so it removes sessions far faster than they can be started).
   [EVERY_MINUTE]: together({ tasks: expireTasksJob, mail: requeueStaleMail, cursor: cursorRetention }),
   // Housekeeping: idempotency keys no redelivery can still need, notifications past their retention, idle rate-limit
-  // counters.
+  // counters, old mail, and expired sign-ins and mailed tokens.
   [DAILY]: together({
     processed: pruneProcessedMessages,
     notifications: pruneNotifications,
     rateLimits: pruneRateLimits,
+    outbox: pruneOutbox,
+    accounts: pruneAccountTokens,
   }),
 };
 

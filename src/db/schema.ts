@@ -55,6 +55,8 @@ export const refreshTokens = sqliteTable(
     uniqueIndex("refresh_tokens_hash_unique").on(t.tokenHash),
     index("refresh_tokens_family_idx").on(t.familyId),
     index("refresh_tokens_user_idx").on(t.userId),
+    // The daily prune deletes expired rows a page at a time (src/auth/retention.ts).
+    index("refresh_tokens_expires_at_idx").on(t.expiresAt),
   ],
 );
 
@@ -82,10 +84,11 @@ export const accountTokens = sqliteTable(
   (t) => [
     uniqueIndex("account_tokens_hash_unique").on(t.tokenHash),
     index("account_tokens_user_idx").on(t.userId, t.purpose),
+    index("account_tokens_expires_at_idx").on(t.expiresAt),
   ],
 );
 
-/** Fixed-window counters for login throttling, keyed by e.g. `acct:<email>` or `ip:<address>`. */
+/** Fixed-window counters (src/auth/rate-limit.ts builds every key), e.g. `acct:<email>` or `ip:<client>`. */
 export const rateLimits = sqliteTable(
   "rate_limits",
   {
@@ -183,6 +186,11 @@ export const outbox = sqliteTable(
     suppressedReason: text("suppressed_reason"),
     /** The user whose action caused the mail (counted by the per-actor budget); null for system mail (the cron). */
     actorId: text("actor_id"),
+    /**
+     * An account mail's single-use token, encrypted for the mail consumer (src/mail/seal.ts): the bodies hold a
+     * placeholder, the consumer puts the token in at send time and sets this to NULL once the row is done with.
+     */
+    sealedToken: text("sealed_token"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     sentAt: integer("sent_at"),

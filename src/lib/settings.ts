@@ -122,6 +122,7 @@ export const settingsSchema = z.object({
   NOTICES_MAX_PER_USER_DAY: whole(200, atLeast(1)),
   NOTIFICATION_RETENTION_DAYS: whole(90, atLeast(1)),
   VIEWS_MAX_PER_DAY: whole(500_000, atLeast(1)),
+  SERVER_TIMING_D1_DETAIL: flag(true),
   // Secrets: only whether they are set.
 });
 
@@ -165,6 +166,7 @@ export type Settings = Readonly<{
   noticesMaxPerUserDay: number;
   notificationRetentionDays: number;
   viewsMaxPerDay: number;
+  serverTimingD1Detail: boolean;
 }>;
 
 function shape(p: Parsed): Settings {
@@ -203,6 +205,7 @@ function shape(p: Parsed): Settings {
     noticesMaxPerUserDay: p.NOTICES_MAX_PER_USER_DAY,
     notificationRetentionDays: p.NOTIFICATION_RETENTION_DAYS,
     viewsMaxPerDay: p.VIEWS_MAX_PER_DAY,
+    serverTimingD1Detail: p.SERVER_TIMING_D1_DETAIL,
   });
 }
 

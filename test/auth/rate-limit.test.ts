@@ -3,14 +3,15 @@ import { describe, expect, it } from "vitest";
 import {
   ADDRESS_FACTOR,
   countAttempt,
-  loginAttemptLimits,
-  loginKeys,
-  loginLimits,
+  limits,
+  PRUNE_AFTER_MS,
+  PRUNE_PAGE_ROWS,
   takeAttempt,
   windowDecision,
 } from "../../src/auth/rate-limit";
 import { getDb } from "../../src/db/client";
 import { ApiError } from "../../src/lib/errors";
+import { api } from "../helpers";
 
 describe("windowDecision (fixed windows, read back after counting)", () => {
   const windowMs = 60_000;
@@ -30,29 +31,31 @@ describe("windowDecision (fixed windows, read back after counting)", () => {
   });
 });
 
-describe("configuration", () => {
-  it("reads LOGIN_MAX_FAILURES and LOGIN_WINDOW_SECONDS, with safe fallbacks", () => {
-    expect(loginLimits(env)).toEqual({ maxFailures: 5, windowMs: 900_000 });
-    expect(loginLimits({ ...env, LOGIN_MAX_FAILURES: "10", LOGIN_WINDOW_SECONDS: "60" })).toEqual({
-      maxFailures: 10,
+describe("every key in one place", () => {
+  it("follows LOGIN_MAX_FAILURES and LOGIN_WINDOW_SECONDS; a client gets ADDRESS_FACTOR times an account's", () => {
+    const custom = { LOGIN_MAX_FAILURES: "10", LOGIN_WINDOW_SECONDS: "60" };
+    expect(limits.signInAccount(custom, "a@b.co")).toEqual({ key: "acct:a@b.co", max: 10, windowMs: 60_000 });
+    expect(limits.signInClient(custom, "198.51.100.7")).toEqual({
+      key: "ip:198.51.100.7",
+      max: 10 * ADDRESS_FACTOR,
       windowMs: 60_000,
-    });
-    expect(loginLimits({ ...env, LOGIN_MAX_FAILURES: "", LOGIN_WINDOW_SECONDS: "nope" })).toEqual({
-      maxFailures: 5,
-      windowMs: 900_000,
     });
   });
 
-  it("keys per address and account; with a device token only the device's own key", () => {
-    const keys = loginKeys("a@b.co", "198.51.100.7");
-    expect(keys).toEqual({ account: "acct:a@b.co", address: "ip:198.51.100.7" });
-    expect(loginKeys("a@b.co", undefined)).toEqual({ account: "acct:a@b.co", address: null });
-    const limits = { maxFailures: 5, windowMs: 1000 };
-    expect(loginAttemptLimits(keys, limits, null)).toEqual([
-      { key: "ip:198.51.100.7", max: 5 * ADDRESS_FACTOR, windowMs: 1000 },
-      { key: "acct:a@b.co", max: 5, windowMs: 1000 },
-    ]);
-    expect(loginAttemptLimits(keys, limits, "jti-1")).toEqual([{ key: "dev:jti-1", max: 5, windowMs: 1000 }]);
+  it("gives every kind of counter its own key space, so no limit spends another's allowance", () => {
+    const id = "same";
+    const keys = [
+      limits.signInAccount(env, id),
+      limits.signInDevices(env, id),
+      limits.signInClient(env, id),
+      limits.passwordChange(env, id),
+      limits.signUpClient(env, id),
+      limits.signUpAll(),
+      limits.accountCreation(id),
+      limits.forgot(id),
+      limits.resend(env, id),
+    ].map((limit) => limit.key);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });
 
@@ -97,14 +100,45 @@ describe("counters in D1", () => {
     expect(row).toEqual({ count: 1 });
   });
 
-  it("rows idle for a day are dropped by the next counted attempt", async () => {
+  it("rows idle for a day are dropped by the next counted attempt, a page at a time; live ones stay", async () => {
     const db = getDb(env.DB);
-    const old = `old:${crypto.randomUUID()}`;
     const now = Date.now();
-    await env.DB.prepare("INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 3)")
-      .bind(old, now - 25 * 60 * 60 * 1000)
-      .run();
+    const idle = Array.from({ length: PRUNE_PAGE_ROWS + 5 }, (_, i) => `idle:${i}:${crypto.randomUUID()}`);
+    const live = `live:${crypto.randomUUID()}`;
+    await env.DB.batch([
+      ...idle.map((key, i) =>
+        env.DB.prepare("INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 3)").bind(
+          key,
+          now - PRUNE_AFTER_MS - 1000 - i,
+        ),
+      ),
+      env.DB.prepare("INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 3)").bind(live, now - 60_000),
+    ]);
+    const left = async () =>
+      (await env.DB.prepare("SELECT count(*) AS n FROM rate_limits WHERE key LIKE 'idle:%'").first<{ n: number }>())?.n;
     await countAttempt(db, [{ key: `new:${crypto.randomUUID()}`, max: 1, windowMs: 1000 }], now);
-    expect(await env.DB.prepare("SELECT 1 FROM rate_limits WHERE key = ?").bind(old).first()).toBeNull();
+    expect(await left()).toBe(5);
+    await countAttempt(db, [{ key: `new:${crypto.randomUUID()}`, max: 1, windowMs: 1000 }], now);
+    expect(await left()).toBe(0);
+    expect(await env.DB.prepare("SELECT count FROM rate_limits WHERE key = ?").bind(live).first()).toEqual({
+      count: 3,
+    });
+  });
+});
+
+describe("what one client can add to rate_limits", { timeout: 60_000 }, () => {
+  it(`a client spraying sign-ins over many addresses adds at most ${5 * ADDRESS_FACTOR} account rows a window`, async () => {
+    const ip = "198.51.100.250";
+    const emails = Array.from({ length: 30 }, () => `spray-${crypto.randomUUID().slice(0, 8)}@example.com`);
+    await Promise.all(
+      emails.map((email) =>
+        api("/auth/login", { method: "POST", json: { email, password: "guess" }, headers: { "cf-connecting-ip": ip } }),
+      ),
+    );
+    const placeholders = emails.map(() => "?").join(", ");
+    const row = await env.DB.prepare(`SELECT count(*) AS n FROM rate_limits WHERE key IN (${placeholders})`)
+      .bind(...emails.map((email) => limits.signInAccount(env, email).key))
+      .first<{ n: number }>();
+    expect(row?.n).toBe(limits.signInClient(env, ip).max);
   });
 });

@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { rotateRefreshToken, rotationDecision, startFamily } from "../../src/auth/refresh";
+import { MAX_SIGN_INS, rotateRefreshToken, rotationDecision, startFamily } from "../../src/auth/refresh";
+import { signAccessToken } from "../../src/auth/tokens";
 import { getDb } from "../../src/db/client";
 import { ApiError } from "../../src/lib/errors";
-import { createUser } from "../helpers";
+import { api, createUser } from "../helpers";
 
 describe("rotationDecision", () => {
   const now = 1_000_000;
@@ -56,5 +57,42 @@ describe("rotateRefreshToken against D1", () => {
       .bind(user.id)
       .first<{ n: number }>();
     expect(rows?.n).toBe(1);
+  });
+});
+
+describe("what one user can add to refresh_tokens", () => {
+  it(`keeps at most ${MAX_SIGN_INS} sign-ins: the least recently used end, and their access tokens with them`, async () => {
+    const db = getDb(env.DB);
+    const user = await createUser("member");
+    const t0 = Date.now();
+    const first = await startFamily(db, env, user.id, t0);
+    await db.batch([...first.statements]);
+    const firstAccess = await signAccessToken(env, user, undefined, first.issued.familyId);
+    expect((await api("/auth/me", { token: firstAccess })).status).toBe(200);
+    for (let i = 1; i <= MAX_SIGN_INS + 5; i++) {
+      const { statements } = await startFamily(db, env, user.id, t0 + i);
+      await db.batch([...statements]);
+    }
+    const families = await env.DB.prepare("SELECT count(DISTINCT family_id) AS n FROM refresh_tokens WHERE user_id = ?")
+      .bind(user.id)
+      .first<{ n: number }>();
+    expect(families?.n).toBe(MAX_SIGN_INS);
+    expect((await api("/auth/me", { token: firstAccess })).status).toBe(401);
+  });
+
+  it("a sign-in that rotates a hundred times keeps two rows: its current token and that token's parent", async () => {
+    const db = getDb(env.DB);
+    const user = await createUser("member");
+    const { issued, statements } = await startFamily(db, env, user.id, Date.now());
+    await db.batch([...statements]);
+    let token = issued.token;
+    for (let i = 0; i < 100; i++) token = (await rotateRefreshToken(db, env, token, Date.now())).issued.token;
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM refresh_tokens WHERE family_id = ?")
+      .bind(issued.familyId)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(2);
+    // The first token, long gone from the table, is still known as this family's: presenting it ends the family.
+    await expect(rotateRefreshToken(db, env, issued.token, Date.now())).rejects.toBeInstanceOf(ApiError);
+    await expect(rotateRefreshToken(db, env, token, Date.now())).rejects.toBeInstanceOf(ApiError);
   });
 });

@@ -332,10 +332,10 @@ describe("openapi", () => {
     expect(Object.keys(paths["/api/v1/products/{sku}"]!)).toEqual(
       expect.arrayContaining(["get", "put", "patch", "delete"]),
     );
-    expect(paths["/api/v1/products/{sku}"]!.get!.security).toEqual([{}, { bearerAuth: [] }]);
+    expect(paths["/api/v1/products/{sku}"]!.get!.security).toEqual([{}, { bearerAuth: [] }, { consoleCookie: [] }]);
     expect(paths["/api/v1/products/{sku}"]!.get!.responses).toHaveProperty("304");
-    expect(paths["/api/v1/products/{sku}"]!.delete!.security).toEqual([{ bearerAuth: [] }]);
-    expect(paths["/api/v1/products/{sku}/history"]!.get!.security).toEqual([{ bearerAuth: [] }]);
-    expect(paths["/api/v1/reports/product-views"]!.get!.security).toEqual([{ bearerAuth: [] }]);
+    expect(paths["/api/v1/products/{sku}"]!.delete!.security).toEqual([{ bearerAuth: [] }, { consoleCookie: [] }]);
+    expect(paths["/api/v1/products/{sku}/history"]!.get!.security).toEqual([{ bearerAuth: [] }, { consoleCookie: [] }]);
+    expect(paths["/api/v1/reports/product-views"]!.get!.security).toEqual([{ bearerAuth: [] }, { consoleCookie: [] }]);
   });
 });

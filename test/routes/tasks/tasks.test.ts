@@ -295,7 +295,7 @@ describe("OpenAPI document", () => {
       for (const method of methods) {
         const operation = doc.paths[path]?.[method];
         expect(operation, `${method} ${path}`).toBeDefined();
-        expect(operation?.security).toEqual([{ bearerAuth: [] }]);
+        expect(operation?.security).toEqual([{ bearerAuth: [] }, { consoleCookie: [] }]);
         expect(Object.keys(operation?.responses ?? {})).toContain("401");
       }
     }
