@@ -37,7 +37,7 @@ describe("accessibility (axe-core, light, dark, 390 px)", () => {
     await page.getByLabel("Email").fill("nobody@example.com");
     await page.getByLabel("Password", { exact: true }).fill("not the password");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("alert").first().waitFor();
+    await page.locator("main").getByRole("alert").first().waitFor();
     await expectAccessible(page, "/sign-in refused");
     expect(errors).toEqual([]);
     await page.close();
@@ -61,7 +61,7 @@ describe("accessibility (axe-core, light, dark, 390 px)", () => {
 
     await open(page, "/tasks/new");
     await page.getByRole("button", { name: "Create task" }).click();
-    await page.getByRole("alert").first().waitFor();
+    await page.locator("main").getByRole("alert").first().waitFor();
     await expectAccessible(page, "/tasks/new with field problems");
 
     for (const path of ["/notifications", "/account", "/users"]) {

@@ -52,15 +52,17 @@ describe("console accounts", () => {
     expect(await page.evaluate(() => localStorage.length + sessionStorage.length)).toBe(0);
 
     // "Send again" mails a second link; the first one is superseded.
-    const before = await mailCount();
     await mailTo(email, /confirm your email/i);
+    const before = await mailCount();
     await banner.getByRole("button", { name: "Send again" }).click();
     await expect.poll(() => banner.getByRole("status").textContent()).toContain("Sent");
     const mail = await mailTo(email, /confirm your email/i, { after: before });
     const link = linkIn(mail, "/verify-email");
 
     await page.goto(link);
-    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("Your address is verified");
+    await expect
+      .poll(() => page.locator("main").getByRole("status").first().textContent())
+      .toContain("Your address is verified");
     // The token left the address bar and the history entry at once.
     expect(page.url()).toBe(`${baseUrl}/verify-email`);
     expect(await page.evaluate(() => location.hash)).toBe("");
@@ -87,7 +89,7 @@ describe("console accounts", () => {
     await page.waitForURL(/\/forgot-password$/);
     await page.getByLabel("Email").fill(email);
     await page.getByRole("button", { name: "Send the link" }).click();
-    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("is on its way");
+    await expect.poll(() => page.locator("main").getByRole("status").first().textContent()).toContain("is on its way");
 
     const link = linkIn(await mailTo(email, /reset your password/i), "/reset-password");
     await page.goto(link);
@@ -101,12 +103,14 @@ describe("console accounts", () => {
     await page.getByLabel("Repeat the new password").fill("new password e2e");
     await page.getByRole("button", { name: "Save the new password" }).click();
     await page.waitForURL(/\/sign-in\?notice=password-reset$/);
-    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("Sign in with the new one");
+    await expect
+      .poll(() => page.locator("main").getByRole("status").first().textContent())
+      .toContain("Sign in with the new one");
 
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password", { exact: true }).fill("old password e2e");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.getByRole("alert").first().textContent()).toMatch(/request id/i);
+    await expect.poll(() => page.locator("main").getByRole("alert").first().textContent()).toMatch(/request id/i);
     expect(page.url()).toContain("/sign-in");
 
     await page.getByLabel("Password", { exact: true }).fill("new password e2e");
@@ -123,7 +127,7 @@ describe("console accounts", () => {
     await open(page, "/sign-in");
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password", { exact: true }).fill("wrong password");
-    const alert = page.getByRole("alert").first();
+    const alert = page.locator("main").getByRole("alert").first();
     for (let attempt = 0; attempt < 8; attempt++) {
       await page.getByRole("button", { name: "Sign in" }).click();
       await expect
@@ -162,7 +166,9 @@ describe("console accounts", () => {
     await page.getByRole("link", { name: "Notifications" }).click();
     await page.waitForURL(/\/notifications$/);
     await expect.poll(() => page.locator("main h1").textContent()).toBe("Notifications");
-    expect(refreshes).toEqual([200]);
+    await expect.poll(() => refreshes).toEqual([200]);
+    await page.locator("main .status-line").filter({ hasNotText: "Loading" }).waitFor();
+    expect(await page.locator("main").getByRole("alert").count()).toBe(0);
     const cookies = await context.cookies(baseUrl);
     expect(cookies.map((c) => c.name)).toContain("__Host-access");
     expect(cookies.find((c) => c.name === "__Host-refresh")?.value).not.toBe(refreshBefore);

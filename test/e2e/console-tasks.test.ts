@@ -69,7 +69,9 @@ describe("the task wall", () => {
     const describedBy = (await title.getAttribute("aria-describedby")) ?? "";
     const message = await page.locator(`[id="${describedBy.split(" ").at(-1)}"]`).textContent();
     expect(message?.length).toBeGreaterThan(0);
-    expect(await page.getByRole("alert").first().textContent()).toContain("Please correct the fields marked below.");
+    expect(await page.locator("main").getByRole("alert").first().textContent()).toContain(
+      "Please correct the fields marked below.",
+    );
 
     await title.fill(`Order paper ${tag}`);
     await page.getByLabel("Expires").fill(localInput(12));
@@ -86,7 +88,7 @@ describe("the task wall", () => {
     await page.getByLabel("Description").fill("Two boxes.");
     await page.getByLabel("Status").selectOption("in_progress");
     await page.getByRole("button", { name: "Save" }).click();
-    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("Saved.");
+    await expect.poll(() => page.locator("main").getByRole("status").first().textContent()).toContain("Saved.");
     await page.getByRole("link", { name: "Back to the tasks" }).click();
     const edited = rowOf(`Order more paper ${tag}`);
     await edited.waitFor();
@@ -129,14 +131,18 @@ describe("the task wall", () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Apply");
     await bulk.getByRole("button", { name: "Apply" }).click();
     await confirm.getByRole("button", { name: "Mark 3 tasks" }).click();
-    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("Marked 3 tasks as done.");
+    await expect
+      .poll(() => page.locator("main").getByRole("status").first().textContent())
+      .toContain("Marked 3 tasks as done.");
     for (const title of titles) expect(await rowOf(title).textContent()).toContain("Done");
 
     for (const title of titles) await rowOf(title).getByRole("checkbox").check();
     await bulk.getByRole("button", { name: "Delete" }).click();
     const remove = page.getByRole("dialog", { name: "Delete 3 tasks?" });
     await remove.getByRole("button", { name: "Delete 3 tasks" }).click();
-    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("Deleted 3 tasks.");
+    await expect
+      .poll(() => page.locator("main").getByRole("status").first().textContent())
+      .toContain("Deleted 3 tasks.");
     for (const title of titles) expect(await rowOf(title).count()).toBe(0);
   });
 
@@ -210,7 +216,9 @@ describe("the task wall", () => {
     await page.getByLabel("Description").fill("typed while offline");
     await context.setOffline(true);
     await page.getByRole("button", { name: "Create task" }).click();
-    await expect.poll(() => page.getByRole("alert").first().textContent()).toContain("could not be reached");
+    await expect
+      .poll(() => page.locator("main").getByRole("alert").first().textContent())
+      .toContain("could not be reached");
     expect(await page.getByLabel("Title").inputValue()).toBe(`Offline ${tag}`);
     expect(await page.getByLabel("Description").inputValue()).toBe("typed while offline");
     await context.setOffline(false);
