@@ -146,6 +146,28 @@ describe("the task wall", () => {
     for (const title of titles) expect(await rowOf(title).count()).toBe(0);
   });
 
+  it("a bulk delete that includes someone else's task is refused whole, and the dialog names that task", async () => {
+    await createTask(`Quarterly mine ${tag}`);
+    await open(page, "/tasks?q=quarterly");
+    await rowOf(`Quarterly mine ${tag}`).getByRole("checkbox").check();
+    await rowOf("Prepare the quarterly report").getByRole("checkbox").check();
+    await page.getByRole("region", { name: "Selected tasks" }).getByRole("button", { name: "Delete" }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete 2 tasks?" });
+    await dialog.getByRole("button", { name: "Delete 2 tasks" }).click();
+    const alert = dialog.getByRole("alert");
+    await expect
+      .poll(() => alert.textContent())
+      .toContain("1 of the 2 tasks cannot be deleted by you; nothing was changed.");
+    expect(await alert.textContent()).toContain(
+      "“Prepare the quarterly report”: only its creator or an admin may do this",
+    );
+    expect(await alert.textContent()).toMatch(/Request id [\w-]+/);
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await page.reload();
+    await rowOf(`Quarterly mine ${tag}`).waitFor();
+    expect(await rowOf("Prepare the quarterly report").count()).toBe(1);
+  });
+
   it("filters, ordering and paging live in the URL: a reload, back and forward and a shared link keep them", async () => {
     for (const n of [1, 2, 3]) await createTask(`Filter ${n} ${tag}`);
     await open(page, "/tasks");
