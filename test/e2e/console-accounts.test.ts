@@ -197,6 +197,36 @@ describe("console accounts", () => {
     await second.context.close();
   });
 
+  it("change password: a wrong current one is refused in words; the right one keeps this browser signed in and ends the others", async () => {
+    const email = uniqueEmail("change");
+    await registerMember(email, "first password e2e");
+    const here = await signedInPage(browser, { email, password: "first password e2e" });
+    const elsewhere = await signedInPage(browser, { email, password: "first password e2e" });
+    const { page } = here;
+    await open(page, "/account");
+    await page.getByLabel("Current password").fill("not my password");
+    await page.getByLabel("New password").fill("second password e2e");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await expect
+      .poll(() => page.locator("main").getByRole("alert").first().textContent())
+      .toContain("The current password is wrong.");
+    expect(await page.getByLabel("New password").inputValue()).toBe("second password e2e");
+    await page.getByLabel("Current password").fill("first password e2e");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await expect
+      .poll(() => page.locator("main").getByRole("status").first().textContent())
+      .toContain("Password changed.");
+
+    await page.reload();
+    await page.waitForURL(/\/account$/);
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    await elsewhere.page.getByRole("link", { name: "Notifications" }).click();
+    await elsewhere.page.waitForURL(/\/sign-in\?next=/);
+    await signIn(elsewhere.page, { email, password: "second password e2e" }, { landing: /\/notifications$/ });
+    await here.context.close();
+    await elsewhere.context.close();
+  });
+
   it("the cookie is refused without the X-Console header and from another Origin (the browser's own cookie jar)", async () => {
     const { context, page } = await signedInPage(browser, DEMO.member);
     const me = `${baseUrl}/api/v1/auth/me`;
