@@ -1,9 +1,11 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import { hashPassword } from "../src/auth/passwords";
 import { signAccessToken } from "../src/auth/tokens";
 import { getDb } from "../src/db/client";
 import { type Role, users } from "../src/db/schema";
+import worker from "../src/index";
 
 export const BASE = "http://localhost";
 
@@ -17,6 +19,25 @@ export function call(path: string, init: RequestInit & { token?: string; json?: 
     body = JSON.stringify(init.json);
   }
   return exports.default.fetch(new Request(`${BASE}${path}`, { ...init, headers, body }));
+}
+
+/** A request to the Worker's fetch handler under other settings (`{ ...env, NAME: "value" }`). */
+export async function callWith(
+  testEnv: Env,
+  path: string,
+  init: RequestInit & { token?: string; json?: unknown } = {},
+): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`${BASE}${path}`, { ...init, headers, body }), testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 /** Same, under /api/v1. */

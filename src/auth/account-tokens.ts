@@ -1,49 +1,85 @@
-import { and, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, lte, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { insertSelect } from "../db/insert-select";
 import { type AccountTokenPurpose, accountTokens, users } from "../db/schema";
-import { settings } from "../lib/settings";
 import { generateOpaqueToken, sha256Hex } from "./tokens";
 
 /**
- * Mailed single-use tokens: email verification (24 h) and password reset (30 min). 256 random bits, only the
- * SHA-256 hash is stored (a database reader cannot use them). Issuing a new one retires the user's earlier unused
- * ones of the same purpose, so only the newest mail works. A token is bound to the address it was sent to: once the
- * account's email changes, or the account is deleted, it stops working.
+ * Mailed single-use tokens: email verification (24 h) and password reset (30 min). 256 random bits; only the
+ * SHA-256 hash is stored (a database reader cannot use them), and the mail's copy is sealed (src/mail/seal.ts).
+ * Issuing a new one deletes the user's earlier ones of the same purpose (only the newest mail works) and the user's
+ * spent or expired ones, and spending one deletes it, so an account holds at most one row per purpose. A token is
+ * bound to the address it was sent to: once the account's email changes, or the account is deleted, it stops working.
  */
 export const TOKEN_TTL_MS: Record<AccountTokenPurpose, number> = {
   verify_email: 24 * 60 * 60 * 1000,
   password_reset: 30 * 60 * 1000,
 };
 
-export type IssuedAccountToken = { token: string; expiresAt: number };
+export type IssuedAccountToken = { id: string; token: string; expiresAt: number };
 
-/** Statements for the caller's db.batch() plus the raw token to mail. */
+/**
+ * Statements for the caller's db.batch() that issue a token of `purpose` to `user`, plus the raw token to mail and
+ * `issuedGuard`, an SQL condition true in the same batch only if the token was inserted (for the mail's row).
+ * `unlessLiveSince`: insert nothing while the user holds an unspent, unexpired token of this purpose issued after
+ * that time (the newest mail already in the inbox still works), and nothing unless the account is still live with
+ * that address; the whole check is part of the INSERT, so concurrent requests cannot both issue.
+ */
 export async function issueAccountToken(
   db: Db,
   user: { id: string; email: string },
   purpose: AccountTokenPurpose,
   now: number,
+  options: { unlessLiveSince?: number } = {},
 ) {
   const token = generateOpaqueToken();
+  const id = crypto.randomUUID();
   const expiresAt = now + TOKEN_TTL_MS[purpose];
+  const values = {
+    id,
+    userId: user.id,
+    purpose,
+    email: user.email,
+    tokenHash: await sha256Hex(token),
+    createdAt: now,
+    expiresAt,
+  };
+  const issuedGuard: SQL = sql`EXISTS (SELECT 1 FROM ${accountTokens} WHERE ${accountTokens.id} = ${id})`;
+  const insert =
+    options.unlessLiveSince === undefined
+      ? db.insert(accountTokens).values(values)
+      : insertSelect(db, accountTokens, values, {
+          where: sql`NOT EXISTS (SELECT 1 FROM ${accountTokens} WHERE ${and(
+            eq(accountTokens.userId, user.id),
+            eq(accountTokens.purpose, purpose),
+            isNull(accountTokens.usedAt),
+            gt(accountTokens.expiresAt, now),
+            gt(accountTokens.createdAt, options.unlessLiveSince),
+          )}) AND EXISTS (SELECT 1 FROM ${users} WHERE ${and(
+            eq(users.id, user.id),
+            eq(users.email, user.email),
+            isNull(users.deletedAt),
+          )})`,
+        });
   const statements = [
-    // Housekeeping: the user's expired tokens go; earlier live ones of this purpose are retired.
-    db.delete(accountTokens).where(and(eq(accountTokens.userId, user.id), lt(accountTokens.expiresAt, now))),
+    insert,
+    // Only once the new one exists: the earlier ones of this purpose, and whatever of the user's is spent or expired.
     db
-      .update(accountTokens)
-      .set({ usedAt: now })
-      .where(and(eq(accountTokens.userId, user.id), eq(accountTokens.purpose, purpose), isNull(accountTokens.usedAt))),
-    db.insert(accountTokens).values({
-      id: crypto.randomUUID(),
-      userId: user.id,
-      purpose,
-      email: user.email,
-      tokenHash: await sha256Hex(token),
-      createdAt: now,
-      expiresAt,
-    }),
+      .delete(accountTokens)
+      .where(
+        and(
+          eq(accountTokens.userId, user.id),
+          ne(accountTokens.id, id),
+          or(
+            eq(accountTokens.purpose, purpose),
+            sql`${accountTokens.usedAt} IS NOT NULL`,
+            lte(accountTokens.expiresAt, now),
+          ),
+          issuedGuard,
+        ),
+      ),
   ] as const;
-  return { issued: { token, expiresAt } satisfies IssuedAccountToken, statements };
+  return { issued: { id, token, expiresAt } satisfies IssuedAccountToken, statements, issuedGuard };
 }
 
 /** What makes a token usable: right purpose, unused, unexpired, and its user live with the same address. */
@@ -69,46 +105,20 @@ export async function peekAccountToken(db: Db, presented: string, purpose: Accou
 }
 
 /**
- * Spends a token: one UPDATE … WHERE unused … RETURNING, so of two concurrent uses exactly one gets the row.
+ * Spends a token: one DELETE … WHERE usable … RETURNING, so of two concurrent uses exactly one gets the row.
  * Returns the user id and address it was for, or null (unknown, used, expired, wrong purpose, user gone).
  */
 export async function claimAccountToken(db: Db, presented: string, purpose: AccountTokenPurpose, now: number) {
   const [row] = await db
-    .update(accountTokens)
-    .set({ usedAt: now })
+    .delete(accountTokens)
     .where(usable(await sha256Hex(presented), purpose, now))
     .returning({ userId: accountTokens.userId, email: accountTokens.email });
   return row ?? null;
 }
 
-/** Every unused token of a user (deletion, reset): a statement for the caller's batch. */
-export function retireAccountTokens(db: Db, userId: string, now: number, purpose?: AccountTokenPurpose) {
+/** Every token of a user (deletion, reset, a new address), or those of one purpose: a statement for a batch. */
+export function retireAccountTokens(db: Db, userId: string, purpose?: AccountTokenPurpose) {
   return db
-    .update(accountTokens)
-    .set({ usedAt: now })
-    .where(
-      and(
-        eq(accountTokens.userId, userId),
-        isNull(accountTokens.usedAt),
-        purpose ? eq(accountTokens.purpose, purpose) : undefined,
-      ),
-    );
-}
-
-/** ACCOUNT_MAIL_MAX_PER_HOUR: verification and reset mails per address per hour (default 3). */
-export function accountMailLimit(env: Env, email: string) {
-  return { key: `mail:${email}`, max: settings(env).accountMailMaxPerHour, windowMs: 3_600_000 };
-}
-
-export const WITHHELD = "[withheld: a single-use account token, readable only by its recipient]";
-
-/**
- * The outbox API shows what was mailed, but never a live account token: an admin who could read a reset token of
- * another admin (or of the superuser) could take that account over. The token is the `Token:` line of the mail.
- */
-export function withholdAccountToken(kind: string, bodies: { text: string; html: string }) {
-  if (!kind.startsWith("account.")) return bodies;
-  const token = bodies.text.match(/^Token: (\S+)$/m)?.[1];
-  if (!token) return bodies;
-  return { text: bodies.text.replaceAll(token, WITHHELD), html: bodies.html.replaceAll(token, WITHHELD) };
+    .delete(accountTokens)
+    .where(and(eq(accountTokens.userId, userId), purpose ? eq(accountTokens.purpose, purpose) : undefined));
 }

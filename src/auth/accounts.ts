@@ -1,10 +1,12 @@
-import { and, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { users } from "../db/schema";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { toIso } from "../lib/time";
+import { retireAccountTokens } from "./account-tokens";
 import { hashPassword } from "./passwords";
+import { revokeUserTokens } from "./refresh";
 
 /** Usernames are stored lower-case: 3 to 30 of a-z 0-9 _ . - starting with a letter or digit. */
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{2,29}$/;
@@ -133,4 +135,27 @@ export async function ensureSuperuser(db: Db, env: Env, now: number): Promise<bo
   const created = result.meta.changes === 1;
   if (created) log("info", "superuser created from SUPERUSER_EMAIL", { email });
   return created;
+}
+
+/**
+ * A soft delete, as statements for one batch: the row stays (tasks stay attributed) but gives up its email and
+ * username, its password never verifies again, its token version goes up (every access and device token ends), and
+ * every sign-in and mailed token goes.
+ */
+export function deletionStatements(db: Db, id: string, now: number) {
+  return [
+    db
+      .update(users)
+      .set({
+        deletedAt: now,
+        updatedAt: now,
+        email: deletedEmail(id),
+        username: deletedUsername(id),
+        passwordHash: DISABLED_PASSWORD_HASH,
+        tokenVersion: sql`${users.tokenVersion} + 1`,
+      })
+      .where(and(eq(users.id, id), isNull(users.deletedAt))),
+    revokeUserTokens(db, id),
+    retireAccountTokens(db, id),
+  ] as const;
 }

@@ -1,17 +1,21 @@
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { settings } from "../lib/settings";
-import { signJwt, verifyJwt } from "./tokens";
+import { checkedClaims, signJwt, verifyJwt } from "./tokens";
 
 /**
  * Device tokens (OWASP "Slow Down Online Guessing Attacks with Device Cookies"): a successful sign-in hands the
  * client a signed token naming the account; a later sign-in attempt for that account that presents it is counted on
- * that device alone, never on the account's lock, so failures by anyone else cannot lock the owner out.
+ * the account's device budget (all its devices together) and the client's key, never on the account's lock, so
+ * failures by anyone else cannot lock the owner out.
  *
- * The token is an HS256 JWT (`typ: device+jwt`, its own audience, so it can never pass as an access token) with the
- * account's email in `email` and a fresh `jti` that names the device's counter. Nothing is stored server-side.
- * The client keeps it as it likes: the sign-in answer carries it as `device_token` (for API clients, to send back
- * in the login body) and as an HttpOnly cookie scoped to /api/v1/auth (for browsers, sent back by themselves).
+ * The token is an HS256 JWT (`typ: device+jwt`, its own audience, so it can never pass as an access token) whose
+ * `sub` is the user id and `ver` the user's token version when it was issued. It counts only while both still
+ * match the account, so a password reset or change, logout-all, a role change and deletion (each bumps the version)
+ * end every device token issued before. Nothing is stored server-side. The client keeps it as it likes: the sign-in
+ * answer carries it as `device_token` (for API clients, to send back in the login body) and as an HttpOnly cookie
+ * scoped to /api/v1/auth (for browsers, sent back by themselves).
  */
 export const DEVICE_TOKEN_TYPE = "device+jwt";
 export const DEVICE_COOKIE = "device_token";
@@ -22,26 +26,38 @@ export function deviceTokenTtlSeconds(env: Env): number {
 
 const audience = (env: Env) => `${settings(env).jwtAudience}:device`;
 
-export function issueDeviceToken(env: Env, user: { id: string; email: string }, now?: number): Promise<string> {
+const DeviceClaims = z.object({ sub: z.guid(), ver: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+
+export function issueDeviceToken(env: Env, user: { id: string; tokenVersion: number }, now?: number): Promise<string> {
   return signJwt(env, {
     typ: DEVICE_TOKEN_TYPE,
     subject: user.id,
     audience: audience(env),
     ttlSeconds: deviceTokenTtlSeconds(env),
-    claims: { email: user.email },
+    claims: { ver: user.tokenVersion },
     now,
   });
 }
 
-/** The device id (`jti`) of a presented token that is valid and issued for this email; anything else is null. */
-export async function deviceFor(env: Env, presented: string | undefined, email: string): Promise<string | null> {
+export type DeviceClaims = { userId: string; version: number };
+
+/** The claims of a presented device token with a valid signature, type and audience; anything else is null. */
+export async function deviceClaims(env: Env, presented: string | undefined): Promise<DeviceClaims | null> {
   if (!presented) return null;
   try {
-    const payload = await verifyJwt(env, presented, { typ: DEVICE_TOKEN_TYPE, audience: audience(env) });
-    return payload.email === email ? (payload.jti as string) : null;
+    const claims = checkedClaims(
+      DeviceClaims,
+      await verifyJwt(env, presented, { typ: DEVICE_TOKEN_TYPE, audience: audience(env), requiredClaims: ["ver"] }),
+    );
+    return { userId: claims.sub, version: claims.ver };
   } catch {
     return null;
   }
+}
+
+/** Whether the device token belongs to this account as it is now (same user, same token version). */
+export function isKnownDevice(device: DeviceClaims | null, user: { id: string; tokenVersion: number } | undefined) {
+  return device !== null && user !== undefined && device.userId === user.id && device.version === user.tokenVersion;
 }
 
 /** The body field wins over the cookie (an API client says what it means). */

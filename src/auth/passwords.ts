@@ -1,5 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 
+// scripts/seed.mjs runs this module in Node directly: it imports nothing of the app's own.
+
 /**
  * scrypt at an OWASP Password Storage Cheat Sheet row: N=2^14, r=8, p=5 (16 MiB, same cost as N=2^17 p=1 in CPU,
  * an eighth of the memory). Not PBKDF2: production Workers cap it at 100,000 iterations, far under OWASP's 600,000.

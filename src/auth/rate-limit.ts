@@ -2,34 +2,87 @@ import { eq, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rateLimits } from "../db/schema";
 import { ApiError } from "../lib/errors";
-import { settings } from "../lib/settings";
+import { type SettingsSource, settings } from "../lib/settings";
 
 /**
- * Fixed-window counters in the `rate_limits` table, one row per key (`acct:<email>`, `ip:<client>`, `dev:<device>`,
- * `signup:<client>`, `mail:<address>` …).
+ * Fixed-window counters in the `rate_limits` table, one row per key. Every key the app counts on is built by
+ * {@link limits} below, with its maximum and window, and nowhere else.
  *
  * An attempt is counted BEFORE the work it guards (the password check, the sign-up, the mail), by one
  * `INSERT … ON CONFLICT DO UPDATE … RETURNING count` per key inside one db.batch(). D1 applies writes one at a time,
  * so N parallel attempts read back the counts 1…N and only those within the limit go on: the limit holds whatever
- * the concurrency (the old check-then-count let a burst through while scrypt ran). A window starts at a key's first
- * attempt and lasts its window length; the first attempt after it starts a new window at one.
+ * the concurrency. A window starts at a key's first attempt and lasts its window length; the first attempt after it
+ * starts a new window at one. A row whose window has ended (`expires_at`) counts as no row, and every counted
+ * attempt deletes such rows, so the table holds only live windows.
  */
 export const ADDRESS_FACTOR = 4;
 
-/** Rows untouched for this long are dropped by the next counted attempt (longer than any window in use). */
-export const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Accounts one admin may create a day: a real onboarding never reaches it, a stolen admin token stops there. */
+export const ADMIN_CREATIONS_PER_DAY = 200;
+/** Self-service sign-ups a day from all clients together, so open sign-up cannot fill `users` from many addresses. */
+export const SIGNUPS_PER_DAY = 1_000;
+/** Forgot-password requests per client address: what a person retrying never needs. */
+export const FORGOT_PER_CLIENT = 20;
+export const FORGOT_WINDOW_MS = 15 * MINUTE;
 
 export type Limit = { key: string; max: number; windowMs: number };
 export type Counter = { windowStart: number; count: number };
 
-export type LoginLimits = { maxFailures: number; windowMs: number };
+const loginWindow = (env: SettingsSource) => settings(env).loginWindowSeconds * 1000;
 
-export function loginLimits(env: Env): LoginLimits {
-  return {
-    maxFailures: settings(env).loginMaxFailures,
-    windowMs: settings(env).loginWindowSeconds * 1000,
-  };
-}
+/** Every counter the app keeps: its key, its maximum and its window (LOGIN_*, SIGNUP_*, ACCOUNT_MAIL_* settings). */
+export const limits = {
+  /** Password attempts on one account without a device token (LOGIN_MAX_FAILURES per LOGIN_WINDOW_SECONDS). */
+  signInAccount: (env: SettingsSource, email: string): Limit => ({
+    key: `acct:${email}`,
+    max: settings(env).loginMaxFailures,
+    windowMs: loginWindow(env),
+  }),
+  /** Password attempts on one account made with its device tokens, all devices together (the same figures). */
+  signInDevices: (env: SettingsSource, userId: string): Limit => ({
+    key: `devices:${userId}`,
+    max: settings(env).loginMaxFailures,
+    windowMs: loginWindow(env),
+  }),
+  /** Password attempts from one client, on any accounts: ADDRESS_FACTOR times an account's (an office shares one). */
+  signInClient: (env: SettingsSource, client: string): Limit => ({
+    key: `ip:${client}`,
+    max: settings(env).loginMaxFailures * ADDRESS_FACTOR,
+    windowMs: loginWindow(env),
+  }),
+  /** Current-password checks of one signed-in user (a stolen access token must not be a password oracle). */
+  passwordChange: (env: SettingsSource, userId: string): Limit => ({
+    key: `pwchange:${userId}`,
+    max: settings(env).loginMaxFailures,
+    windowMs: loginWindow(env),
+  }),
+  /** Sign-ups from one client (SIGNUP_MAX_PER_ADDRESS per SIGNUP_WINDOW_SECONDS). */
+  signUpClient: (env: SettingsSource, client: string): Limit => ({
+    key: `signup:${client}`,
+    max: settings(env).signupMaxPerAddress,
+    windowMs: settings(env).signupWindowSeconds * 1000,
+  }),
+  /** Sign-ups from everyone together, a day. */
+  signUpAll: (): Limit => ({ key: "signup:*", max: SIGNUPS_PER_DAY, windowMs: DAY }),
+  /** Accounts one admin creates (POST /users), a day: admins are signed in and accountable, so counted per admin. */
+  accountCreation: (adminId: string): Limit => ({
+    key: `create:${adminId}`,
+    max: ADMIN_CREATIONS_PER_DAY,
+    windowMs: DAY,
+  }),
+  /** Forgot-password requests from one client. */
+  forgot: (client: string): Limit => ({ key: `forgot:${client}`, max: FORGOT_PER_CLIENT, windowMs: FORGOT_WINDOW_MS }),
+  /** Verification mails the signed-in owner asks for again (ACCOUNT_MAIL_MAX_PER_HOUR), a budget of its own. */
+  resend: (env: SettingsSource, userId: string): Limit => ({
+    key: `resend:${userId}`,
+    max: settings(env).accountMailMaxPerHour,
+    windowMs: HOUR,
+  }),
+};
 
 /** Pure: whether a counter read back after counting blocks at `now`, and the Retry-After in whole seconds. */
 export function windowDecision(counter: Counter | undefined, now: number, max: number, windowMs: number) {
@@ -57,13 +110,14 @@ function hit(db: Db, limit: Limit, now: number, before: Limit[]) {
     db
       .insert(rateLimits)
       // An INSERT … SELECT needs its WHERE before ON CONFLICT (SQLite's parsing rule); the guard always is one.
-      .select(sql`SELECT ${limit.key}, ${now}, 1 ${guard}`)
+      .select(sql`SELECT ${limit.key}, ${now}, 1, ${now + limit.windowMs} ${guard}`)
       .onConflictDoUpdate({
         target: rateLimits.key,
-        // SQLite evaluates every SET expression against the row as it was, so both CASEs see the old window_start.
+        // SQLite evaluates every SET expression against the row as it was, so each CASE sees the old window_start.
         set: {
           count: sql`CASE WHEN ${expired} THEN 1 ELSE ${rateLimits.count} + 1 END`,
           windowStart: sql`CASE WHEN ${expired} THEN ${now} ELSE ${rateLimits.windowStart} END`,
+          expiresAt: sql`CASE WHEN ${expired} THEN ${now + limit.windowMs} ELSE ${rateLimits.expiresAt} END`,
         },
       })
       .returning({ windowStart: rateLimits.windowStart, count: rateLimits.count })
@@ -73,19 +127,19 @@ function hit(db: Db, limit: Limit, now: number, before: Limit[]) {
 /**
  * Counts one attempt on each key, in one batch (one round trip, one transaction), and returns the Retry-After of
  * the first key now over its limit (0: allowed). Keys after a blocked one are not counted: an attempt refused for
- * its address does not also use up the allowance of the account it tried. The batch also drops rows idle for a day,
- * which keeps the table bounded.
+ * its client does not also use up the allowance of the account it tried. The batch also deletes the rows whose
+ * window has ended (read through their index), which keeps the table to the live windows.
  */
-export async function countAttempt(db: Db, limits: Limit[], now: number): Promise<number> {
-  const [first, ...rest] = limits;
+export async function countAttempt(db: Db, counted: Limit[], now: number): Promise<number> {
+  const [first, ...rest] = counted;
   if (!first) return 0;
   const results = await db.batch([
+    db.delete(rateLimits).where(lte(rateLimits.expiresAt, now)),
     hit(db, first, now, []),
-    ...rest.map((limit, i) => hit(db, limit, now, limits.slice(0, i + 1))),
-    db.delete(rateLimits).where(lte(rateLimits.windowStart, now - PRUNE_AFTER_MS)),
+    ...rest.map((limit, i) => hit(db, limit, now, counted.slice(0, i + 1))),
   ]);
-  for (const [i, limit] of limits.entries()) {
-    const [counter] = results[i] as Counter[];
+  for (const [i, limit] of counted.entries()) {
+    const [counter] = results[i + 1] as Counter[];
     const decision = windowDecision(counter, now, limit.max, limit.windowMs);
     if (decision.blocked) return decision.retryAfter;
   }
@@ -93,8 +147,8 @@ export async function countAttempt(db: Db, limits: Limit[], now: number): Promis
 }
 
 /** Counts the attempt; a 429 with Retry-After when any key is over its limit. */
-export async function takeAttempt(db: Db, limits: Limit[], now: number, what: string): Promise<void> {
-  const retryAfter = await countAttempt(db, limits, now);
+export async function takeAttempt(db: Db, counted: Limit[], now: number, what: string): Promise<void> {
+  const retryAfter = await countAttempt(db, counted, now);
   if (retryAfter > 0) {
     throw new ApiError("rate_limited", `${what}; try again in ${retryAfter} seconds.`, {
       headers: { "Retry-After": String(retryAfter) },
@@ -102,47 +156,15 @@ export async function takeAttempt(db: Db, limits: Limit[], now: number, what: st
   }
 }
 
-/** SIGNUP_MAX_PER_ADDRESS per SIGNUP_WINDOW_SECONDS, one counter per client and per kind (sign-up, admin creation). */
-export function creationLimit(env: Env, kind: "signup" | "create", client: string) {
-  return {
-    key: `${kind}:${client}`,
-    max: settings(env).signupMaxPerAddress,
-    windowMs: settings(env).signupWindowSeconds * 1000,
-  };
+/** A statement for the caller's batch that forgets a counter (a success ends the failures it counted). */
+export function clearCounter(db: Db, limit: Limit) {
+  return db.delete(rateLimits).where(eq(rateLimits.key, limit.key));
 }
 
-export type LoginKeys = { account: string; address: string | null };
-
-export function loginKeys(email: string, client: string | undefined | null): LoginKeys {
-  return { account: `acct:${email}`, address: client ? `ip:${client}` : null };
-}
-
-/**
- * The keys a sign-in attempt counts on. With a valid device token for the account (OWASP device cookies) only that
- * device's own key: someone else's failures never lock the owner out, and guesses from a stolen-but-valid device
- * token are still limited. Without one: the account and the client address (an address gets ADDRESS_FACTOR times
- * the account's allowance, since an office behind one NAT shares it).
- */
-export function loginAttemptLimits(keys: LoginKeys, limits: LoginLimits, device: string | null): Limit[] {
-  const { maxFailures: max, windowMs } = limits;
-  if (device) return [{ key: `dev:${device}`, max, windowMs }];
-  // The address first: a spray already stopped at its address does not count against the accounts it tries.
-  const out: Limit[] = [];
-  if (keys.address) out.push({ key: keys.address, max: max * ADDRESS_FACTOR, windowMs });
-  out.push({ key: keys.account, max, windowMs });
-  return out;
-}
-
-/**
- * After a successful sign-in, statements for the caller's db.batch(): the account's (or device's) counter is cleared
- * and the address gets back the one attempt this was (not more: one good password must not unlock a spray).
- */
-export function clearAfterSuccess(db: Db, keys: LoginKeys, device: string | null) {
-  const clear = db.delete(rateLimits).where(eq(rateLimits.key, device ? `dev:${device}` : keys.account));
-  if (device || !keys.address) return [clear] as const;
-  const refund = db
+/** A statement for the caller's batch that gives back the one attempt a success was (never below zero). */
+export function refundAttempt(db: Db, limit: Limit) {
+  return db
     .update(rateLimits)
     .set({ count: sql`max(${rateLimits.count} - 1, 0)` })
-    .where(eq(rateLimits.key, keys.address));
-  return [clear, refund] as const;
+    .where(eq(rateLimits.key, limit.key));
 }

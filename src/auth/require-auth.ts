@@ -1,11 +1,12 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { type Db, getDb } from "../db/client";
-import { type Role, users } from "../db/schema";
+import { type Role, refreshTokens, users } from "../db/schema";
 import type { AppEnv, AuthUser } from "../env";
 import { ApiError } from "../lib/errors";
 import { bearerToken, WWW_AUTHENTICATE } from "./bearer";
+import { CONSOLE_HEADER, consoleAccessToken, sentAccessCookie } from "./console";
 import { verifyAccessToken } from "./tokens";
 
 /** The claims of a verified access token. */
@@ -31,14 +32,24 @@ export function callerQuery(db: Db, claims: Claims) {
   return db
     .select(CALLER_COLUMNS)
     .from(users)
-    .where(and(eq(users.id, claims.userId), isNull(users.deletedAt)))
+    .where(
+      and(
+        eq(users.id, claims.userId),
+        isNull(users.deletedAt),
+        // The token's sign-in (refresh family) is not ended: logout and a reused refresh token delete its rows.
+        claims.sessionId === null
+          ? undefined
+          : sql`EXISTS (SELECT 1 FROM ${refreshTokens} WHERE ${refreshTokens.familyId} = ${claims.sessionId} AND ${refreshTokens.revokedAt} IS NULL)`,
+      ),
+    )
     .limit(1);
 }
 
 /**
- * The check over callerQuery's row: the user still exists, still has the token's role, and the token carries the
- * row's token version. The user is re-read on every request, so a deletion, a role change, a password reset or
- * change, or logout-all (each bumps the version, which only ever goes up) ends existing access tokens at once.
+ * The check over callerQuery's row: the user still exists, still has the token's role, the token carries the row's
+ * token version, and its sign-in is not ended. The user is re-read on every request, so a deletion, a role change, a
+ * password reset or change, or logout-all (each bumps the version, which only ever goes up) ends existing access
+ * tokens at once, and so does the end of the one sign-in a token belongs to (logout, refresh token reuse).
  */
 export function checkCaller(row: AuthUser | undefined, claims: Claims): AuthUser {
   if (!row || row.role !== claims.role || row.tokenVersion !== claims.version) {
@@ -55,12 +66,16 @@ function callerFromRow(row: Record<string, unknown> | undefined): AuthUser | und
   return user as AuthUser;
 }
 
-async function verify(env: Env, header: string): Promise<Claims> {
-  const token = bearerToken(header);
-  if (!token) throw new ApiError("unauthorized", "Use 'Authorization: Bearer <token>'.", { headers: WWW_AUTHENTICATE });
+async function verify(env: Env, token: string): Promise<Claims> {
   return verifyAccessToken(env, token).catch((error: ApiError) => {
     throw new ApiError("unauthorized", error.detail, { headers: WWW_AUTHENTICATE });
   });
+}
+
+function fromBearer(header: string): string {
+  const token = bearerToken(header);
+  if (!token) throw new ApiError("unauthorized", "Use 'Authorization: Bearer <token>'.", { headers: WWW_AUTHENTICATE });
+  return token;
 }
 
 /**
@@ -69,7 +84,12 @@ async function verify(env: Env, header: string): Promise<Claims> {
  */
 export async function authenticate(env: Env, header: string | undefined): Promise<AuthUser | null> {
   if (header === undefined) return null;
-  const claims = await verify(env, header);
+  return authenticateToken(env, fromBearer(header));
+}
+
+/** The caller of an access token (from a header or the console's cookie), with its own D1 read; a bad one is a 401. */
+export async function authenticateToken(env: Env, token: string): Promise<AuthUser> {
+  const claims = await verify(env, token);
   const db = getDb(env.DB);
   const [row] = await callerQuery(db, claims);
   return checkCaller(row, claims);
@@ -119,8 +139,8 @@ export async function loadCaller(c: Context<AppEnv>): Promise<AuthUser> {
 
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
 
-async function signIn(c: Context<AppEnv>, header: string, deferWrites: boolean) {
-  const claims = await verify(c.env, header);
+async function signIn(c: Context<AppEnv>, token: string, deferWrites: boolean) {
+  const claims = await verify(c.env, token);
   if (c.get("session") && (deferWrites || SAFE_METHODS.has(c.req.method))) {
     deferCaller(c, claims);
     return;
@@ -142,19 +162,25 @@ function privateAnswer(c: Context<AppEnv>) {
 function signedIn(options: { required: boolean; deferWrites: boolean }) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("authorization");
-    if (header === undefined) {
+    // Bearer wins; without it, the console's access cookie under the console's rule (src/auth/console.ts).
+    const token = header === undefined ? consoleAccessToken(c) : fromBearer(header);
+    if (token === null) {
       if (!options.required) {
         // An anonymous answer of a route that also serves signed-in callers: it differs by caller.
         c.header("Vary", "Authorization", { append: true });
         return next();
       }
       privateAnswer(c);
-      throw new ApiError("unauthorized", "Sign in and send 'Authorization: Bearer <token>'.", {
-        headers: WWW_AUTHENTICATE,
-      });
+      throw new ApiError(
+        "unauthorized",
+        sentAccessCookie(c) && c.req.header(CONSOLE_HEADER) !== "1"
+          ? `Sign in: a console cookie counts only with the header '${CONSOLE_HEADER}: 1' (or send 'Authorization: Bearer <token>').`
+          : "Sign in and send 'Authorization: Bearer <token>'.",
+        { headers: WWW_AUTHENTICATE },
+      );
     }
     privateAnswer(c);
-    await signIn(c, header, options.deferWrites);
+    await signIn(c, token, options.deferWrites);
     await next();
     // No answer leaves without the caller check, also when the handler made no read (or failed before one).
     await c.get("d1")?.settle();

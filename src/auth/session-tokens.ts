@@ -1,12 +1,14 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { decodeProtectedHeader } from "jose";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
 import { settings } from "../lib/settings";
 import { bearerToken, WWW_AUTHENTICATE } from "./bearer";
-import { authenticate, isAdmin } from "./require-auth";
-import { signJwt, verifyJwt } from "./tokens";
+import { consoleAccessToken, websocketAccessToken } from "./console";
+import { authenticate, authenticateToken, isAdmin } from "./require-auth";
+import { checkedClaims, signJwt, verifyJwt } from "./tokens";
 
 export const CURSOR_TOKEN_TYPE = "cursor+jwt";
 /** A page left open all day keeps working; the token grants nothing beyond its own session. */
@@ -64,17 +66,19 @@ export function verifiedTokenCount(): number {
   return verifiedTokens.size;
 }
 
+/** A session token names its session (a UUID) and expires; anything else signed is still an invalid token (401). */
+const CursorClaims = z.object({ sub: z.guid(), exp: z.number() });
+
 async function sessionTokenSubject(env: Env, token: string): Promise<string> {
   const now = Date.now();
   const cached = cachedSubject(env, token, now);
   if (cached !== null) return cached;
-  const payload = await verifyJwt(env, token, { typ: CURSOR_TOKEN_TYPE, audience: cursorAudience(env) }).catch(
-    (error: ApiError) => {
+  const { sub, exp } = await verifyJwt(env, token, { typ: CURSOR_TOKEN_TYPE, audience: cursorAudience(env) })
+    .then((payload) => checkedClaims(CursorClaims, payload))
+    .catch((error: ApiError) => {
       throw new ApiError("unauthorized", error.detail, { headers: WWW_AUTHENTICATE });
-    },
-  );
-  const sub = String(payload.sub);
-  if (typeof payload.exp === "number") rememberSubject(token, sub, payload.exp);
+    });
+  rememberSubject(token, sub, exp);
   return sub;
 }
 
@@ -120,6 +124,28 @@ export async function authorizeSession(
     throw new ApiError("forbidden", "Only this session's token (or an admin) may do this.");
   }
   return { kind: "admin", userId: user.id };
+}
+
+/**
+ * authorizeSession for a request, where the console's access cookie may stand in for an admin's bearer token (when
+ * the request has no Authorization and no `?token=`): under the console's rule (X-Console and Origin), or for a
+ * WebSocket upgrade, which cannot carry that header, its Origin alone (src/auth/console.ts).
+ */
+export async function authorizeSessionRequest(
+  c: Context<AppEnv>,
+  sessionId: string,
+  options: { queryToken?: string; websocket?: boolean } = {},
+): Promise<SessionCaller> {
+  const authorization = c.req.header("authorization");
+  if (authorization === undefined && options.queryToken === undefined) {
+    const cookie = options.websocket ? websocketAccessToken(c) : consoleAccessToken(c);
+    if (cookie) {
+      const user = await authenticateToken(c.env, cookie);
+      if (!isAdmin(user)) throw new ApiError("forbidden", "Only this session's token (or an admin) may do this.");
+      return { kind: "admin", userId: user.id };
+    }
+  }
+  return authorizeSession(c.env, sessionId, authorization, options.queryToken);
 }
 
 const Uuid = z.uuid();

@@ -1,5 +1,6 @@
+import { z } from "@hono/zod-openapi";
 import { errors, jwtVerify, SignJWT } from "jose";
-import type { Role } from "../db/schema";
+import { ROLES, type Role } from "../db/schema";
 import { ApiError } from "../lib/errors";
 import { settings } from "../lib/settings";
 
@@ -87,29 +88,57 @@ export function accessTokenTtl(env: Env): number {
 }
 
 /**
- * `ver` is the user's token version when the token was signed; require-auth compares it with the version in the
- * user's row, so bumping the row's version ends every access token signed before.
+ * Claims checked after the signature: a correctly signed token whose claims are not what we issue (a `sub` that is an
+ * array, a `role` that is no role, a `ver` that is a string) is a 401 like any invalid token, never a value that
+ * reaches a query. Each kind of token has its schema; the registered claims jose already checked are not repeated.
  */
-export function signAccessToken(env: Env, user: { id: string; role: Role; tokenVersion?: number }, now?: number) {
+const Id = z.guid();
+const TokenId = z.string().min(1).max(64);
+const AccessClaims = z.object({
+  sub: Id,
+  role: z.enum(ROLES),
+  ver: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  jti: TokenId,
+  /** The sign-in (refresh family) the token belongs to: ending that sign-in ends the token. */
+  sid: Id.optional(),
+});
+
+/** The payload's claims by `schema`, or the same 401 as any other invalid token. */
+export function checkedClaims<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) throw new ApiError("unauthorized", "The token is invalid.");
+  return parsed.data;
+}
+
+/**
+ * `ver` is the user's token version when the token was signed, and `sid` the sign-in it belongs to; require-auth
+ * compares both with the database, so bumping the version ends every access token signed before, and ending the
+ * sign-in (logout, a reused refresh token) ends its own at once.
+ */
+export function signAccessToken(
+  env: Env,
+  user: { id: string; role: Role; tokenVersion?: number },
+  now?: number,
+  sessionId?: string,
+) {
   return signJwt(env, {
     typ: ACCESS_TOKEN_TYPE,
     subject: user.id,
     ttlSeconds: accessTokenTtl(env),
-    claims: { role: user.role, ver: user.tokenVersion ?? 0 },
+    claims: { role: user.role, ver: user.tokenVersion ?? 0, ...(sessionId ? { sid: sessionId } : {}) },
     now,
   });
 }
 
 export async function verifyAccessToken(env: Env, token: string) {
   const payload = await verifyJwt(env, token, { typ: ACCESS_TOKEN_TYPE, requiredClaims: ["role", "ver"] });
-  if (typeof payload.ver !== "number" || !Number.isSafeInteger(payload.ver)) {
-    throw new ApiError("unauthorized", "The token is invalid.");
-  }
+  const claims = checkedClaims(AccessClaims, payload);
   return {
-    userId: payload.sub as string,
-    role: payload.role as Role,
-    version: payload.ver,
-    jti: payload.jti as string,
+    userId: claims.sub,
+    role: claims.role,
+    version: claims.ver,
+    jti: claims.jti,
+    sessionId: claims.sid ?? null,
   };
 }
 

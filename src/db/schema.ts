@@ -85,12 +85,20 @@ export const accountTokens = sqliteTable(
   ],
 );
 
-/** Fixed-window counters for login throttling, keyed by e.g. `acct:<email>` or `ip:<address>`. */
-export const rateLimits = sqliteTable("rate_limits", {
-  key: text("key").primaryKey(),
-  windowStart: integer("window_start").notNull(),
-  count: integer("count").notNull(),
-});
+/**
+ * Fixed-window counters (src/auth/rate-limit.ts builds every key), e.g. `acct:<email>` or `ip:<client>`. `expires_at`
+ * is when the current window ends: a row past it counts as no row, and the next counted attempt deletes it.
+ */
+export const rateLimits = sqliteTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    windowStart: integer("window_start").notNull(),
+    count: integer("count").notNull(),
+    expiresAt: integer("expires_at").notNull().default(0),
+  },
+  (t) => [index("rate_limits_expires_at_idx").on(t.expiresAt)],
+);
 
 export const TASK_STATUSES = ["todo", "in_progress", "done"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -174,6 +182,11 @@ export const outbox = sqliteTable(
     suppressedReason: text("suppressed_reason"),
     /** The user whose action caused the mail (counted by the per-actor budget); null for system mail (the cron). */
     actorId: text("actor_id"),
+    /**
+     * An account mail's single-use token, encrypted for the mail consumer (src/mail/seal.ts): the bodies hold a
+     * placeholder, the consumer puts the token in at send time and sets this to NULL once the row is done with.
+     */
+    sealedToken: text("sealed_token"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     sentAt: integer("sent_at"),

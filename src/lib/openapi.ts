@@ -62,14 +62,22 @@ export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
 type SecurityRequirement = Record<string, string[]>;
 export const BEARER_AUTH = "bearerAuth";
 export const CURSOR_SESSION_AUTH = "cursorSessionAuth";
-/** Security requirement for a route that needs a signed-in caller; makes Swagger UI's "Authorize" apply. */
-export const bearerSecurity: SecurityRequirement[] = [{ [BEARER_AUTH]: [] }];
-/** Anyone may call it; a bearer token is optional (and a bad one is still a 401). */
-export const optionalBearerSecurity: SecurityRequirement[] = [{}, { [BEARER_AUTH]: [] }];
+export const CONSOLE_COOKIE_AUTH = "consoleCookie";
+/**
+ * Security requirement for a route that needs a signed-in caller; makes Swagger UI's "Authorize" apply. The console's
+ * access cookie stands in for the bearer token (src/auth/console.ts).
+ */
+export const bearerSecurity: SecurityRequirement[] = [{ [BEARER_AUTH]: [] }, { [CONSOLE_COOKIE_AUTH]: [] }];
+/** Anyone may call it; a bearer token (or the console's cookie) is optional (and a bad one is still a 401). */
+export const optionalBearerSecurity: SecurityRequirement[] = [{}, { [BEARER_AUTH]: [] }, { [CONSOLE_COOKIE_AUTH]: [] }];
 /** Only the holder of the cursor session's own token. */
 export const sessionSecurity: SecurityRequirement[] = [{ [CURSOR_SESSION_AUTH]: [] }];
-/** The cursor session's own token, or an admin's access token. */
-export const sessionOrBearerSecurity: SecurityRequirement[] = [{ [CURSOR_SESSION_AUTH]: [] }, { [BEARER_AUTH]: [] }];
+/** The cursor session's own token, or an admin's access token (or the console's cookie). */
+export const sessionOrBearerSecurity: SecurityRequirement[] = [
+  { [CURSOR_SESSION_AUTH]: [] },
+  { [BEARER_AUTH]: [] },
+  { [CONSOLE_COOKIE_AUTH]: [] },
+];
 
 const alternatives = (names: readonly string[]) => names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
 
@@ -133,7 +141,8 @@ export const RESPONSE_HEADERS = {
   "Server-Timing": {
     description:
       'What this request cost in D1: `d1;desc="rt=<round trips> read=<rows read> written=<rows written>";dur=<ms>` ' +
-      "(shown in the browser's developer tools).",
+      "(shown in the browser's developer tools). Deployments with `SERVER_TIMING_D1_DETAIL=false` (production) send " +
+      "only `d1;dur=<ms>`.",
     required: true,
     schema: { type: "string", example: 'd1;desc="rt=1 read=21 written=0";dur=3' },
   },
@@ -154,7 +163,9 @@ export const RESPONSE_HEADERS = {
   "Set-Cookie-Device": {
     description:
       "The device token of a successful sign-in as an HttpOnly, SameSite=Strict cookie scoped to /api/v1/auth " +
-      "(OWASP device cookies: attempts that present it are limited on that device alone).",
+      "(OWASP device cookies: attempts that present it count on the account's device budget, not its lock). The " +
+      "console's routes (/auth/session…) also set or clear `__Host-access` and `__Host-refresh` (HttpOnly, Secure, " +
+      "SameSite=Strict, Path=/).",
     required: false,
     schema: { type: "string" },
   },
@@ -189,6 +200,16 @@ const SECURITY_SCHEMES = {
     description:
       "A cursor session token from POST /api/v1/cursor/sessions (24 hours), good for that session's routes only. " +
       "Sent as `Authorization: Bearer <token>`, or as `?token=` on the WebSocket route.",
+  },
+  [CONSOLE_COOKIE_AUTH]: {
+    type: "apiKey",
+    in: "cookie",
+    name: "__Host-access",
+    description:
+      "The console's access cookie, set by POST /api/v1/auth/session. Taken only without `Authorization`, with the " +
+      "header `X-Console: 1` and an `Origin` equal to the deployment's PUBLIC_ORIGIN (a GET or HEAD without Origin: " +
+      "`Sec-Fetch-Site: same-origin`); a WebSocket upgrade needs the Origin only. Otherwise 403 (wrong Origin) or " +
+      '401 (no header: the cookie is ignored). See docs/accounts.md, "The console: cookie sign-in".',
   },
 } as const;
 

@@ -118,6 +118,7 @@ export const settingsSchema = z.object({
   MAIL_MAX_PER_RECIPIENT_HOUR: whole(20, atLeast(0)),
   MAIL_MAX_PER_ACTOR_HOUR: whole(50, atLeast(0)),
   PUBLIC_ORIGIN: origin,
+  SERVER_TIMING_D1_DETAIL: flag(true),
   // Secrets: only whether they are set.
 });
 
@@ -157,6 +158,7 @@ export type Settings = Readonly<{
   mailMaxPerActorHour: number;
   /** The normalised PUBLIC_ORIGIN (`new URL(...).href`), or null when empty. */
   publicOrigin: string | null;
+  serverTimingD1Detail: boolean;
 }>;
 
 function shape(p: Parsed): Settings {
@@ -191,6 +193,7 @@ function shape(p: Parsed): Settings {
     mailMaxPerRecipientHour: p.MAIL_MAX_PER_RECIPIENT_HOUR,
     mailMaxPerActorHour: p.MAIL_MAX_PER_ACTOR_HOUR,
     publicOrigin: p.PUBLIC_ORIGIN,
+    serverTimingD1Detail: p.SERVER_TIMING_D1_DETAIL,
   });
 }
 

@@ -19,19 +19,9 @@ import type { OutboxDecision } from "./types";
  * Only the notice kinds below are budgeted (and counted): verification and password-reset mail has its own, smaller
  * per-address limit and must never be blocked by notices an attacker caused.
  */
-export const DEFAULT_MAX_PER_RECIPIENT_HOUR = 20;
-export const DEFAULT_MAX_PER_ACTOR_HOUR = 50;
 export const BUDGET_WINDOW_MS = 60 * 60 * 1000;
 export const BUDGETED_KINDS = ["task.expiring", "task.expired", "product.changed"] as const;
 export type SuppressedReason = "recipient_budget" | "actor_budget";
-
-export type MailBudgets = { perRecipientHour: number; perActorHour: number };
-
-/** The budgets from the settings; a negative or unreadable value falls back to the default. */
-export function mailBudgets(env: SettingsSource) {
-  const { mailMaxPerRecipientHour, mailMaxPerActorHour } = settings(env);
-  return { perRecipientHour: mailMaxPerRecipientHour, perActorHour: mailMaxPerActorHour } satisfies MailBudgets;
-}
 
 export function isBudgeted(kind: string): boolean {
   return (BUDGETED_KINDS as readonly string[]).includes(kind);
@@ -53,8 +43,8 @@ const kinds = sql.join(
  */
 export function budgetedOutboxInsert(
   db: Db,
+  env: SettingsSource,
   values: OutboxValues,
-  budgets: MailBudgets,
   now: number,
   guard?: SQL,
   /** Further rules over the budgets' verdict (the unverified-address rule), applied in the same INSERT. */
@@ -73,9 +63,10 @@ export function budgetedOutboxInsert(
       WHERE actor_id = ${actorId} AND created_at > ${since}
         AND status <> 'suppressed' AND actor_id IS NOT NULL AND kind IN (${kinds}))`;
   const createdAt = values.createdAt ?? now;
+  const { mailMaxPerRecipientHour, mailMaxPerActorHour } = settings(env);
   const over = {
-    recipient: sql`r.n >= ${budgets.perRecipientHour}`,
-    actor: sql`a.n >= ${budgets.perActorHour}`,
+    recipient: sql`r.n >= ${mailMaxPerRecipientHour}`,
+    actor: sql`a.n >= ${mailMaxPerActorHour}`,
   };
   return insertSelect(
     db,

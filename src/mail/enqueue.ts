@@ -4,7 +4,7 @@ import { type Db, getDb } from "../db/client";
 import { insertSelect } from "../db/insert-select";
 import { notifications, outbox, users } from "../db/schema";
 import { toIso } from "../lib/time";
-import { budgetedOutboxInsert, isBudgeted, mailBudgets } from "./budget";
+import { budgetedOutboxInsert, isBudgeted } from "./budget";
 import { renderMail, renderNotification } from "./templates";
 import type { Entity, MailKind, MailMessage, OutboxDecision, Recipient } from "./types";
 
@@ -47,7 +47,12 @@ export type Prepared = { statements: BatchItem<"sqlite">[]; queueMessages: Messa
  *  - `guard`: an SQL condition evaluated when the batch runs; the notification and outbox rows are inserted only
  *    while it holds (the expiry notice's "this task is still waiting for this notice").
  */
-export type MailOptions = { actorId?: string | null; guard?: SQL };
+export type MailOptions = {
+  actorId?: string | null;
+  guard?: SQL;
+  /** An account mail's token, sealed for the consumer (src/mail/seal.ts); the bodies hold its placeholder. */
+  sealedToken?: string;
+};
 
 /** Queues.sendBatch takes at most 100 messages per call. */
 export const SEND_BATCH_MAX = 100;
@@ -75,7 +80,7 @@ export function mailStatements(
 ): Prepared {
   const rendered = renderMail(message);
   const about = entityOf(message, entity);
-  const budgets = isBudgeted(message.kind) ? mailBudgets(env) : null;
+  const budgeted = isBudgeted(message.kind);
   const seen = new Set<string>();
   const prepared: Prepared = { statements: [], queueMessages: [] };
   for (const recipient of recipients) {
@@ -95,23 +100,27 @@ export function mailStatements(
       entityType: about.type,
       entityId: about.id,
       actorId: options.actorId ?? null,
+      sealedToken: options.sealedToken ?? null,
       createdAt: now,
       updatedAt: now,
     };
     // One statement per row keeps every statement far below D1's 100 bound parameters. A budgeted kind gets its
     // status (queued or suppressed) from the budgets inside the INSERT; a suppressed row's queue message is acked
     // by the consumer without a send.
-    if (budgets) {
+    if (budgeted) {
       prepared.statements.push(
-        budgetedOutboxInsert(db, values, budgets, now, options.guard, (base) =>
+        budgetedOutboxInsert(db, env, values, now, options.guard, (base) =>
           unverifiedRecipient(email, message.kind, base),
         ),
       );
-    } else if (options.guard) {
-      throw new Error(`a guarded mail must be of a budgeted kind, not ${message.kind}`);
     } else {
       const decision = unverifiedRecipient(email, message.kind, { status: "queued", suppressedReason: null });
-      prepared.statements.push(db.insert(outbox).values({ ...values, ...decision, attempts: 0 }));
+      const row = { ...values, ...decision, attempts: 0 };
+      prepared.statements.push(
+        options.guard
+          ? insertSelect(db, outbox, row, { where: options.guard })
+          : db.insert(outbox).values(row as typeof outbox.$inferInsert),
+      );
     }
     prepared.queueMessages.push({ body: { id }, contentType: "json" });
   }

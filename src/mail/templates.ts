@@ -51,6 +51,11 @@ export function paragraph(text: string, options: { small?: boolean } = {}): Html
   return settled(options.small ? html`<p><small>${text}</small></p>` : html`<p>${text}</p>`);
 }
 
+/** A paragraph holding one link; the text and the address are escaped (the address as an attribute value). */
+export function linkParagraph(label: string, href: string): Html {
+  return settled(html`<p><a href="${href}">${label}</a></p>`);
+}
+
 /**
  * A subject is one line: user-supplied values with CR/LF or other control characters are flattened (no header
  * injection should a relay ever build headers from it) and the whole is cut to a sane length.
@@ -87,6 +92,8 @@ type Parts = {
   facts: [string, string][];
   /** A table of changes, plain text cells. */
   changes?: [string, string, string][];
+  /** The one thing to do, as a link (account mails). */
+  action?: { label: string; href: string };
   footer: string;
 };
 
@@ -132,12 +139,11 @@ function partsFor(message: MailMessage): Parts {
     case "account.verify-email":
       return {
         subject: "Confirm your email address",
-        heading: "Confirm that this address is yours: send the token below to POST /api/v1/auth/verify-email.",
+        heading: "Confirm that this address is yours: open the link below. It works once.",
+        action: { label: "Confirm my address", href: message.link },
         facts: [
-          ["Token", message.token],
           ["Link", message.link],
           ["Valid until", formatTime(message.expiresAt)],
-          ["How", `curl -X POST -H 'content-type: application/json' -d '{"token":"${message.token}"}' ${message.link}`],
         ],
         footer:
           "Until the address is confirmed, the back office mails it nothing but this kind of message. " +
@@ -147,16 +153,12 @@ function partsFor(message: MailMessage): Parts {
       return {
         subject: "Reset your password",
         heading:
-          "Someone asked to reset the password of the account with this address. To choose a new one, send the " +
-          "token below with the new password to POST /api/v1/auth/password/reset. It works once.",
+          "Someone asked to reset the password of the account with this address. To choose a new one, open the " +
+          "link below. It works once.",
+        action: { label: "Choose a new password", href: message.link },
         facts: [
-          ["Token", message.token],
           ["Link", message.link],
           ["Valid until", formatTime(message.expiresAt)],
-          [
-            "How",
-            `curl -X POST -H 'content-type: application/json' -d '{"token":"${message.token}","password":"<new password>"}' ${message.link}`,
-          ],
         ],
         footer: "If you did not ask for this, ignore this mail: your password stays as it is.",
       };
@@ -177,9 +179,11 @@ export function renderMail(message: MailMessage): RenderedMail {
 
   const changes =
     parts.changes && parts.changes.length > 0 ? [titledTable("Changes", ["Field", "From", "To"], parts.changes)] : [];
+  const action = parts.action ? [linkParagraph(parts.action.label, parts.action.href)] : [];
   const body = mailHtml(
     subject,
     paragraph(parts.heading),
+    ...action,
     factsTable(parts.facts),
     ...changes,
     paragraph(parts.footer, { small: true }),

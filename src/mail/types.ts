@@ -18,8 +18,9 @@ export type MailMessage =
       product: { sku: string; name: string; brand: string; price: string };
       changes: Record<string, { from: unknown; to: unknown }>;
     }
-  | { kind: "account.verify-email"; token: string; link: string; expiresAt: number }
-  | { kind: "account.password-reset"; token: string; link: string; expiresAt: number };
+  /** `link` carries the token in its fragment (or the WITHHELD placeholder the consumer replaces, src/mail/seal.ts). */
+  | { kind: "account.verify-email"; link: string; expiresAt: number }
+  | { kind: "account.password-reset"; link: string; expiresAt: number };
 export type MailKind = MailMessage["kind"];
 
 /**

@@ -1,12 +1,12 @@
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { issueAccountToken, WITHHELD, withholdAccountToken } from "../../src/auth/account-tokens";
+import { accountLink } from "../../src/auth/account-mail";
 import { clientKey } from "../../src/auth/client";
-import { deviceFor, issueDeviceToken } from "../../src/auth/device";
+import { deviceClaims, isKnownDevice, issueDeviceToken } from "../../src/auth/device";
 import { signAccessToken } from "../../src/auth/tokens";
-import { getDb } from "../../src/db/client";
 import { UNVERIFIED_ALLOWED_KINDS, unverifiedRecipient } from "../../src/mail/enqueue";
+import { openToken, sealToken, unseal, WITHHELD } from "../../src/mail/seal";
 import { renderMail } from "../../src/mail/templates";
 
 /** clientKey as a route sees it, for a request with these headers under this environment. */
@@ -34,46 +34,51 @@ describe("the client key", () => {
 });
 
 describe("device tokens", () => {
-  it("name their account: valid only for that email, never as an access token, and an access token is not one", async () => {
-    const user = { id: crypto.randomUUID(), email: "dev@example.com" };
+  it("name their account and its token version, never pass as an access token, and an access token is not one", async () => {
+    const user = { id: crypto.randomUUID(), tokenVersion: 3 };
     const token = await issueDeviceToken(env, user);
-    expect(await deviceFor(env, token, "dev@example.com")).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await deviceFor(env, token, "other@example.com")).toBeNull();
-    expect(await deviceFor(env, `${token}x`, "dev@example.com")).toBeNull();
-    expect(await deviceFor(env, undefined, "dev@example.com")).toBeNull();
+    const claims = await deviceClaims(env, token);
+    expect(claims).toEqual({ userId: user.id, version: 3 });
+    expect(isKnownDevice(claims, user)).toBe(true);
+    // Another account, or the same one after its version moved on (reset, logout-all, deletion): not a known device.
+    expect(isKnownDevice(claims, { id: crypto.randomUUID(), tokenVersion: 3 })).toBe(false);
+    expect(isKnownDevice(claims, { ...user, tokenVersion: 4 })).toBe(false);
+    expect(isKnownDevice(claims, undefined)).toBe(false);
+    expect(await deviceClaims(env, `${token}x`)).toBeNull();
+    expect(await deviceClaims(env, undefined)).toBeNull();
     const access = await signAccessToken(env, { id: user.id, role: "member" });
-    expect(await deviceFor(env, access, "dev@example.com")).toBeNull();
-    expect(await deviceFor({ ...env, JWT_SECRET: `${env.JWT_SECRET}-rotated` }, token, "dev@example.com")).toBeNull();
+    expect(await deviceClaims(env, access)).toBeNull();
+    expect(await deviceClaims({ ...env, JWT_SECRET: `${env.JWT_SECRET}-rotated` }, token)).toBeNull();
   });
 });
 
 describe("account mails", () => {
-  it("carry the raw token and a link; only the hash is stored", async () => {
-    const db = getDb(env.DB);
-    const { issued, statements } = await issueAccountToken(
-      db,
-      { id: "u", email: "x@example.com" },
-      "password_reset",
-      0,
-    );
-    expect(issued.expiresAt).toBe(30 * 60 * 1000);
-    expect(statements).toHaveLength(3);
+  it("link to the console page with the token in the fragment, as a link and nothing else (no curl line)", () => {
+    const env2 = { PUBLIC_ORIGIN: "https://app.example" };
+    expect(accountLink(env2, "password_reset", "tok")).toBe("https://app.example/reset-password#token=tok");
+    expect(accountLink(env2, "verify_email", "tok")).toBe("https://app.example/verify-email#token=tok");
+    expect(accountLink({}, "verify_email", "tok")).toBe("/verify-email#token=tok");
     const mail = renderMail({
       kind: "account.password-reset",
-      token: issued.token,
-      link: "https://app.example/api/v1/auth/password/reset",
-      expiresAt: issued.expiresAt,
+      link: accountLink(env2, "password_reset", WITHHELD),
+      expiresAt: 30 * 60 * 1000,
     });
-    expect(mail.text).toContain(`Token: ${issued.token}`);
-    expect(mail.text).toContain("https://app.example/api/v1/auth/password/reset");
-    expect(mail.html).toContain(issued.token);
+    expect(mail.html).toContain(`<a href="https://app.example/reset-password#token=${WITHHELD}">`);
+    expect(mail.text).not.toMatch(/curl|Token:/);
+    // What the consumer sends: the placeholder replaced, in both bodies.
+    const sent = unseal(mail, "the-real-token");
+    expect(sent.text).toContain("https://app.example/reset-password#token=the-real-token");
+    expect(sent.html).toContain("#token=the-real-token");
+    expect(sent.html).not.toContain(WITHHELD);
+  });
 
-    const shown = withholdAccountToken("account.password-reset", mail);
-    expect(shown.text).not.toContain(issued.token);
-    expect(shown.html).not.toContain(issued.token);
-    expect(shown.text).toContain(WITHHELD);
-    // Other kinds are shown as they are.
-    expect(withholdAccountToken("task.expired", mail)).toEqual(mail);
+  it("seal the token for the consumer: it opens with this JWT_SECRET only", async () => {
+    const sealed = await sealToken(env, "the-real-token");
+    expect(sealed).not.toContain("the-real-token");
+    expect(await sealToken(env, "the-real-token")).not.toBe(sealed);
+    expect(await openToken(env, sealed)).toBe("the-real-token");
+    expect(await openToken({ ...env, JWT_SECRET: `${env.JWT_SECRET}-rotated` } as Env, sealed)).toBeNull();
+    expect(await openToken(env, `${sealed.slice(0, -2)}AA`)).toBeNull();
   });
 
   it("only verification and reset mail may go to an unverified address", () => {

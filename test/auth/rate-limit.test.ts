@@ -1,14 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-  ADDRESS_FACTOR,
-  countAttempt,
-  loginAttemptLimits,
-  loginKeys,
-  loginLimits,
-  takeAttempt,
-  windowDecision,
-} from "../../src/auth/rate-limit";
+import { ADDRESS_FACTOR, countAttempt, limits, takeAttempt, windowDecision } from "../../src/auth/rate-limit";
 import { getDb } from "../../src/db/client";
 import { ApiError } from "../../src/lib/errors";
 
@@ -30,29 +22,31 @@ describe("windowDecision (fixed windows, read back after counting)", () => {
   });
 });
 
-describe("configuration", () => {
-  it("reads LOGIN_MAX_FAILURES and LOGIN_WINDOW_SECONDS, with safe fallbacks", () => {
-    expect(loginLimits(env)).toEqual({ maxFailures: 5, windowMs: 900_000 });
-    expect(loginLimits({ ...env, LOGIN_MAX_FAILURES: "10", LOGIN_WINDOW_SECONDS: "60" })).toEqual({
-      maxFailures: 10,
+describe("every key in one place", () => {
+  it("follows LOGIN_MAX_FAILURES and LOGIN_WINDOW_SECONDS; a client gets ADDRESS_FACTOR times an account's", () => {
+    const custom = { LOGIN_MAX_FAILURES: "10", LOGIN_WINDOW_SECONDS: "60" };
+    expect(limits.signInAccount(custom, "a@b.co")).toEqual({ key: "acct:a@b.co", max: 10, windowMs: 60_000 });
+    expect(limits.signInClient(custom, "198.51.100.7")).toEqual({
+      key: "ip:198.51.100.7",
+      max: 10 * ADDRESS_FACTOR,
       windowMs: 60_000,
-    });
-    expect(loginLimits({ ...env, LOGIN_MAX_FAILURES: "", LOGIN_WINDOW_SECONDS: "nope" })).toEqual({
-      maxFailures: 5,
-      windowMs: 900_000,
     });
   });
 
-  it("keys per address and account; with a device token only the device's own key", () => {
-    const keys = loginKeys("a@b.co", "198.51.100.7");
-    expect(keys).toEqual({ account: "acct:a@b.co", address: "ip:198.51.100.7" });
-    expect(loginKeys("a@b.co", undefined)).toEqual({ account: "acct:a@b.co", address: null });
-    const limits = { maxFailures: 5, windowMs: 1000 };
-    expect(loginAttemptLimits(keys, limits, null)).toEqual([
-      { key: "ip:198.51.100.7", max: 5 * ADDRESS_FACTOR, windowMs: 1000 },
-      { key: "acct:a@b.co", max: 5, windowMs: 1000 },
-    ]);
-    expect(loginAttemptLimits(keys, limits, "jti-1")).toEqual([{ key: "dev:jti-1", max: 5, windowMs: 1000 }]);
+  it("gives every kind of counter its own key space, so no limit spends another's allowance", () => {
+    const id = "same";
+    const keys = [
+      limits.signInAccount(env, id),
+      limits.signInDevices(env, id),
+      limits.signInClient(env, id),
+      limits.passwordChange(env, id),
+      limits.signUpClient(env, id),
+      limits.signUpAll(),
+      limits.accountCreation(id),
+      limits.forgot(id),
+      limits.resend(env, id),
+    ].map((limit) => limit.key);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });
 

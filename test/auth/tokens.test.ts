@@ -39,7 +39,11 @@ describe("access tokens", () => {
       role: "member",
       version: 0,
       jti: claims.jti,
+      sessionId: null,
     });
+    // A token of a sign-in names it (`sid`), so ending that sign-in ends the token.
+    const sid = crypto.randomUUID();
+    expect((await verifyAccessToken(env, await signAccessToken(env, user, undefined, sid))).sessionId).toBe(sid);
   });
 
   it("the secret is at least 256 bits in tests too", () => {

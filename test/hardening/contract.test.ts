@@ -27,7 +27,7 @@ describe("the OpenAPI document says everything", () => {
     ).toEqual([]);
   });
 
-  it("states security on every operation, with separate schemes for access and cursor session tokens", () => {
+  it("states security on every operation, with separate schemes for access tokens, the console cookie and cursor session tokens", () => {
     const schemes = doc.components.securitySchemes ?? {};
     expect(schemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
     expect(schemes.cursorSessionAuth).toMatchObject({ type: "http", scheme: "bearer" });
@@ -38,11 +38,17 @@ describe("the OpenAPI document says everything", () => {
     ).toEqual([]);
     const security = (key: string) => operationsOf(doc).find((o) => o.key === key)?.op.security;
     // Catalog reads: anonymous or with an access token.
-    expect(security("GET /api/v1/products")).toEqual([{}, { bearerAuth: [] }]);
-    expect(security("GET /api/v1/products/{sku}")).toEqual([{}, { bearerAuth: [] }]);
+    expect(security("GET /api/v1/products")).toEqual([{}, { bearerAuth: [] }, { consoleCookie: [] }]);
+    expect(security("GET /api/v1/products/{sku}")).toEqual([{}, { bearerAuth: [] }, { consoleCookie: [] }]);
     // Posting events: the session's token only; the session's reads: its token or an admin's access token.
     expect(security("POST /api/v1/cursor/sessions/{id}/events")).toEqual([{ cursorSessionAuth: [] }]);
-    expect(security("GET /api/v1/cursor/sessions/{id}/stats")).toEqual([{ cursorSessionAuth: [] }, { bearerAuth: [] }]);
+    expect(security("GET /api/v1/cursor/sessions/{id}/stats")).toEqual([
+      { cursorSessionAuth: [] },
+      { bearerAuth: [] },
+      { consoleCookie: [] },
+    ]);
+    // The console's access cookie stands in for the bearer token wherever one is taken.
+    expect(schemes.consoleCookie).toMatchObject({ type: "apiKey", in: "cookie", name: "__Host-access" });
     // Every scheme an operation names exists.
     const named = operationsOf(doc).flatMap((o) => (o.op.security ?? []).flatMap((r) => Object.keys(r)));
     expect(named.filter((name) => !schemes[name])).toEqual([]);

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { generateOpaqueToken, sha256Hex } from "../../src/auth/tokens";
-import { call, type TestUser } from "../helpers";
+import { call, callWith, type TestUser } from "../helpers";
 import {
   type Callers,
   type CursorSessionFixture,
@@ -58,6 +58,8 @@ export type Built = {
   session?: CursorSessionFixture;
   /** Callers of their own for this request (an operation that ends the caller's tokens must not end the world's). */
   callers?: Callers;
+  /** Settings of this request's deployment, over the test env (the console's routes need a PUBLIC_ORIGIN). */
+  env?: Partial<Record<keyof Env, string>>;
 };
 
 export type MatrixRow = {
@@ -106,6 +108,23 @@ async function refreshTokenFor(user: TestUser): Promise<string> {
     .bind(id, user.id, id, await sha256Hex(token), now, now + 86_400_000)
     .run();
   return token;
+}
+
+/** The deployment origin the console's requests come from in these tests. */
+export const CONSOLE_ORIGIN = "http://localhost";
+
+/** A request of the console: its header and Origin, on a deployment whose PUBLIC_ORIGIN is that origin. */
+function consoleRequest(path: string, method: string, refreshToken?: string): Built {
+  return {
+    path,
+    method,
+    headers: {
+      "x-console": "1",
+      origin: CONSOLE_ORIGIN,
+      ...(refreshToken ? { cookie: `__Host-refresh=${refreshToken}` } : {}),
+    },
+    env: { PUBLIC_ORIGIN: CONSOLE_ORIGIN },
+  };
 }
 
 const ALL_200: MatrixRow["expect"] = [200, 200, 200, 200, 200];
@@ -197,6 +216,30 @@ export const MATRIX: Record<string, MatrixRow> = {
   "POST /api/v1/auth/logout-all": {
     expect: [401, 204, 204, 204, 204],
     build: async () => ({ path: "/api/v1/auth/logout-all", method: "POST", callers: await makeCallers() }),
+  },
+
+  "GET /api/v1/auth/config": { expect: ALL_200, build: () => ({ path: "/api/v1/auth/config" }) },
+  "POST /api/v1/auth/session": {
+    expect: ALL_200,
+    build: async () => ({
+      ...consoleRequest("/api/v1/auth/session", "POST"),
+      json: { email: (await makeUser("member")).email, password: SHARED_PASSWORD },
+    }),
+  },
+  "POST /api/v1/auth/session/register": {
+    expect: [201, 201, 201, 201, 201],
+    build: () => ({
+      ...consoleRequest("/api/v1/auth/session/register", "POST"),
+      json: { email: `creg-${unique()}@test.local`, password: "a long enough password" },
+    }),
+  },
+  "POST /api/v1/auth/session/refresh": {
+    expect: ALL_200,
+    build: async (w) => consoleRequest("/api/v1/auth/session/refresh", "POST", await refreshTokenFor(w.member)),
+  },
+  "DELETE /api/v1/auth/session": {
+    expect: [204, 204, 204, 204, 204],
+    build: async (w) => consoleRequest("/api/v1/auth/session", "DELETE", await refreshTokenFor(w.member)),
   },
 
   "GET /api/v1/users": { expect: ADMIN_200, build: () => ({ path: "/api/v1/users" }) },
@@ -392,12 +435,10 @@ export function tokenOf(w: World, built: Built, caller: Caller | SessionCaller):
 
 /** Sends a built request as the caller; a WebSocket that opened is accepted and closed at once. */
 export async function send(built: Built, token: string | undefined): Promise<Response> {
-  const res = await call(built.path, {
-    method: built.method ?? "GET",
-    headers: built.headers,
-    json: built.json,
-    token,
-  });
+  const init = { method: built.method ?? "GET", headers: built.headers, json: built.json, token };
+  const res = built.env
+    ? await callWith({ ...env, ...built.env } as Env, built.path, init)
+    : await call(built.path, init);
   if (res.webSocket) {
     res.webSocket.accept();
     res.webSocket.close(1000, "done");

@@ -19,7 +19,7 @@ export const ROUND_TRIPS: Record<string, RoundTripRow> = {
   "POST /api/v1/auth/login": {
     caller: "member",
     trips: 3,
-    why: "the login throttle is read before the password is checked, then the user, then one batch (accounts)",
+    why: "the account (whose device tokens may pick the counter), the attempt counted before the password is checked, then one batch (accounts)",
   },
   "POST /api/v1/auth/refresh": { caller: "member", trips: 2 },
   "POST /api/v1/auth/logout": { caller: "member", trips: 1 },
@@ -28,13 +28,9 @@ export const ROUND_TRIPS: Record<string, RoundTripRow> = {
   "POST /api/v1/auth/verify-email/resend": {
     caller: "member",
     trips: 3,
-    why: "the caller check, the address's mail limit counted atomically before any work, then the token and its mail in one batch",
+    why: "the caller check, the owner's own resend budget counted atomically before any work, then the token and its mail in one batch",
   },
-  "POST /api/v1/auth/password/forgot": {
-    caller: "member",
-    trips: 4,
-    why: "the client's limit counted first, then the address's mail limit and the account side by side (two calls at once, so three waits), then the token and its mail in one batch",
-  },
+  "POST /api/v1/auth/password/forgot": { caller: "member", trips: 1 },
   "POST /api/v1/auth/password/reset": {
     caller: "member",
     trips: 3,
@@ -46,11 +42,24 @@ export const ROUND_TRIPS: Record<string, RoundTripRow> = {
     why: "the caller check, the attempt counted before the current password is checked, the password hash read, then one batch",
   },
   "POST /api/v1/auth/logout-all": { caller: "member", trips: 2 },
+  "GET /api/v1/auth/config": { caller: "member", trips: 0 },
+  "POST /api/v1/auth/session": {
+    caller: "member",
+    trips: 3,
+    why: "as POST /auth/login: the account, the attempt counted before the password is checked, then one batch",
+  },
+  "POST /api/v1/auth/session/register": {
+    caller: "member",
+    trips: 4,
+    why: "as POST /auth/register: the email/username check, the sign-up limits counted atomically, a free username, then the account's batch",
+  },
+  "POST /api/v1/auth/session/refresh": { caller: "member", trips: 2 },
+  "DELETE /api/v1/auth/session": { caller: "member", trips: 1 },
   "GET /api/v1/users": { caller: "admin", trips: 1 },
   "POST /api/v1/users": {
     caller: "admin",
     trips: 3,
-    why: "the caller check with the availability check, the client address's creation limit counted atomically, then the write",
+    why: "the caller check with the availability check, the admin's daily creation limit counted atomically, then the write",
   },
   "GET /api/v1/users/{id}": { caller: "admin", trips: 1 },
   "PATCH /api/v1/users/{id}": {

@@ -221,6 +221,69 @@ describe("refresh tokens", () => {
   });
 });
 
+describe("signed tokens whose claims are not what we issue: 401, never a 5xx", () => {
+  const cursorTargets = () => [`/api/v1/cursor/sessions/${session.id}/stats`];
+  it.each([
+    ["a subject that is an array", { sub: ["a", "b"] }],
+    ["a subject that is an object", { sub: { id: "x" } }],
+    ["a subject that is not a UUID", { sub: "'; DROP TABLE users; --" }],
+    ["a role that is not a role", { role: "wizard" }],
+    ["a role that is an array", { role: ["admin"] }],
+    ["a version that is a string", { ver: "0" }],
+    ["a negative version", { ver: -1 }],
+    ["a session id that is a number", { sid: 7 }],
+    ["a jti that is an object", { jti: { a: 1 } }],
+  ])("an access token with %s", async (_label, bad) => {
+    const payload = { ...claims(c.admin), ver: 0, ...bad };
+    await refusedEverywhere(await sign(payload, { typ: ACCESS_TOKEN_TYPE }));
+  });
+
+  it("a cursor session token whose subject is an array or not a UUID", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const sub of [[session.id], { id: session.id }, 42]) {
+      const token = await sign(
+        {
+          sub,
+          iss: env.JWT_ISSUER,
+          aud: `${env.JWT_AUDIENCE}:cursor`,
+          iat: now,
+          exp: now + 60,
+          jti: crypto.randomUUID(),
+        },
+        { typ: "cursor+jwt" },
+      );
+      for (const path of cursorTargets()) {
+        const res = await call(path, { token });
+        expect(res.status, `${JSON.stringify(sub)} on ${path}`).toBe(401);
+        cases += 1;
+      }
+    }
+  });
+
+  it("a device token whose subject is an array counts as no device token", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const device = await sign(
+      {
+        sub: [c.member.id],
+        ver: 0,
+        iss: env.JWT_ISSUER,
+        aud: `${env.JWT_AUDIENCE}:device`,
+        iat: now,
+        exp: now + 60,
+        jti: crypto.randomUUID(),
+      },
+      { typ: "device+jwt" },
+    );
+    const res = await api("/auth/login", {
+      method: "POST",
+      json: { email: c.member.email, password: "wrong", device_token: device },
+      headers: { "cf-connecting-ip": "198.51.100.99" },
+    });
+    expect(res.status).toBe(401);
+    cases += 1;
+  });
+});
+
 describe("summary", () => {
   it("counts the refusals", () => {
     printSummary("tokens", { refusals_checked: cases });

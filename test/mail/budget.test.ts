@@ -1,14 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/db/client";
-import {
-  BUDGET_WINDOW_MS,
-  budgetedOutboxInsert,
-  DEFAULT_MAX_PER_ACTOR_HOUR,
-  DEFAULT_MAX_PER_RECIPIENT_HOUR,
-  isBudgeted,
-  mailBudgets,
-} from "../../src/mail/budget";
+import { settings } from "../../src/lib/settings";
+import { BUDGET_WINDOW_MS, budgetedOutboxInsert, isBudgeted } from "../../src/mail/budget";
 import { mailStatements } from "../../src/mail/enqueue";
 import { api, createUser } from "../helpers";
 import { TASK_MESSAGE } from "./stub";
@@ -42,19 +36,7 @@ async function mailAt(email: string, count: number, now: number, actorId: string
   }
 }
 
-describe("mail budgets: settings", () => {
-  it("reads MAIL_MAX_PER_RECIPIENT_HOUR and MAIL_MAX_PER_ACTOR_HOUR, falling back on bad values", () => {
-    expect(mailBudgets(env)).toEqual({ perRecipientHour: 20, perActorHour: 50 });
-    expect(mailBudgets({ MAIL_MAX_PER_RECIPIENT_HOUR: "3", MAIL_MAX_PER_ACTOR_HOUR: "0" })).toEqual({
-      perRecipientHour: 3,
-      perActorHour: 0,
-    });
-    expect(mailBudgets({ MAIL_MAX_PER_RECIPIENT_HOUR: "-1", MAIL_MAX_PER_ACTOR_HOUR: "lots" })).toEqual({
-      perRecipientHour: DEFAULT_MAX_PER_RECIPIENT_HOUR,
-      perActorHour: DEFAULT_MAX_PER_ACTOR_HOUR,
-    });
-  });
-
+describe("mail budgets: kinds", () => {
   it("budgets the notice kinds only; verification and reset mail have their own limit", () => {
     expect(isBudgeted("task.expired")).toBe(true);
     expect(isBudgeted("task.expiring")).toBe(true);
@@ -80,7 +62,7 @@ describe("the mail relay attack: 100 past-expiry tasks by one user", () => {
     }
     const rows = await outboxTo(user.email);
     expect(rows).toHaveLength(100);
-    expect(sentOrPending(rows)).toHaveLength(DEFAULT_MAX_PER_RECIPIENT_HOUR);
+    expect(sentOrPending(rows)).toHaveLength(settings(env).mailMaxPerRecipientHour);
     expect(reasons(rows)).toEqual({ none: 20, recipient_budget: 80 });
     // The actor is recorded on every row.
     expect(new Set(rows.map((row) => row.actor_id))).toEqual(new Set([user.id]));
@@ -166,7 +148,7 @@ describe("the actor budget", () => {
       .bind(...taskIds)
       .all<Row>();
     expect(results).toHaveLength(60);
-    expect(reasons(results)).toEqual({ none: DEFAULT_MAX_PER_ACTOR_HOUR, actor_budget: 10 });
+    expect(reasons(results)).toEqual({ none: settings(env).mailMaxPerActorHour, actor_budget: 10 });
     expect(new Set(results.map((row) => row.actor_id))).toEqual(new Set([admin.id]));
     // Every member still got the in-app notice.
     const notices = await db
@@ -193,6 +175,7 @@ describe("the budget query", () => {
     const db = getDb(env.DB);
     const insert = budgetedOutboxInsert(
       db,
+      env,
       {
         id: crypto.randomUUID(),
         recipientEmail: "plan@example.com",
@@ -204,7 +187,6 @@ describe("the budget query", () => {
         createdAt: Date.now(),
         updatedAt: Date.now(),
       },
-      { perRecipientHour: 20, perActorHour: 50 },
       Date.now(),
     );
     const { sql, params } = insert.toSQL();

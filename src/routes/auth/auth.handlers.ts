@@ -1,237 +1,98 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Context } from "hono";
-import {
-  accountMailLimit,
-  claimAccountToken,
-  issueAccountToken,
-  peekAccountToken,
-  retireAccountTokens,
-} from "../../auth/account-tokens";
-import {
-  assertAvailable,
-  conflict,
-  ensureSuperuser,
-  superuserEmail,
-  toUser,
-  uniqueUsername,
-  uniqueViolation,
-} from "../../auth/accounts";
+import { getCookie } from "hono/cookie";
+import { requestPasswordReset, sendVerificationMail } from "../../auth/account-mail";
+import { toUser } from "../../auth/accounts";
 import { clientKey } from "../../auth/client";
-import { deviceFor, issueDeviceToken, presentedDeviceToken, setDeviceCookie } from "../../auth/device";
-import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from "../../auth/passwords";
+import { ACCESS_COOKIE, clearSessionCookies, refreshCookie, setSessionCookies } from "../../auth/console";
+import { presentedDeviceToken, setDeviceCookie } from "../../auth/device";
+import { limits, takeAttempt } from "../../auth/rate-limit";
 import {
-  ADDRESS_FACTOR,
-  clearAfterSuccess,
-  countAttempt,
-  creationLimit,
-  loginAttemptLimits,
-  loginKeys,
-  loginLimits,
-  takeAttempt,
-} from "../../auth/rate-limit";
-import {
-  type IssuedRefreshToken,
-  revokeFamilyOf,
-  revokeUserTokens,
-  rotateRefreshToken,
-  startFamily,
-} from "../../auth/refresh";
+  changePassword as changeOwnPassword,
+  resetPassword as resetWithToken,
+  verifyEmail as verifyWithToken,
+} from "../../auth/recovery";
 import { loadCaller } from "../../auth/require-auth";
-import { accessTokenTtl, signAccessToken } from "../../auth/tokens";
-import { type Db, getDb } from "../../db/client";
-import { rateLimits, users } from "../../db/schema";
+import {
+  endEverySignIn,
+  endSignIn,
+  endSignInById,
+  registerMember,
+  rotateSignIn,
+  type SignedIn,
+  signInWithPassword,
+} from "../../auth/sign-in";
+import { verifyAccessToken } from "../../auth/tokens";
+import { getDb } from "../../db/client";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
-import { publicOrigin } from "../../lib/public-origin";
-import { type MailMessage, mailStatements, sendQueued } from "../../mail/enqueue";
+import { settings } from "../../lib/settings";
 import type * as routes from "./auth.routes";
 
-type UserRow = typeof users.$inferSelect;
+/**
+ * The auth routes: each validates (the route does), calls the account logic in src/auth/, and shapes the answer: a
+ * token pair in JSON for Bearer clients, or cookies and a ConsoleSession for the console.
+ */
 
-async function tokenPair(
-  env: Env,
-  user: Pick<
-    UserRow,
-    "id" | "email" | "username" | "role" | "createdAt" | "updatedAt" | "emailVerifiedAt" | "tokenVersion"
-  >,
-  refresh: IssuedRefreshToken,
-  now: number,
-) {
+/** A Bearer client's answer: the tokens in the body (and the device token as its cookie too). */
+function tokenPair(c: Context<AppEnv>, signedIn: SignedIn) {
+  if (signedIn.deviceToken) setDeviceCookie(c, signedIn.deviceToken);
   return {
-    access_token: await signAccessToken(env, user, now),
+    access_token: signedIn.accessToken,
     token_type: "Bearer" as const,
-    expires_in: accessTokenTtl(env),
-    refresh_token: refresh.token,
-    refresh_expires_in: Math.round((refresh.expiresAt - now) / 1000),
-    user: toUser(user),
+    expires_in: signedIn.accessExpiresIn,
+    refresh_token: signedIn.refreshToken,
+    refresh_expires_in: signedIn.refreshExpiresIn,
+    user: toUser(signedIn.user),
+    ...(signedIn.deviceToken ? { device_token: signedIn.deviceToken } : {}),
   };
 }
 
-/** A pair plus a device token (in the body and as the HttpOnly cookie): for answers to a proven password. */
-async function signedIn(c: Context<AppEnv>, user: UserRow, refresh: IssuedRefreshToken, now: number) {
-  const device = await issueDeviceToken(c.env, user, now);
-  setDeviceCookie(c, device);
-  return { ...(await tokenPair(c.env, user, refresh, now)), device_token: device };
+/** The console's answer: the tokens in cookies, the body without any. */
+function consoleSession(c: Context<AppEnv>, signedIn: SignedIn) {
+  setSessionCookies(c, signedIn);
+  if (signedIn.deviceToken) setDeviceCookie(c, signedIn.deviceToken);
+  return {
+    user: toUser(signedIn.user),
+    expires_in: signedIn.accessExpiresIn,
+    refresh_expires_in: signedIn.refreshExpiresIn,
+  };
 }
 
-function liveUserBy(db: Db, where: ReturnType<typeof eq>) {
-  return db
-    .select()
-    .from(users)
-    .where(and(where, isNull(users.deletedAt)))
-    .limit(1)
-    .then((rows) => rows[0]);
-}
-
-/**
- * Where account mails point: the route on PUBLIC_ORIGIN, or just its path when that is unset. Never the request's
- * own origin: a forged Host on "forgot password" would otherwise mail the victim a link that hands the reset token
- * to the attacker's host (host-header poisoning).
- */
-function appUrl(c: Context<AppEnv>, path: string): string {
-  return `${publicOrigin(c.env)?.origin ?? ""}/api/v1${path}`;
-}
-
-const ACCOUNT_MAILS = {
-  verify_email: { kind: "account.verify-email", path: "/auth/verify-email" },
-  password_reset: { kind: "account.password-reset", path: "/auth/password/reset" },
-} as const;
-
-/**
- * A fresh single-use token of `purpose` and the mail that carries it, for the caller's batch. These two kinds are the
- * only mail that goes to an address its account has not verified.
- */
-async function accountMail(
-  c: Context<AppEnv>,
-  db: Db,
-  user: Pick<UserRow, "id" | "email" | "username">,
-  purpose: keyof typeof ACCOUNT_MAILS,
-  now: number,
-) {
-  const { issued, statements } = await issueAccountToken(db, user, purpose, now);
-  const { kind, path } = ACCOUNT_MAILS[purpose];
-  const message: MailMessage = { kind, token: issued.token, link: appUrl(c, path), expiresAt: issued.expiresAt };
-  const mail = mailStatements(
-    db,
-    c.env,
-    [{ email: user.email, name: user.username }],
-    message,
-    { type: "user", id: user.id },
-    now,
-  );
-  return { statements: [...statements, ...mail.statements], queueMessages: mail.queueMessages };
-}
+/** A signed-in request that came without Authorization came by the console's cookie (requireUser took it). */
+const byCookie = (c: Context<AppEnv>) => c.req.header("authorization") === undefined;
 
 export const register: RouteHandler<typeof routes.register, AppEnv> = async (c) => {
-  const body = c.req.valid("json");
-  const db = getDb(c.env.DB);
-  const now = Date.now();
-  await assertAvailable(db, c.env, { email: body.email, username: body.username });
-  // Counted before the hashing and the insert; a refused (409) sign-up is not counted, so it writes nothing.
-  await takeAttempt(
-    db,
-    [creationLimit(c.env, "signup", await clientKey(c))],
-    now,
-    "Too many sign-ups from this address",
-  );
-  const user: UserRow = {
-    id: crypto.randomUUID(),
-    email: body.email,
-    username: body.username ?? (await uniqueUsername(db, body.email)),
-    passwordHash: await hashPassword(body.password),
-    role: "member",
-    createdAt: now,
-    updatedAt: now,
-    deletedAt: null,
-    // Anyone can type any address: it counts only once the mailed token comes back.
-    emailVerifiedAt: null,
-    tokenVersion: 0,
-  };
-  const { issued, statements } = await startFamily(db, c.env, user.id, now);
-  const mail = await accountMail(c, db, user, "verify_email", now);
-  try {
-    // The user, its first refresh token, its verification token and mail together, or none of them.
-    await db.batch([db.insert(users).values(user), ...statements, ...mail.statements]);
-  } catch (error) {
-    const field = uniqueViolation(error);
-    if (field) throw conflict(field);
-    throw error;
-  }
-  await sendQueued(c.env, mail.queueMessages);
+  const signedIn = await registerMember(c.env, c.req.valid("json"), await clientKey(c), Date.now());
   c.header("Location", "/api/v1/auth/me");
-  return c.json(await signedIn(c, user, issued, now), 201);
+  return c.json(tokenPair(c, signedIn), 201);
 };
-
-const BAD_CREDENTIALS = "Invalid email or password.";
 
 export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
   const { email, password, device_token } = c.req.valid("json");
-  const db = getDb(c.env.DB);
-  const limits = loginLimits(c.env);
-  const keys = loginKeys(email, await clientKey(c));
-  const device = await deviceFor(c.env, presentedDeviceToken(c, device_token), email);
-  const now = Date.now();
-  // Counted before any password is checked: of N parallel guesses, at most LOGIN_MAX_FAILURES reach scrypt.
-  await takeAttempt(db, loginAttemptLimits(keys, limits, device), now, "Too many sign-in attempts");
-
-  let user = await liveUserBy(db, eq(users.email, email));
-  if (!user && email === superuserEmail(c.env) && (await ensureSuperuser(db, c.env, now))) {
-    user = await liveUserBy(db, eq(users.email, email));
-  }
-  // An unknown email costs the same scrypt work as a wrong password and gets the same answer.
-  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
-  if (!user || !ok) throw new ApiError("unauthorized", BAD_CREDENTIALS);
-
-  const { issued, statements } = await startFamily(db, c.env, user.id, now);
-  const upgrade = needsRehash(user.passwordHash)
-    ? [
-        db
-          .update(users)
-          .set({ passwordHash: await hashPassword(password) })
-          .where(eq(users.id, user.id)),
-      ]
-    : [];
-  await db.batch([...statements, ...upgrade, ...clearAfterSuccess(db, keys, device)]);
-  return c.json(await signedIn(c, user, issued, now), 200);
+  const signedIn = await signInWithPassword(
+    c.env,
+    { email, password, deviceToken: presentedDeviceToken(c, device_token), client: await clientKey(c) },
+    Date.now(),
+  );
+  return c.json(tokenPair(c, signedIn), 200);
 };
 
 export const refresh: RouteHandler<typeof routes.refresh, AppEnv> = async (c) => {
-  const { refresh_token } = c.req.valid("json");
-  const db = getDb(c.env.DB);
-  const now = Date.now();
-  const { user, issued } = await rotateRefreshToken(db, c.env, refresh_token, now);
-  return c.json(await tokenPair(c.env, user, issued, now), 200);
+  const signedIn = await rotateSignIn(c.env, c.req.valid("json").refresh_token, Date.now());
+  return c.json(tokenPair(c, signedIn), 200);
 };
 
 export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
-  const { refresh_token } = c.req.valid("json");
-  await revokeFamilyOf(getDb(c.env.DB), refresh_token, Date.now());
+  await endSignIn(c.env, c.req.valid("json").refresh_token);
   return c.body(null, 204);
 };
 
 // The caller's row, read by requireUser's check in the same round trip: no second read.
 export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => c.json(toUser(await loadCaller(c)), 200);
 
-const INVALID_TOKEN = "The token is invalid, expired or already used; ask for a new mail.";
-
 export const verifyEmail: RouteHandler<typeof routes.verifyEmail, AppEnv> = async (c) => {
-  const { token } = c.req.valid("json");
-  const db = getDb(c.env.DB);
-  const now = Date.now();
-  const claimed = await claimAccountToken(db, token, "verify_email", now);
-  if (!claimed) throw new ApiError("bad_request", INVALID_TOKEN);
-  await db
-    .update(users)
-    .set({ emailVerifiedAt: now, updatedAt: now })
-    .where(
-      and(
-        eq(users.id, claimed.userId),
-        eq(users.email, claimed.email),
-        isNull(users.deletedAt),
-        isNull(users.emailVerifiedAt),
-      ),
-    );
+  await verifyWithToken(c.env, c.req.valid("json").token, Date.now());
   return c.body(null, 204);
 };
 
@@ -240,129 +101,93 @@ const MAIL_ON_ITS_WAY = "A mail is on its way.";
 export const resendVerification: RouteHandler<typeof routes.resendVerification, AppEnv> = async (c) => {
   const user = c.get("user");
   if (user.emailVerifiedAt !== null) throw new ApiError("conflict", "The email address is already verified.");
-  const db = getDb(c.env.DB);
   const now = Date.now();
-  await takeAttempt(db, [accountMailLimit(c.env, user.email)], now, "Too many account mails to this address");
-  const mail = await accountMail(c, db, user, "verify_email", now);
-  const [first, ...rest] = mail.statements;
-  await db.batch([first!, ...rest]);
-  await sendQueued(c.env, mail.queueMessages);
+  // The owner's own budget: nobody else's requests count on it.
+  await takeAttempt(getDb(c.env.DB), [limits.resend(c.env, user.id)], now, "Too many verification mails asked for");
+  await sendVerificationMail(c.env, user, now);
   return c.json({ message: MAIL_ON_ITS_WAY }, 202);
 };
 
-const FORGOT_ANSWER = "If that address has an account, a mail with a reset token is on its way.";
+const FORGOT_ANSWER = "If that address has an account, a mail with a reset link is on its way.";
 
 export const forgotPassword: RouteHandler<typeof routes.forgotPassword, AppEnv> = async (c) => {
   const { email } = c.req.valid("json");
-  const db = getDb(c.env.DB);
-  const now = Date.now();
-  const limits = loginLimits(c.env);
-  // Per client (answered 429 alike for known and unknown addresses, so it tells nothing).
+  // Per client, alike for every address; the lookup and the mail happen off the request path (the mail consumer).
   await takeAttempt(
-    db,
-    [{ key: `forgot:${await clientKey(c)}`, max: limits.maxFailures * ADDRESS_FACTOR, windowMs: limits.windowMs }],
-    now,
+    getDb(c.env.DB),
+    [limits.forgot(await clientKey(c))],
+    Date.now(),
     "Too many password-reset requests",
   );
-  // Per address: counted for unknown addresses too; beyond the limit no mail, the same answer.
-  const [mailBlocked, user] = await Promise.all([
-    countAttempt(db, [accountMailLimit(c.env, email)], now),
-    liveUserBy(db, eq(users.email, email)),
-  ]);
-  // The same scrypt work on both paths, so the time it takes tells nothing either.
-  await verifyPassword(email, await dummyPasswordHash());
-  if (user && mailBlocked === 0) {
-    const mail = await accountMail(c, db, user, "password_reset", now);
-    const [first, ...rest] = mail.statements;
-    await db.batch([first!, ...rest]);
-    await sendQueued(c.env, mail.queueMessages);
-  }
+  await requestPasswordReset(c.env, email);
   return c.json({ message: FORGOT_ANSWER }, 202);
 };
 
-/** Validation failure on the password, in the same shape as the body validator's. */
-function passwordProblem(message: string) {
-  return new ApiError("validation_failed", "The request body is invalid.", { errors: [{ path: "password", message }] });
-}
-
-/** New password plus: every refresh token revoked, every earlier access token ended (version up). */
-function passwordStatements(db: Db, userId: string, passwordHash: string, now: number, extra: Partial<UserRow> = {}) {
-  return [
-    db
-      .update(users)
-      .set({ passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: now, ...extra })
-      .where(and(eq(users.id, userId), isNull(users.deletedAt))),
-    revokeUserTokens(db, userId, now),
-  ] as const;
-}
-
 export const resetPassword: RouteHandler<typeof routes.resetPassword, AppEnv> = async (c) => {
   const { token, password } = c.req.valid("json");
-  const db = getDb(c.env.DB);
-  const now = Date.now();
-  // Checked before anything is spent or written: a refused password leaves the token usable.
-  const found = await peekAccountToken(db, token, "password_reset", now);
-  if (!found) throw new ApiError("bad_request", INVALID_TOKEN);
-  const lower = password.toLowerCase();
-  if (lower === found.user.email || lower === found.user.username) {
-    throw passwordProblem("The password must not equal the email or username.");
-  }
-  const passwordHash = await hashPassword(password);
-  // Spent by one conditional UPDATE: of two concurrent resets with one token, exactly one goes on.
-  const claimed = await claimAccountToken(db, token, "password_reset", now);
-  if (!claimed) throw new ApiError("bad_request", INVALID_TOKEN);
-  await db.batch([
-    // The mail reached the owner, which proves the address too.
-    ...passwordStatements(db, claimed.userId, passwordHash, now, {
-      emailVerifiedAt: found.user.emailVerifiedAt ?? now,
-    }),
-    retireAccountTokens(db, claimed.userId, now, "password_reset"),
-    db.delete(rateLimits).where(eq(rateLimits.key, loginKeys(claimed.email, null).account)),
-  ]);
+  await resetWithToken(c.env, token, password, Date.now());
   return c.body(null, 204);
 };
 
 export const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> = async (c) => {
   const { current_password, new_password } = c.req.valid("json");
-  const caller = c.get("user");
-  const db = getDb(c.env.DB);
-  const now = Date.now();
-  const limits = loginLimits(c.env);
-  const attempts = { key: `pwchange:${caller.id}`, max: limits.maxFailures, windowMs: limits.windowMs };
-  // A stolen access token must not become an unlimited password oracle.
-  await takeAttempt(db, [attempts], now, "Too many password-change attempts");
-  const [row] = await db.select().from(users).where(eq(users.id, caller.id)).limit(1);
-  if (!row || !(await verifyPassword(current_password, row.passwordHash))) {
-    throw new ApiError("forbidden", "The current password is wrong.");
-  }
-  const lower = new_password.toLowerCase();
-  if (lower === row.email || lower === row.username) {
-    throw new ApiError("validation_failed", "The request body is invalid.", {
-      errors: [{ path: "new_password", message: "The password must not equal the email or username." }],
-    });
-  }
-  const passwordHash = await hashPassword(new_password);
-  const { issued, statements } = await startFamily(db, c.env, row.id, now);
-  // Revocation first, then the caller's new family: the batch runs in order.
-  await db.batch([
-    ...passwordStatements(db, row.id, passwordHash, now),
-    ...statements,
-    db.delete(rateLimits).where(eq(rateLimits.key, attempts.key)),
-  ]);
-  const updated: UserRow = { ...row, passwordHash, tokenVersion: row.tokenVersion + 1, updatedAt: now };
-  return c.json(await signedIn(c, updated, issued, now), 200);
+  const signedIn = await changeOwnPassword(
+    c.env,
+    c.get("user").id,
+    { current: current_password, next: new_password },
+    Date.now(),
+  );
+  return c.json(byCookie(c) ? consoleSession(c, signedIn) : tokenPair(c, signedIn), 200);
 };
 
 export const logoutAll: RouteHandler<typeof routes.logoutAll, AppEnv> = async (c) => {
-  const { id } = c.get("user");
   const db = getDb(c.env.DB);
-  const now = Date.now();
-  await db.batch([
-    db
-      .update(users)
-      .set({ tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: now })
-      .where(eq(users.id, id)),
-    revokeUserTokens(db, id, now),
-  ]);
+  await db.batch([...endEverySignIn(db, c.get("user").id, Date.now())]);
+  if (byCookie(c)) clearSessionCookies(c);
+  return c.body(null, 204);
+};
+
+export const config: RouteHandler<typeof routes.config, AppEnv> = async (c) =>
+  c.json({ signup: settings(c.env).allowSignup }, 200);
+
+export const consoleSignIn: RouteHandler<typeof routes.consoleSignIn, AppEnv> = async (c) => {
+  const { email, password } = c.req.valid("json");
+  const signedIn = await signInWithPassword(
+    c.env,
+    { email, password, deviceToken: presentedDeviceToken(c, undefined), client: await clientKey(c) },
+    Date.now(),
+  );
+  return c.json(consoleSession(c, signedIn), 200);
+};
+
+export const consoleRegister: RouteHandler<typeof routes.consoleRegister, AppEnv> = async (c) => {
+  const signedIn = await registerMember(c.env, c.req.valid("json"), await clientKey(c), Date.now());
+  c.header("Location", "/api/v1/auth/me");
+  return c.json(consoleSession(c, signedIn), 201);
+};
+
+export const consoleRefresh: RouteHandler<typeof routes.consoleRefresh, AppEnv> = async (c) => {
+  const presented = refreshCookie(c);
+  try {
+    if (!presented) throw new ApiError("unauthorized", "No console sign-in: sign in again.");
+    return c.json(consoleSession(c, await rotateSignIn(c.env, presented, Date.now())), 200);
+  } catch (error) {
+    // A refused refresh leaves nothing behind that looks like a sign-in.
+    if (error instanceof ApiError && error.code === "unauthorized") clearSessionCookies(c);
+    throw error;
+  }
+};
+
+export const consoleSignOut: RouteHandler<typeof routes.consoleSignOut, AppEnv> = async (c) => {
+  const presented = refreshCookie(c);
+  if (presented) {
+    await endSignIn(c.env, presented);
+  } else {
+    // Only the access cookie is left: its own sign-in (`sid`) ends; a token that does not verify names none.
+    const access = getCookie(c, ACCESS_COOKIE);
+    const claims = access ? await verifyAccessToken(c.env, access).catch(() => null) : null;
+    if (claims?.sessionId) await endSignInById(c.env, claims.sessionId);
+  }
+  clearSessionCookies(c);
   return c.body(null, 204);
 };

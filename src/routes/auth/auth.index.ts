@@ -20,4 +20,9 @@ export const authRouter = router
   .openapi(routes.forgotPassword, handlers.forgotPassword)
   .openapi(routes.resetPassword, handlers.resetPassword)
   .openapi(routes.changePassword, handlers.changePassword)
-  .openapi(routes.logoutAll, handlers.logoutAll);
+  .openapi(routes.logoutAll, handlers.logoutAll)
+  .openapi(routes.config, handlers.config)
+  .openapi(routes.consoleSignIn, handlers.consoleSignIn)
+  .openapi(routes.consoleRegister, handlers.consoleRegister)
+  .openapi(routes.consoleRefresh, handlers.consoleRefresh)
+  .openapi(routes.consoleSignOut, handlers.consoleSignOut);

@@ -1,5 +1,6 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
+import { assertConsoleRequest } from "../../auth/console";
 import { requireUser } from "../../auth/require-auth";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
@@ -8,7 +9,10 @@ import { settings } from "../../lib/settings";
 import { UserSchema } from "../users/users.schemas";
 import {
   AcceptedSchema,
+  AuthConfigSchema,
   ChangePasswordBody,
+  ConsoleSessionSchema,
+  ConsoleSignInBody,
   ForgotPasswordBody,
   LoginBody,
   RefreshTokenBody,
@@ -25,6 +29,12 @@ const signupOpen = createMiddleware<AppEnv>(async (c, next) => {
   if (!settings(c.env).allowSignup) {
     throw new ApiError("forbidden", "Sign-up is disabled on this deployment; ask an administrator for an account.");
   }
+  await next();
+});
+
+/** Runs before body validation: the console's sign-in routes answer only the console (X-Console and Origin). */
+const consoleOnly = createMiddleware<AppEnv>(async (c, next) => {
+  assertConsoleRequest(c);
   await next();
 });
 
@@ -79,8 +89,9 @@ export const refresh = createRoute({
   summary: "Trade a refresh token for a new token pair",
   description:
     "Rotates: the presented token stops working and a new pair is returned (with the user's current role). " +
-    "Presenting a token that was already rotated is treated as theft: the answer is 401 and every token of that " +
-    "sign-in (its family) is revoked, including the newest one. Expired, revoked, unknown or malformed tokens: 401.",
+    "Presenting a token that was already rotated is treated as theft: the answer is 401 and the whole sign-in (its " +
+    "family) ends, its newest refresh token and its access tokens included. Expired, revoked, unknown or malformed " +
+    "tokens: 401.",
   request: { body: jsonBody(RefreshTokenBody) },
   responses: {
     200: jsonContent(TokenPairSchema, "Rotated"),
@@ -95,9 +106,9 @@ export const logout = createRoute({
   tags,
   summary: "Sign out: revoke the refresh token's whole family",
   description:
-    "Revokes the presented refresh token and every token rotated from the same sign-in. Idempotent: an unknown or " +
-    "already revoked token also answers 204 (RFC 7009). Access tokens already issued expire on their own (15 minutes); " +
-    "POST /auth/logout-all ends them at once.",
+    "Ends the sign-in the refresh token belongs to: its refresh tokens, and at once the access tokens issued to it " +
+    "(each names its sign-in in `sid`). Idempotent: an unknown or already revoked token also answers 204 (RFC 7009). " +
+    "POST /auth/logout-all ends every sign-in of the user.",
   request: { body: jsonBody(RefreshTokenBody) },
   responses: {
     204: { description: "Signed out" },
@@ -201,12 +212,16 @@ export const changePassword = createRoute({
   description:
     "Checks the current password (403 when wrong; attempts counted like sign-in attempts, 429 past the limit), sets " +
     "the new one, ends every other session and access token (refresh tokens revoked, token version up) and returns " +
-    "a fresh token pair for the caller. Does not change whether the email is verified.",
+    "a fresh token pair for the caller; a console caller (cookie) gets a `ConsoleSession` and new cookies instead, " +
+    "never tokens in the body. Does not change whether the email is verified.",
   security: bearerSecurity,
   middleware: [requireUser] as const,
   request: { body: jsonBody(ChangePasswordBody) },
   responses: {
-    200: jsonContent(TokenPairSchema, "Changed; the new pair replaces every earlier token"),
+    200: {
+      description: "Changed; the new pair (or, for the console, the new cookies) replaces every earlier token",
+      content: { "application/json": { schema: z.union([TokenPairSchema, ConsoleSessionSchema]) } },
+    },
     ...errorResponses(...BODY_ERRORS, 401, 403, 429),
   },
 });
@@ -219,11 +234,86 @@ export const logoutAll = createRoute({
   summary: "Sign out everywhere",
   description:
     "Revokes every refresh token of the caller and ends every access token issued so far, this one included " +
-    "(the token version goes up).",
+    "(the token version goes up). A console caller's cookies are cleared.",
   security: bearerSecurity,
   middleware: [requireUser] as const,
   responses: {
     204: { description: "Signed out everywhere" },
     ...errorResponses(401),
+  },
+});
+
+export const config = createRoute({
+  operationId: "getAuthConfig",
+  method: "get",
+  path: "/auth/config",
+  tags,
+  summary: "What sign-in offers on this deployment",
+  description: 'Anyone may ask; the console shows "Sign up" only when `signup` is true (`ALLOW_SIGNUP`).',
+  responses: {
+    200: jsonContent(AuthConfigSchema, "The sign-in options"),
+  },
+});
+
+const CONSOLE_RULE =
+  "For the console only: the request needs the header `X-Console: 1` and an `Origin` equal to PUBLIC_ORIGIN " +
+  "(403 otherwise, checked before the body). The tokens are set as `__Host-access` and `__Host-refresh` cookies " +
+  "(HttpOnly, Secure, SameSite=Strict, Path=/) and never appear in the body.";
+
+export const consoleSignIn = createRoute({
+  operationId: "consoleSignIn",
+  method: "post",
+  path: "/auth/session",
+  tags,
+  summary: "Console: sign in with email and password (cookies)",
+  description: `${CONSOLE_RULE} The same limits, lockout, device-token and timing rules as POST /auth/login (the device token is read from its cookie, and a new one is set).`,
+  middleware: [consoleOnly] as const,
+  request: { body: jsonBody(ConsoleSignInBody) },
+  responses: {
+    200: jsonContent(ConsoleSessionSchema, "Signed in; the cookies are set"),
+    ...errorResponses(...BODY_ERRORS, 401, 403, 429),
+  },
+});
+
+export const consoleRegister = createRoute({
+  operationId: "consoleRegister",
+  method: "post",
+  path: "/auth/session/register",
+  tags,
+  summary: "Console: create a member account and sign in (cookies)",
+  description: `${CONSOLE_RULE} Otherwise as POST /auth/register: 403 when sign-up is off, 409 when taken, 429 past the sign-up limits; the verification mail goes out.`,
+  middleware: [consoleOnly, signupOpen] as const,
+  request: { body: jsonBody(RegisterBody) },
+  responses: {
+    201: jsonContent(ConsoleSessionSchema, "Account created; signed in, the cookies are set"),
+    ...errorResponses(...BODY_ERRORS, 403, 409, 429),
+  },
+});
+
+export const consoleRefresh = createRoute({
+  operationId: "consoleRefresh",
+  method: "post",
+  path: "/auth/session/refresh",
+  tags,
+  summary: "Console: rotate the sign-in's cookies",
+  description: `${CONSOLE_RULE} Trades the \`__Host-refresh\` cookie as POST /auth/refresh trades a refresh token (reuse ends the whole sign-in). 401 (no, unknown, expired, revoked or reused refresh cookie) clears both cookies.`,
+  middleware: [consoleOnly] as const,
+  responses: {
+    200: jsonContent(ConsoleSessionSchema, "Rotated; the new cookies are set"),
+    ...errorResponses(401, 403),
+  },
+});
+
+export const consoleSignOut = createRoute({
+  operationId: "consoleSignOut",
+  method: "delete",
+  path: "/auth/session",
+  tags,
+  summary: "Console: sign out (cookies)",
+  description: `${CONSOLE_RULE} Ends this sign-in (the refresh cookie's, or else the access cookie's): its refresh tokens and, at once, its access token. Clears both cookies. Idempotent: 204 without cookies too.`,
+  middleware: [consoleOnly] as const,
+  responses: {
+    204: { description: "Signed out; the cookies are cleared" },
+    ...errorResponses(403),
   },
 });

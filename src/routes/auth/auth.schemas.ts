@@ -97,3 +97,34 @@ export const ChangePasswordBody = z
 export const AcceptedSchema = z
   .object({ message: z.string().openapi({ example: "If that address has an account, a mail is on its way." }) })
   .openapi("Accepted");
+
+/** What the console's sign-in routes answer: never a token (those travel in `__Host-` cookies). */
+export const ConsoleSessionSchema = z
+  .object({
+    user: UserSchema,
+    expires_in: z
+      .number()
+      .int()
+      .openapi({ description: "Seconds the access cookie (`__Host-access`) lives.", example: 900 }),
+    refresh_expires_in: z
+      .number()
+      .int()
+      .openapi({ description: "Seconds the refresh cookie (`__Host-refresh`) lives if unused.", example: 2592000 }),
+  })
+  .openapi("ConsoleSession");
+
+export const ConsoleSignInBody = z
+  .object({
+    email: LoginBody.shape.email,
+    password: LoginBody.shape.password,
+  })
+  .strict()
+  .openapi("ConsoleSignIn");
+
+export const AuthConfigSchema = z
+  .object({
+    signup: z
+      .boolean()
+      .openapi({ description: 'Whether sign-up is open (ALLOW_SIGNUP): the console shows "Sign up" only then.' }),
+  })
+  .openapi("AuthConfig");

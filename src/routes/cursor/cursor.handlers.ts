@@ -2,7 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { count, desc, eq, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { clientKey } from "../../auth/client";
-import { authorizeSession, signCursorToken } from "../../auth/session-tokens";
+import { authorizeSessionRequest, signCursorToken } from "../../auth/session-tokens";
 import { ARCHIVE_PREFIX, archiveKey } from "../../cursor/archive";
 import { cursorSessionStub, WRITER_HEADER } from "../../cursor/cursor-session";
 import { refusalProblem } from "../../cursor/refusal";
@@ -90,7 +90,7 @@ export const live: Handler<"live"> = async (c) => {
       headers: { Upgrade: "websocket" },
     });
   }
-  const caller = await authorizeSession(c.env, id, c.req.header("authorization"), c.req.valid("query").token);
+  const caller = await authorizeSessionRequest(c, id, { queryToken: c.req.valid("query").token, websocket: true });
   // The session token's holder may send batches over its socket; an admin only watches. The header is set here
   // (any copy the client sent is replaced), and only the Worker reaches the object.
   const headers = new Headers(c.req.raw.headers);
@@ -102,7 +102,7 @@ export const live: Handler<"live"> = async (c) => {
 export const stats: Handler<"stats"> = async (c) => {
   const { id } = c.req.valid("param");
   const query = c.req.valid("query");
-  await authorizeSession(c.env, id, c.req.header("authorization"));
+  await authorizeSessionRequest(c, id);
   const bucketSeconds = query.bucket;
   // The session's object holds its per-second rows and answers for them (no D1 read).
   const answer = await cursorSessionStub(c.env, id).stats(
@@ -146,7 +146,7 @@ export const stats: Handler<"stats"> = async (c) => {
 export const listEvents: Handler<"listEvents"> = async (c) => {
   const { id } = c.req.valid("param");
   const { after, limit } = c.req.valid("query");
-  await authorizeSession(c.env, id, c.req.header("authorization"));
+  await authorizeSessionRequest(c, id);
   // The object keeps the raw events packed, one row per second, and pages them by seq.
   const page = await cursorSessionStub(c.env, id).events(after, limit);
   if (!page) throw new ApiError("not_found", "No cursor session with that id.");
@@ -155,7 +155,7 @@ export const listEvents: Handler<"listEvents"> = async (c) => {
 
 export const endSession: Handler<"endSession"> = async (c) => {
   const { id } = c.req.valid("param");
-  await authorizeSession(c.env, id, c.req.header("authorization"));
+  await authorizeSessionRequest(c, id);
   const result = await cursorSessionStub(c.env, id).end();
   if (!result.found) throw new ApiError("not_found", "No cursor session with that id.");
   await getDb(c.env.DB).update(cursorSessions).set({ endedAt: result.ended_at }).where(eq(cursorSessions.id, id));

@@ -1,18 +1,10 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, count, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import { retireAccountTokens } from "../../auth/account-tokens";
-import {
-  assertAvailable,
-  conflict,
-  DISABLED_PASSWORD_HASH,
-  deletedEmail,
-  deletedUsername,
-  toUser,
-  uniqueViolation,
-} from "../../auth/accounts";
-import { clientKey } from "../../auth/client";
+import { assertAvailable, conflict, deletionStatements, toUser, uniqueViolation } from "../../auth/accounts";
+import { assertPasswordAllowed } from "../../auth/password-policy";
 import { hashPassword } from "../../auth/passwords";
-import { creationLimit, takeAttempt } from "../../auth/rate-limit";
+import { limits, takeAttempt } from "../../auth/rate-limit";
 import { revokeUserTokens } from "../../auth/refresh";
 import { type Db, getDb } from "../../db/client";
 import { users } from "../../db/schema";
@@ -86,16 +78,13 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
 
 export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  authorize(c.get("user"), null, { kind: "create", role: body.role });
+  const admin = c.get("user");
+  authorize(admin, null, { kind: "create", role: body.role });
   const db = getDb(c.env.DB);
   const now = Date.now();
   await assertAvailable(db, c.env, body);
-  await takeAttempt(
-    db,
-    [creationLimit(c.env, "create", await clientKey(c))],
-    now,
-    "Too many accounts created from this address",
-  );
+  // Per admin, not per address: admins are signed in and accountable, and an office shares one address.
+  await takeAttempt(db, [limits.accountCreation(admin.id)], now, "Too many accounts created by you today");
   const row = {
     id: crypto.randomUUID(),
     email: body.email,
@@ -126,12 +115,7 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
   const target = await liveUser(db, id);
   authorize(c.get("user"), target, { kind: "update", role: body.role });
 
-  const password = body.password?.toLowerCase();
-  if (password && (password === target.email || password === target.username)) {
-    throw new ApiError("validation_failed", "The request body is invalid.", {
-      errors: [{ path: "password", message: "The password must not equal the email or username." }],
-    });
-  }
+  assertPasswordAllowed(body.password, target);
   await assertAvailable(
     db,
     c.env,
@@ -161,8 +145,8 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
     .where(and(eq(users.id, id), isNull(users.deletedAt)));
   // A new password ends every session of the user in the same batch; a new address retires mailed tokens.
   const extra = [
-    ...(body.password ? [revokeUserTokens(db, id, now)] : []),
-    ...(emailChanged ? [retireAccountTokens(db, id, now)] : []),
+    ...(body.password ? [revokeUserTokens(db, id)] : []),
+    ...(emailChanged ? [retireAccountTokens(db, id)] : []),
   ];
   await mapConflicts(db.batch([write, ...extra]));
   return c.json(toUser({ ...target, ...changes }), 200);
@@ -173,21 +157,6 @@ export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
   const db = getDb(c.env.DB);
   const target = await liveUser(db, id);
   authorize(c.get("user"), target, { kind: "delete" });
-  const now = Date.now();
-  await db.batch([
-    db
-      .update(users)
-      .set({
-        deletedAt: now,
-        updatedAt: now,
-        email: deletedEmail(id),
-        username: deletedUsername(id),
-        passwordHash: DISABLED_PASSWORD_HASH,
-        tokenVersion: sql`${users.tokenVersion} + 1`,
-      })
-      .where(and(eq(users.id, id), isNull(users.deletedAt))),
-    revokeUserTokens(db, id, now),
-    retireAccountTokens(db, id, now),
-  ]);
+  await db.batch([...deletionStatements(db, id, Date.now())]);
   return c.body(null, 204);
 };

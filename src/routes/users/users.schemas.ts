@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { USERNAME_PATTERN } from "../../auth/accounts";
+import { isIdentityPassword, PASSWORD_IS_IDENTITY } from "../../auth/password-policy";
 import { ROLES } from "../../db/schema";
 import { queryPatterns } from "../../lib/openapi";
 import { PaginationQuery, pageSchema } from "../../lib/pagination";
@@ -19,15 +20,13 @@ export const PasswordField = z
   .max(128)
   .openapi({ example: "correct horse battery", description: "8 to 128 characters, not equal to the email." });
 
-/** Password policy across fields: not the email (nor the username), compared case-insensitively. */
+/** The password policy (src/auth/passwords.ts) as a refinement of a body that holds the email and username too. */
 export function passwordNotIdentity(
   value: { email?: string; username?: string; password?: string },
   ctx: z.RefinementCtx,
 ) {
-  const password = value.password?.toLowerCase();
-  if (!password) return;
-  if (password === value.email || password === value.username) {
-    ctx.addIssue({ code: "custom", path: ["password"], message: "The password must not equal the email or username." });
+  if (isIdentityPassword(value.password, value)) {
+    ctx.addIssue({ code: "custom", path: ["password"], message: PASSWORD_IS_IDENTITY });
   }
 }
 

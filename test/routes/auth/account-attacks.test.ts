@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { ADMIN_CREATIONS_PER_DAY, limits, SIGNUPS_PER_DAY } from "../../../src/auth/rate-limit";
 import worker from "../../../src/index";
 import { api, createUser, expectProblem } from "../../helpers";
 
@@ -244,7 +245,7 @@ describe("tokens that die at once", { timeout: 60_000 }, () => {
   });
 });
 
-describe("sign-up and account creation are limited per client address", { timeout: 60_000 }, () => {
+describe("sign-ups are limited per client address and in all; admins per admin", { timeout: 60_000 }, () => {
   const max = 3;
   const limited = { ...env, SIGNUP_MAX_PER_ADDRESS: String(max) } as Env;
   /** The Worker's own fetch entry point under a lower limit, so the test needs few (slow, scrypt) sign-ups. */
@@ -279,7 +280,7 @@ describe("sign-up and account creation are limited per client address", { timeou
     expect((await register({ "cf-connecting-ip": address() })).status).toBe(201);
   });
 
-  it("admin account creation has its own per-address limit", async () => {
+  it("an admin onboarding a team of 25 from one address in an hour is never refused (counted per admin)", async () => {
     const admin = await createUser("admin");
     const ip = address();
     const create = () =>
@@ -289,10 +290,39 @@ describe("sign-up and account creation are limited per client address", { timeou
         { "cf-connecting-ip": ip },
         admin.token,
       );
-    for (let i = 0; i < max; i++) expect((await create()).status).toBe(201);
-    await expectProblem(await create(), 429);
-    // Sign-ups from that address have their own budget.
+    // The same client address is past its sign-up limit (max = 3 here), which admins do not share.
+    for (let i = 0; i < 25; i++) expect((await create()).status).toBe(201);
+    // Sign-ups from that address have their own budget, untouched.
     expect((await register({ "cf-connecting-ip": ip })).status).toBe(201);
+  });
+
+  it(`an admin past ${ADMIN_CREATIONS_PER_DAY} accounts a day is refused; another admin is not`, async () => {
+    const [busy, other] = [await createUser("admin"), await createUser("admin")];
+    const key = limits.accountCreation(busy.id).key;
+    // As if this admin had made ADMIN_CREATIONS_PER_DAY accounts in the last hours (each is a slow password hash).
+    await env.DB.prepare("INSERT INTO rate_limits (key, window_start, count, expires_at) VALUES (?, ?, ?, ?)")
+      .bind(key, Date.now() - 3_600_000, ADMIN_CREATIONS_PER_DAY, Date.now() + 20 * 3_600_000)
+      .run();
+    const body = () => ({
+      email: `ac-${unique()}@example.com`,
+      username: `ac-${unique()}`,
+      password: "a long enough password",
+    });
+    const refused = await send("/users", body(), { "cf-connecting-ip": address() }, busy.token);
+    await expectProblem(refused, 429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(19 * 3600);
+    expect((await send("/users", body(), { "cf-connecting-ip": address() }, other.token)).status).toBe(201);
+  });
+
+  it(`all clients together get ${SIGNUPS_PER_DAY} sign-ups a day`, async () => {
+    await env.DB.prepare(
+      "INSERT INTO rate_limits (key, window_start, count, expires_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO UPDATE SET window_start = ?2, count = ?3, expires_at = ?4",
+    )
+      .bind(limits.signUpAll().key, Date.now() - 60_000, SIGNUPS_PER_DAY, Date.now() + 23 * 3_600_000)
+      .run();
+    await expectProblem(await register({ "cf-connecting-ip": address() }), 429);
+    await env.DB.prepare("DELETE FROM rate_limits WHERE key = ?").bind(limits.signUpAll().key).run();
+    expect((await register({ "cf-connecting-ip": address() })).status).toBe(201);
   });
 
   it("local runs without CF-Connecting-IP get one key per client, not one for everybody", async () => {

@@ -75,9 +75,11 @@ describe("login, refresh, logout, me", { timeout: 20_000 }, () => {
     const user = await createUser("member");
     const body = await login(user.email.toUpperCase(), user.password);
     expect(body.user).toMatchObject({ id: user.id, email: user.email, role: "member" });
-    expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // `<sign-in id>.<256 random bits>`; the access token names the same sign-in.
+    expect(body.refresh_token).toMatch(/^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}$/);
     const claims = await verifyAccessToken(env, body.access_token);
     expect(claims.userId).toBe(user.id);
+    expect(claims.sessionId).toBe(body.refresh_token.split(".")[0]);
   });
 
   it("rotates the refresh token: the new one works, the old one does not", async () => {
@@ -93,18 +95,16 @@ describe("login, refresh, logout, me", { timeout: 20_000 }, () => {
     const third = await api("/auth/refresh", { method: "POST", json: { refresh_token: second.refresh_token } });
     expect(third.status).toBe(200);
 
-    // Parent links and one family, stored as hashes only.
+    // One family that keeps only its current token and that token's parent, stored as hashes only.
     const rows = await env.DB.prepare(
       "SELECT id, family_id, parent_id, token_hash, used_at FROM refresh_tokens WHERE user_id = ? ORDER BY created_at, used_at IS NULL",
     )
       .bind(user.id)
       .all<{ id: string; family_id: string; parent_id: string | null; token_hash: string; used_at: number | null }>();
-    expect(rows.results).toHaveLength(3);
-    const [root, child, grandchild] = rows.results;
-    expect(new Set(rows.results.map((r) => r.family_id))).toEqual(new Set([root.id]));
-    expect(child.parent_id).toBe(root.id);
+    expect(rows.results).toHaveLength(2);
+    const [child, grandchild] = rows.results;
+    expect(new Set(rows.results.map((r) => r.family_id))).toEqual(new Set([first.refresh_token.split(".")[0]]));
     expect(grandchild.parent_id).toBe(child.id);
-    expect(root.used_at).not.toBeNull();
     expect(child.used_at).not.toBeNull();
     expect(grandchild.used_at).toBeNull();
     for (const row of rows.results) {

@@ -185,7 +185,7 @@ describe("OpenAPI", () => {
     ]) {
       const op = paths[path]?.[method];
       expect(op, `${method} ${path}`).toBeDefined();
-      expect(op.security).toEqual([{ bearerAuth: [] }]);
+      expect(op.security).toEqual([{ bearerAuth: [] }, { consoleCookie: [] }]);
       expect(Object.keys(op.responses)).toContain("401");
     }
     for (const [path, codes] of [
@@ -193,13 +193,26 @@ describe("OpenAPI", () => {
       ["/api/v1/auth/login", ["200", "401", "422", "429"]],
       ["/api/v1/auth/refresh", ["200", "401", "422"]],
       ["/api/v1/auth/logout", ["204", "422"]],
+      ["/api/v1/auth/session", ["200", "401", "403", "422", "429"]],
+      ["/api/v1/auth/session/register", ["201", "403", "409", "422", "429"]],
     ] as const) {
       const op = paths[path].post;
       expect(op.security).toEqual([]);
       expect(op.requestBody).toBeDefined();
       for (const code of codes) expect(Object.keys(op.responses), `${path} ${code}`).toContain(code);
     }
-    for (const name of ["User", "UserPage", "CreateUser", "UpdateUser", "Register", "Login", "TokenPair"]) {
+    for (const name of [
+      "User",
+      "UserPage",
+      "CreateUser",
+      "UpdateUser",
+      "Register",
+      "Login",
+      "TokenPair",
+      "ConsoleSession",
+      "ConsoleSignIn",
+      "AuthConfig",
+    ]) {
       expect(doc.components.schemas, name).toHaveProperty(name);
     }
     expect(Object.keys(paths["/api/v1/users/{id}"].patch.responses)).toEqual(
