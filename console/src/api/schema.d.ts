@@ -91,7 +91,7 @@ export interface paths {
         put?: never;
         /**
          * Trade a refresh token for a new token pair
-         * @description Rotates: the presented token stops working and a new pair is returned (with the user's current role). Presenting a token that was already rotated is treated as theft: the answer is 401 and every token of that sign-in (its family) is revoked, including the newest one. Expired, revoked, unknown or malformed tokens: 401.
+         * @description Rotates: the presented token stops working and a new pair is returned (with the user's current role). Presenting a token that was already rotated is treated as theft: the answer is 401 and the whole sign-in (its family) ends, its newest refresh token and its access tokens included. Expired, revoked, unknown or malformed tokens: 401.
          */
         post: operations["refreshTokens"];
         delete?: never;
@@ -111,7 +111,7 @@ export interface paths {
         put?: never;
         /**
          * Sign out: revoke the refresh token's whole family
-         * @description Revokes the presented refresh token and every token rotated from the same sign-in. Idempotent: an unknown or already revoked token also answers 204 (RFC 7009). Access tokens already issued expire on their own (15 minutes); POST /auth/logout-all ends them at once.
+         * @description Ends the sign-in the refresh token belongs to: its refresh tokens, and at once the access tokens issued to it (each names its sign-in in `sid`). Idempotent: an unknown or already revoked token also answers 204 (RFC 7009). POST /auth/logout-all ends every sign-in of the user.
          */
         post: operations["logout"];
         delete?: never;
@@ -231,7 +231,7 @@ export interface paths {
         put?: never;
         /**
          * Change the caller's password
-         * @description Checks the current password (403 when wrong; attempts counted like sign-in attempts, 429 past the limit), sets the new one, ends every other session and access token (refresh tokens revoked, token version up) and returns a fresh token pair for the caller. Does not change whether the email is verified.
+         * @description Checks the current password (403 when wrong; attempts counted like sign-in attempts, 429 past the limit), sets the new one, ends every other session and access token (refresh tokens revoked, token version up) and returns a fresh token pair for the caller; a console caller (cookie) gets a `ConsoleSession` and new cookies instead, never tokens in the body. Does not change whether the email is verified.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -251,9 +251,93 @@ export interface paths {
         put?: never;
         /**
          * Sign out everywhere
-         * @description Revokes every refresh token of the caller and ends every access token issued so far, this one included (the token version goes up).
+         * @description Revokes every refresh token of the caller and ends every access token issued so far, this one included (the token version goes up). A console caller's cookies are cleared.
          */
         post: operations["logoutAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What sign-in offers on this deployment
+         * @description Anyone may ask; the console shows "Sign up" only when `signup` is true (`ALLOW_SIGNUP`).
+         */
+        get: operations["getAuthConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Console: sign in with email and password (cookies)
+         * @description For the console only: the request needs the header `X-Console: 1` and an `Origin` equal to PUBLIC_ORIGIN (403 otherwise, checked before the body). The tokens are set as `__Host-access` and `__Host-refresh` cookies (HttpOnly, Secure, SameSite=Strict, Path=/) and never appear in the body. The same limits, lockout, device-token and timing rules as POST /auth/login (the device token is read from its cookie, and a new one is set).
+         */
+        post: operations["consoleSignIn"];
+        /**
+         * Console: sign out (cookies)
+         * @description For the console only: the request needs the header `X-Console: 1` and an `Origin` equal to PUBLIC_ORIGIN (403 otherwise, checked before the body). The tokens are set as `__Host-access` and `__Host-refresh` cookies (HttpOnly, Secure, SameSite=Strict, Path=/) and never appear in the body. Ends this sign-in (the refresh cookie's, or else the access cookie's): its refresh tokens and, at once, its access token. Clears both cookies. Idempotent: 204 without cookies too.
+         */
+        delete: operations["consoleSignOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/session/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Console: create a member account and sign in (cookies)
+         * @description For the console only: the request needs the header `X-Console: 1` and an `Origin` equal to PUBLIC_ORIGIN (403 otherwise, checked before the body). The tokens are set as `__Host-access` and `__Host-refresh` cookies (HttpOnly, Secure, SameSite=Strict, Path=/) and never appear in the body. Otherwise as POST /auth/register: 403 when sign-up is off, 409 when taken, 429 past the sign-up limits; the verification mail goes out.
+         */
+        post: operations["consoleRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/session/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Console: rotate the sign-in's cookies
+         * @description For the console only: the request needs the header `X-Console: 1` and an `Origin` equal to PUBLIC_ORIGIN (403 otherwise, checked before the body). The tokens are set as `__Host-access` and `__Host-refresh` cookies (HttpOnly, Secure, SameSite=Strict, Path=/) and never appear in the body. Trades the `__Host-refresh` cookie as POST /auth/refresh trades a refresh token (reuse ends the whole sign-in). 401 (no, unknown, expired, revoked or reused refresh cookie) clears both cookies.
+         */
+        post: operations["consoleRefresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -840,6 +924,19 @@ export interface components {
              */
             password: string;
         };
+        ConsoleSession: {
+            user: components["schemas"]["User"];
+            /**
+             * @description Seconds the access cookie (`__Host-access`) lives.
+             * @example 900
+             */
+            expires_in: number;
+            /**
+             * @description Seconds the refresh cookie (`__Host-refresh`) lives if unused.
+             * @example 2592000
+             */
+            refresh_expires_in: number;
+        };
         ChangePassword: {
             current_password: string;
             /**
@@ -847,6 +944,16 @@ export interface components {
              * @example correct horse battery
              */
             new_password: string;
+        };
+        AuthConfig: {
+            /** @description Whether sign-up is open (ALLOW_SIGNUP): the console shows "Sign up" only then. */
+            signup: boolean;
+        };
+        ConsoleSignIn: {
+            /** @example admin@example.com */
+            email: string;
+            /** @example admin-demo-password */
+            password: string;
         };
         UserPage: {
             items: components["schemas"]["User"][];
@@ -1482,13 +1589,13 @@ export interface components {
         "Retry-After-Unavailable": string;
         /** @description The scheme to authenticate with (RFC 6750): `Bearer realm="edge-backoffice"`. */
         "WWW-Authenticate": string;
-        /** @description What this request cost in D1: `d1;desc="rt=<round trips> read=<rows read> written=<rows written>";dur=<ms>` (shown in the browser's developer tools). */
+        /** @description What this request cost in D1: `d1;desc="rt=<round trips> read=<rows read> written=<rows written>";dur=<ms>` (shown in the browser's developer tools). Deployments with `SERVER_TIMING_D1_DETAIL=false` (production) send only `d1;dur=<ms>`. */
         "Server-Timing": string;
         /** @description The D1 session bookmark after this request (sent when it used D1). Send it back as `X-D1-Bookmark` to read at least that fresh on the next request, from whichever replica serves it. */
         "X-D1-Bookmark": string;
         /** @description `no-store` on every response that carries a token or the caller's own data (RFC 6749 §5.1), so no browser or shared cache keeps it. */
         "Cache-Control-Private": string;
-        /** @description The device token of a successful sign-in as an HttpOnly, SameSite=Strict cookie scoped to /api/v1/auth (OWASP device cookies: attempts that present it are limited on that device alone). */
+        /** @description The device token of a successful sign-in as an HttpOnly, SameSite=Strict cookie scoped to /api/v1/auth (OWASP device cookies: attempts that present it count on the account's device budget, not its lock). The console's routes (/auth/session…) also set or clear `__Host-access` and `__Host-refresh` (HttpOnly, Secure, SameSite=Strict, Path=/). */
         "Set-Cookie-Device": string;
     };
     pathItems: never;
@@ -2640,7 +2747,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Changed; the new pair replaces every earlier token */
+            /** @description Changed; the new pair (or, for the console, the new cookies) replaces every earlier token */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2651,7 +2758,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPair"];
+                    "application/json": components["schemas"]["TokenPair"] | components["schemas"]["ConsoleSession"];
                 };
             };
             /** @description Malformed request (bad JSON, invalid query or path parameter) */
@@ -2804,6 +2911,538 @@ export interface operations {
                     "Server-Timing": components["headers"]["Server-Timing"];
                     "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (D1) is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After-Unavailable"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the X-Request-Id when reporting it */
+            "5XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuthConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in options */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    "Set-Cookie": components["headers"]["Set-Cookie-Device"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthConfig"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (D1) is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After-Unavailable"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the X-Request-Id when reporting it */
+            "5XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    consoleSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsoleSignIn"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the cookies are set */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    "Set-Cookie": components["headers"]["Set-Cookie-Device"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            /** @description Malformed request (bad JSON, invalid query or path parameter) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content type is not application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed body that fails validation */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (D1) is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After-Unavailable"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the X-Request-Id when reporting it */
+            "5XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    consoleSignOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out; the cookies are cleared */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    "Set-Cookie": components["headers"]["Set-Cookie-Device"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (D1) is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After-Unavailable"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the X-Request-Id when reporting it */
+            "5XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    consoleRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Register"];
+            };
+        };
+        responses: {
+            /** @description Account created; signed in, the cookies are set */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    Location: components["headers"]["Location"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    "Set-Cookie": components["headers"]["Set-Cookie-Device"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            /** @description Malformed request (bad JSON, invalid query or path parameter) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body larger than 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content type is not application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed body that fails validation */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (D1) is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After-Unavailable"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the X-Request-Id when reporting it */
+            "5XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    consoleRefresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rotated; the new cookies are set */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    "Set-Cookie": components["headers"]["Set-Cookie-Device"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            /** @description Not authenticated: missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     "Cache-Control": components["headers"]["Cache-Control-Private"];
                     [name: string]: unknown;
                 };
