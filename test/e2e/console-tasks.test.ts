@@ -174,9 +174,9 @@ describe("the task wall", () => {
     await page.getByLabel("Title contains").fill(`Filter`);
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL(/q=Filter/);
-    await page.getByLabel("To do").check();
+    await page.getByLabel("To do", { exact: true }).check();
     await page.waitForURL(/status=todo/);
-    await page.getByLabel("Order").selectOption("title");
+    await page.getByLabel("Order", { exact: true }).selectOption("title");
     await page.waitForURL(/ordering=title/);
     const titles = () => page.locator("tbody tr a").allTextContents();
     await expect.poll(titles).toEqual([1, 2, 3].map((n) => `Filter ${n} ${tag}`));
@@ -186,12 +186,12 @@ describe("the task wall", () => {
     await page.locator("main h1").waitFor();
     await expect.poll(titles).toEqual([1, 2, 3].map((n) => `Filter ${n} ${tag}`));
     expect(await page.getByLabel("Title contains").inputValue()).toBe("Filter");
-    expect(await page.getByLabel("To do").isChecked()).toBe(true);
-    expect(await page.getByLabel("Order").inputValue()).toBe("title");
+    expect(await page.getByLabel("To do", { exact: true }).isChecked()).toBe(true);
+    expect(await page.getByLabel("Order", { exact: true }).inputValue()).toBe("title");
 
     await page.goBack(); // before the ordering
     await page.waitForURL((url) => !url.search.includes("ordering"));
-    expect(await page.getByLabel("Order").inputValue()).toBe("-created_at");
+    expect(await page.getByLabel("Order", { exact: true }).inputValue()).toBe("-created_at");
     await page.goForward();
     await page.waitForURL(/ordering=title/);
     await expect.poll(titles).toEqual([1, 2, 3].map((n) => `Filter ${n} ${tag}`));
