@@ -7,6 +7,7 @@
 //   4. No import cycles among the modules in src/, type-only imports included (scripts/import-cycles.mjs).
 //   5. postman/ (collection and environment) and the tables in docs/postman.md against `npm run postman`, which makes
 //      them from today's OpenAPI document: a route's schema changed without regenerating fails here.
+//   7. console/src/api/schema.d.ts against what openapi-typescript makes from today's OpenAPI document.
 // Offline and side-effect free: the types file is restored when it differed, drizzle-kit writes into a temp copy.
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -124,6 +125,20 @@ function diff(a, b) {
     if (check.stderr.trim()) console.warn(check.stderr.trim());
     console.log("✓ postman/ and docs/postman.md match `npm run postman`");
   }
+}
+
+// 7. The console's API types: regenerated from the app's document (offline) and compared with the committed file.
+{
+  const { generatedSchema, SCHEMA_FILE } = await import("./console.mjs");
+  const committed = readFileSync(SCHEMA_FILE, "utf8");
+  const generated = await generatedSchema();
+  if (committed !== generated) {
+    const tmp = join(mkdtempSync(join(tmpdir(), "edge-backoffice-drift-")), "schema.d.ts");
+    writeFileSync(tmp, generated);
+    failures.push(
+      `console/src/api/schema.d.ts is stale against the OpenAPI document (run \`npm run console:types\` and commit the result):\n${diff(SCHEMA_FILE, tmp).slice(0, 4000)}`,
+    );
+  } else console.log("✓ console/src/api/schema.d.ts matches the OpenAPI document");
 }
 
 if (failures.length > 0) {

@@ -1,6 +1,7 @@
 import type { Browser, Request as BrowserRequest } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser } from "./browser";
+import { type Mail, mailTo } from "./console";
 import { STAND_IN_API_KEY } from "./global-setup";
 
 /**
@@ -9,12 +10,6 @@ import { STAND_IN_API_KEY } from "./global-setup";
  * sign-in in Chromium over http://127.0.0.1.
  */
 const baseUrl = inject("baseUrl");
-const mailUrl = inject("mailUrl");
-
-type Mail = {
-  api_key?: string;
-  body: { personalizations: { to: { email: string }[] }[]; subject: string; content: { value: string }[] };
-};
 
 function post(path: string, json?: unknown, token?: string) {
   return fetch(`${baseUrl}/api/v1${path}`, {
@@ -26,18 +21,6 @@ function post(path: string, json?: unknown, token?: string) {
     },
     body: json === undefined ? undefined : JSON.stringify(json),
   });
-}
-
-/** Waits (bounded) for a mail to that address whose subject matches; the queue consumer sends it within seconds. */
-async function mailTo(email: string, subject: RegExp): Promise<Mail> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const mails = (await (await fetch(`${mailUrl}/mails`)).json()) as Mail[];
-    const found = mails.find((m) => m.body.personalizations[0]?.to[0]?.email === email && subject.test(m.body.subject));
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no mail to ${email} matching ${subject}: ${JSON.stringify(mails)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** The token of the mail's link, the part after `#token=`, as an API client takes it (docs/accounts.md). */
