@@ -1,7 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { ensureConsole } from "./scripts/console.mjs";
 
+// The console is a build output in public/console/ (served by the ASSETS binding the tests use): built here when
+// missing or stale, so the suite runs on a fresh clone.
+ensureConsole({ quiet: true });
 const migrations = await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url)));
 
 /**

@@ -5,6 +5,7 @@
 //      in src/db/schema.ts must need no new migration.
 //   3. package-lock.json's root entry against package.json (dependencies and engines; `npm ci` checks the rest).
 //   4. No import cycles among the modules in src/, type-only imports included (scripts/import-cycles.mjs).
+//   6. console/src/api/schema.d.ts against what openapi-typescript makes from today's OpenAPI document.
 // Offline and side-effect free: the types file is restored when it differed, drizzle-kit writes into a temp copy.
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -112,6 +113,20 @@ function diff(a, b) {
       `import cycles in src/ (move what both sides share into a module they both import):\n${cycles.map((cycle) => `  ${cycle.join(" ⇄ ")}`).join("\n")}`,
     );
   } else console.log("✓ no import cycles in src/");
+}
+
+// 6. The console's API types: regenerated from the app's document (offline) and compared with the committed file.
+{
+  const { generatedSchema, SCHEMA_FILE } = await import("./console.mjs");
+  const committed = readFileSync(SCHEMA_FILE, "utf8");
+  const generated = await generatedSchema();
+  if (committed !== generated) {
+    const tmp = join(mkdtempSync(join(tmpdir(), "edge-backoffice-drift-")), "schema.d.ts");
+    writeFileSync(tmp, generated);
+    failures.push(
+      `console/src/api/schema.d.ts is stale against the OpenAPI document (run \`npm run console:types\` and commit the result):\n${diff(SCHEMA_FILE, tmp).slice(0, 4000)}`,
+    );
+  } else console.log("✓ console/src/api/schema.d.ts matches the OpenAPI document");
 }
 
 if (failures.length > 0) {

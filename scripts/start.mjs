@@ -11,6 +11,8 @@ const persistTo = process.env.PERSIST_TO; // tests and benchmarks use a throwawa
 const persistArgs = persistTo ? ["--persist-to", persistTo] : [];
 
 run("node", ["scripts/vendor.mjs"]);
+const { ensureConsole } = await import("./console.mjs");
+ensureConsole({ quiet: true });
 const devVars = ensureDevVars();
 console.log("• applying D1 migrations to the local database…");
 run("wrangler", ["d1", "migrations", "apply", "DB", "--local", ...persistArgs], {
@@ -23,11 +25,12 @@ await seed({ vars, persistTo });
 const base = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
 console.log(`
   edge-backoffice is starting on ${base}
-    live cursor page   ${base}/
+    console            ${base}/
+    live cursor page   ${base}/capture
     API docs           ${base}/docs
     OpenAPI document   ${base}/openapi.json
     health             ${base}/health
-  sign in (POST /api/v1/auth/login):
+  sign in (the console, or POST /api/v1/auth/login):
     superuser  ${vars.SUPERUSER_EMAIL} / ${vars.SUPERUSER_PASSWORD}
 ${DEMO_USERS.map((u) => `    ${u.role.padEnd(9)}  ${u.email} / ${u.password}`).join("\n")}
   crons: curl "${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*"

@@ -29,6 +29,7 @@ function ensureChromium() {
 
 ensureChromium();
 run("node", ["scripts/vendor.mjs"]);
+run("node", ["scripts/console.mjs"]);
 
 const out = mkdtempSync(join(tmpdir(), "edge-backoffice-test-"));
 const suites = [

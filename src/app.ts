@@ -6,6 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import pkg from "../package.json";
 import type { AppEnv } from "./env";
+import { consoleRouteOf } from "./lib/console-routes";
 import { createRouter } from "./lib/create-router";
 import { clientCausedDatabaseError, isDatabaseError } from "./lib/db-errors";
 import { ApiError, codeForStatus, problemResponse } from "./lib/errors";
@@ -124,16 +125,15 @@ export function createApp() {
   );
 
   app.notFound(async (c) => {
-    // No route: a static file from public/. wrangler.toml runs the Worker first for every path, so the page and its
-    // scripts get the same headers as the API from the middleware above (request id, CSP, HSTS only over HTTPS).
+    // No route: the console's page for a console route, else a static file from public/. wrangler.toml runs the
+    // Worker first for every path, so the console, the capture page and their files get the same headers as the API
+    // from the middleware above (request id, CSP, HSTS only over HTTPS).
     if ((c.req.method === "GET" || c.req.method === "HEAD") && !c.req.path.startsWith(`${API_PREFIX}/`)) {
-      const asset = await c.env.ASSETS.fetch(c.req.raw);
-      if (asset.status !== 404) {
-        const response = new Response(asset.body, asset); // the binding's headers are immutable
-        response.headers.set("X-Request-Id", c.get("requestId"));
-        return response;
+      const asset = await staticAsset(c.env.ASSETS, c.req.raw, c.req.path);
+      if (asset) {
+        asset.headers.set("X-Request-Id", c.get("requestId"));
+        return asset;
       }
-      await asset.body?.cancel();
     }
     const response = problemResponse("not_found", `No route for ${c.req.method} ${c.req.path}.`, {
       instance: c.req.path,
@@ -197,6 +197,30 @@ export function createApp() {
   });
 
   return app;
+}
+
+/**
+ * What public/ answers for a GET or HEAD no route took, or null for a 404 problem:
+ * - a console route (src/lib/console-routes.ts): the console's index.html, revalidated on every load so a deploy is
+ *   seen at once; the console's own router then draws the page;
+ * - the console's hashed build files (/console/assets/…): cached for a year, since a new build has new names; the
+ *   rest of public/console/ (its index.html by name, the build manifest) is not served on its own;
+ * - any other file in public/ as it is (the capture page at /capture, vendored uPlot and Swagger UI, the favicon).
+ */
+async function staticAsset(assets: Fetcher, request: Request, path: string): Promise<Response | null> {
+  const consolePage = consoleRouteOf(path) !== null;
+  if (!consolePage && path.startsWith("/console/") && !path.startsWith("/console/assets/")) return null;
+  const asset = await assets.fetch(consolePage ? new Request(new URL("/console/", request.url), request) : request);
+  if (asset.status === 404) {
+    await asset.body?.cancel();
+    return null;
+  }
+  const response = new Response(asset.body, asset); // the binding's headers are immutable
+  if (consolePage) response.headers.set("Cache-Control", "no-cache");
+  else if (path.startsWith("/console/assets/") && asset.ok) {
+    response.headers.set("Cache-Control", "public, max-age=31536000, immutable");
+  }
+  return response;
 }
 
 /** Keep headers set by earlier middleware (request id, security headers, CORS) on error responses. */

@@ -21,7 +21,7 @@ async function openPage(page: Page, problems: string[]): Promise<Session> {
   });
   page.on("pageerror", (err) => problems.push(err.message));
   const created = page.waitForResponse((r) => r.url().endsWith("/api/v1/cursor/sessions") && r.status() === 201);
-  const res = await page.goto(`${baseUrl}/`);
+  const res = await page.goto(`${baseUrl}/capture`);
   expect(res?.status()).toBe(200);
   // The static page passes through the Worker (run_worker_first = true), so it carries the API's CSP.
   expect(res?.headers()["content-security-policy"]).toContain("script-src 'self'");

@@ -16,7 +16,7 @@ const SHARED = [
  * files get the API's headers: a request id each, the same security headers, and no HSTS over plain HTTP.
  */
 describe("static files served by wrangler dev", () => {
-  it.each(["/", "/index.html", "/assets/cursor.js", "/favicon.ico", "/vendor/uplot/uPlot.min.css"])(
+  it.each(["/", "/tasks?status=done", "/capture", "/assets/cursor.js", "/favicon.ico", "/vendor/uplot/uPlot.min.css"])(
     "%s carries the API's headers and a request id",
     async (path) => {
       const api = await fetch(`${baseUrl}/health`);

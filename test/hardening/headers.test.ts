@@ -1,6 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import indexHtml from "../../public/index.html?raw";
+import captureHtml from "../../public/capture.html?raw";
+import consoleHtml from "../../public/console/index.html?raw";
 import { CONTENT_SECURITY_POLICY, HSTS, MAX_BODY_BYTES } from "../../src/app";
 import { call } from "../helpers";
 import { type Callers, makeCallers, printSummary } from "./support";
@@ -101,19 +102,22 @@ describe("a strict CSP that the page and the docs can live with", () => {
     expectStrictCsp(rendered);
   });
 
-  it("the static page gets the same policy as the Worker (it is served through it)", async () => {
-    const fromPage = parseCsp((await call("/")).headers.get("content-security-policy"));
+  it("the static pages get the same policy as the Worker (they are served through it)", async () => {
+    const fromPage = parseCsp((await call("/capture")).headers.get("content-security-policy"));
+    expect(Object.fromEntries(parseCsp((await call("/")).headers.get("content-security-policy")))).toEqual(
+      Object.fromEntries(fromPage),
+    );
     const fromWorker = parseCsp((await call("/health")).headers.get("content-security-policy"));
     expect(Object.fromEntries(fromPage)).toEqual(Object.fromEntries(fromWorker));
   });
 
-  it("the page and the docs load only same-origin files and have no inline script or handler", async () => {
+  it("the pages and the docs load only same-origin files and have no inline script or handler", async () => {
     const docs = await (await call("/docs")).text();
-    for (const html of [indexHtml, docs]) {
+    for (const html of [captureHtml, consoleHtml, docs]) {
       const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
       expect(scripts.length).toBeGreaterThan(0);
       for (const [, attributes, body] of scripts) {
-        expect(attributes).toMatch(/\bsrc="\/(vendor|assets)\//);
+        expect(attributes).toMatch(/\bsrc="\/(vendor|assets|console\/assets)\//);
         expect(body?.trim()).toBe("");
       }
       expect(html).not.toMatch(/\son[a-z]+\s*=/i);

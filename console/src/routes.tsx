@@ -1,0 +1,53 @@
+import type { ComponentType } from "preact";
+import type { ConsoleRoute } from "../../src/lib/console-routes";
+import ForbiddenPage from "./pages/forbidden";
+import type { Role } from "./session";
+import { lazyPage } from "./ui/lazy";
+
+/**
+ * Who may open a route: `public` anyone (links from mails, the 403 page), `anonymous` only when signed out (sign-in
+ * and its kin; signed in, they go on to the tasks), `member` anyone signed in, `admin` admins and the superuser (a
+ * member sees the 403 page that names the role).
+ */
+export type Access = "public" | "anonymous" | Role;
+export type RouteDef = { page: ComponentType; access: Access };
+
+const adminPending = lazyPage(() => import("./pages/admin/pending"));
+
+/** Every console route (src/lib/console-routes.ts lists the paths; a missing or extra key fails the typecheck). */
+export const ROUTES: Record<ConsoleRoute, RouteDef> = {
+  "/": { page: () => null, access: "public" }, // redirected by the app: /tasks or /sign-in
+  "/sign-in": { page: lazyPage(() => import("./pages/sign-in")), access: "anonymous" },
+  "/sign-up": { page: lazyPage(() => import("./pages/sign-up")), access: "anonymous" },
+  "/forgot-password": { page: lazyPage(() => import("./pages/forgot-password")), access: "anonymous" },
+  "/reset-password": { page: lazyPage(() => import("./pages/reset-password")), access: "public" },
+  "/verify-email": { page: lazyPage(() => import("./pages/verify-email")), access: "public" },
+  "/account": { page: lazyPage(() => import("./pages/account")), access: "member" },
+  "/tasks": { page: lazyPage(() => import("./pages/tasks/list")), access: "member" },
+  "/tasks/new": { page: lazyPage(() => import("./pages/tasks/edit")), access: "member" },
+  "/tasks/:id": { page: lazyPage(() => import("./pages/tasks/edit")), access: "member" },
+  "/notifications": { page: lazyPage(() => import("./pages/notifications")), access: "member" },
+  "/products": { page: adminPending, access: "member" },
+  "/products/new": { page: adminPending, access: "admin" },
+  "/products/:sku": { page: adminPending, access: "member" },
+  "/reports/views": { page: adminPending, access: "admin" },
+  "/users": { page: adminPending, access: "admin" },
+  "/users/new": { page: adminPending, access: "admin" },
+  "/users/:id": { page: adminPending, access: "admin" },
+  "/outbox": { page: adminPending, access: "admin" },
+  "/outbox/:id": { page: adminPending, access: "admin" },
+  "/sessions": { page: adminPending, access: "admin" },
+  "/sessions/:id": { page: adminPending, access: "admin" },
+  "/forbidden": { page: ForbiddenPage, access: "public" },
+};
+
+/** The navigation: each entry shows only to the roles that may open it. */
+export const NAV: { href: ConsoleRoute; label: string; role: Role }[] = [
+  { href: "/tasks", label: "Tasks", role: "member" },
+  { href: "/notifications", label: "Notifications", role: "member" },
+  { href: "/products", label: "Products", role: "member" },
+  { href: "/reports/views", label: "Reports", role: "admin" },
+  { href: "/users", label: "Users", role: "admin" },
+  { href: "/outbox", label: "Outbox", role: "admin" },
+  { href: "/sessions", label: "Live sessions", role: "admin" },
+];

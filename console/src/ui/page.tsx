@@ -1,0 +1,34 @@
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+import { takeFocusPending } from "../router";
+
+/**
+ * A page's frame: its <h1> (which takes the focus after a navigation, so keyboard and screen-reader users start at
+ * the new page, not at the link they left) and the document title.
+ */
+export function Page({
+  title,
+  actions,
+  children,
+}: {
+  title: string;
+  actions?: ComponentChildren;
+  children?: ComponentChildren;
+}) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = `${title} · edge-backoffice`;
+    if (takeFocusPending()) heading.current?.focus();
+  }, [title]);
+  return (
+    <>
+      <div class="page-head">
+        <h1 tabIndex={-1} ref={heading}>
+          {title}
+        </h1>
+        {actions ? <div class="page-actions">{actions}</div> : null}
+      </div>
+      {children}
+    </>
+  );
+}
