@@ -7,6 +7,7 @@ import type { Db } from "../db/client";
 import type { AppEnv, AuthUser } from "../env";
 import { type Cell, CSV_CONTENT_TYPE, csvDisposition, csvStream } from "./csv";
 import { ApiError } from "./errors";
+import { EXPORT_MAX_PER_WINDOW, EXPORT_MAX_ROWS, EXPORT_WINDOW_SECONDS } from "./export-limits";
 import { errorFields, log } from "./log";
 import { afterKeys, type SortKey } from "./ordering";
 
@@ -15,11 +16,7 @@ import { afterKeys, type SortKey } from "./ordering";
  * and filters, every matching row instead of one page, streamed page by page from D1.
  */
 
-/** The most rows one export holds; a filter that matches more is refused before anything is read. */
-export const EXPORT_MAX_ROWS = 10_000;
-/** Exports per caller (the signed-in user, else the client address) per window: far above what a person clicks. */
-export const EXPORT_MAX_PER_WINDOW = 30;
-export const EXPORT_WINDOW_SECONDS = 600;
+export { EXPORT_MAX_PER_WINDOW, EXPORT_MAX_ROWS, EXPORT_WINDOW_SECONDS };
 
 export const EXPORT_RULES =
   `Every row the filters match, in the list's order, as RFC 4180 CSV with a header row (UTF-8, CRLF). At most ` +

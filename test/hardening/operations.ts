@@ -351,6 +351,10 @@ export const MATRIX: Record<string, MatrixRow> = {
       session: w.session,
     }),
   },
+  "GET /api/v1/cursor/sessions/{id}": {
+    expect: ADMIN_200,
+    build: (w) => ({ path: `/api/v1/cursor/sessions/${w.session.id}` }),
+  },
   "GET /api/v1/cursor/sessions/{id}/stats": {
     expect: ADMIN_200,
     session: SESSION_READ,

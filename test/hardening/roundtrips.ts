@@ -97,6 +97,7 @@ export const ROUND_TRIPS: Record<string, RoundTripRow> = {
     why: "the page and the total are two statements: sessions keep no counter row (an admin-only list)",
   },
   "POST /api/v1/cursor/sessions/{id}/events": { caller: "own", trips: 0 },
+  "GET /api/v1/cursor/sessions/{id}": { caller: "admin", trips: 1 },
   "GET /api/v1/cursor/sessions/{id}/events": { caller: "admin", trips: 1 },
   "GET /api/v1/cursor/sessions/{id}/live": {
     caller: "admin",
