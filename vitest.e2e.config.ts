@@ -11,6 +11,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // expect.poll waits for what a page shows after a server answer; on a loaded machine that can take seconds
+    // (the default gives up after one).
+    expect: { poll: { timeout: 15_000, interval: 100 } },
     silent: "passed-only",
   },
 });

@@ -27,6 +27,15 @@ export function formatReport(results) {
       `\n## Bundle\n${table(["raw KB", "gzip KB", "target", ""], [[b.raw_kb, b.gzip_kb, `< ${b.target_gzip_kb}`, mark(b.pass)]])}`,
     );
   }
+  if (results.console) {
+    const b = results.console;
+    out.push(
+      `\n## Console\n${table(
+        ["page", "JS files", "raw KB", "gzip KB", "target", ""],
+        [["/sign-in, first load", b.js_files, b.raw_kb, b.gzip_kb, `≤ ${b.target_gzip_kb}`, mark(b.pass)]],
+      )}${b.measured_at ? `\n\nmeasured ${b.measured_at}` : ""}`,
+    );
+  }
   if (results.login?.hash) {
     const h = results.login.hash;
     const rows = [[`hashPassword (Node, ${h.params}, ${h.memory_mib} MiB)`, h.hash_p50_ms, null]];

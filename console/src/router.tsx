@@ -23,6 +23,14 @@ export const locationStore = createStore<Location>(current());
 
 /** Set by navigate(): the next page title takes the focus, so a screen reader hears the new page. */
 let focusPending = false;
+/**
+ * A page whose heading has the focus is being replaced by another heading of the same page (a record's "Loading…"
+ * frame by its form): the next heading takes the focus over, so it is not dropped to the document body.
+ */
+export function handFocusOn() {
+  focusPending = true;
+}
+
 export function takeFocusPending(): boolean {
   const pending = focusPending;
   focusPending = false;

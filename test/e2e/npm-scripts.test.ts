@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -16,5 +16,32 @@ describe("package.json scripts", () => {
         .map((file) => `${name}: ${file}`),
     );
     expect(missing).toEqual([]);
+  });
+});
+
+describe("the console's build (scripts/console.mjs)", () => {
+  it("is not rebuilt while its inputs are unchanged, and is rebuilt when they differ from the last build's", async () => {
+    // @ts-expect-error: a plain ES module without types
+    const build = (await import("../../scripts/console.mjs")) as {
+      ensureConsole: (options?: { quiet?: boolean }) => boolean;
+      isFresh: () => boolean;
+      OUT_DIR: string;
+    };
+    const index = join(build.OUT_DIR, "index.html");
+    const stamp = join(build.OUT_DIR, ".inputs-sha256");
+    build.ensureConsole({ quiet: true }); // npm start built it already; this only makes sure
+    const before = readFileSync(index, "utf8");
+    const builtAt = statSync(index).mtimeMs;
+    expect(build.isFresh()).toBe(true);
+    expect(build.ensureConsole({ quiet: true })).toBe(false);
+    expect(statSync(index).mtimeMs).toBe(builtAt);
+
+    // A stamp from other inputs (as after editing console/ or updating a library): the next start rebuilds.
+    writeFileSync(stamp, "0".repeat(64));
+    expect(build.isFresh()).toBe(false);
+    expect(build.ensureConsole({ quiet: true })).toBe(true);
+    expect(build.isFresh()).toBe(true);
+    // The same inputs make the same files (hashed names included), so pages already open keep working.
+    expect(readFileSync(index, "utf8")).toBe(before);
   });
 });

@@ -46,7 +46,9 @@ export function ConfirmDialog({
     const restore = () => {
       const target = opener.current;
       opener.current = null;
+      // What opened it may be gone (the bulk bar after a bulk action): the page's heading takes the focus then.
       if (target instanceof HTMLElement && target.isConnected) target.focus();
+      else document.querySelector<HTMLElement>("main h1")?.focus();
     };
     const onCancelEvent = (event: Event) => {
       event.preventDefault();

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
-import { takeFocusPending } from "../router";
+import { handFocusOn, takeFocusPending } from "../router";
 
 /**
  * A page's frame: its <h1> (which takes the focus after a navigation, so keyboard and screen-reader users start at
@@ -20,6 +20,12 @@ export function Page({
     document.title = `${title} · edge-backoffice`;
     if (takeFocusPending()) heading.current?.focus();
   }, [title]);
+  useEffect(() => {
+    const element = heading.current;
+    return () => {
+      if (element && element === document.activeElement) handFocusOn();
+    };
+  }, []);
   return (
     <>
       <div class="page-head">

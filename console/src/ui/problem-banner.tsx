@@ -1,11 +1,30 @@
+import type { ComponentChildren } from "preact";
 import { ApiProblem, type Problem, problemText } from "../api/problem";
 
 /**
  * A failed call in words, with the request id to quote. Field problems are shown at their fields; the banner then
  * only says the form needs attention (`fields` lists the fields the form shows, so none is hidden).
  */
-export function ProblemBanner({ problem, fields = [] }: { problem: Problem | null; fields?: string[] }) {
+export function ProblemBanner({
+  problem,
+  fields = [],
+  children,
+}: {
+  problem: Problem | null;
+  fields?: string[];
+  /** The page's own account of the problem's details (e.g. which records a bulk action refused), replacing the raw list. */
+  children?: ComponentChildren;
+}) {
   if (!problem) return null;
+  if (children) {
+    return (
+      <div class="banner banner-error" role="alert">
+        <p>{problemText(problem)}</p>
+        {children}
+        <RequestId problem={problem} />
+      </div>
+    );
+  }
   const atFields =
     problem instanceof ApiProblem
       ? problem.errors.filter((e) => fields.some((f) => e.path === f || e.path.startsWith(`${f}.`)))
@@ -27,11 +46,15 @@ export function ProblemBanner({ problem, fields = [] }: { problem: Problem | nul
           ))}
         </ul>
       ) : null}
-      {problem instanceof ApiProblem && problem.requestId ? (
-        <p class="muted small">
-          Request id <code>{problem.requestId}</code>
-        </p>
-      ) : null}
+      <RequestId problem={problem} />
     </div>
   );
+}
+
+function RequestId({ problem }: { problem: Problem }) {
+  return problem instanceof ApiProblem && problem.requestId ? (
+    <p class="small">
+      Request id <code>{problem.requestId}</code>
+    </p>
+  ) : null;
 }

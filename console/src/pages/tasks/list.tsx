@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../../api/client";
-import { unwrap } from "../../api/problem";
+import { ApiProblem, type Problem, unwrap } from "../../api/problem";
 import { Link, setQuery, useLocation } from "../../router";
 import { hasRole, useSession } from "../../session";
 import { useAction } from "../../ui/action";
@@ -324,9 +324,31 @@ export default function TaskList() {
             ? "Deleted tasks cannot be brought back. If any one of them may not be deleted by you, none is."
             : "All of them change, or none does."}
         </p>
-        <ProblemBanner problem={bulk.problem} />
+        <ProblemBanner problem={bulk.problem}>
+          <BulkFailures problem={bulk.problem} tasks={items} />
+        </ProblemBanner>
       </ConfirmDialog>
     </Page>
+  );
+}
+
+/** Which selected tasks a refused bulk action named, by title, and why (the API lists them as `failures`). */
+function BulkFailures({ problem, tasks }: { problem: Problem | null; tasks: Task[] }) {
+  const failures =
+    problem instanceof ApiProblem
+      ? (problem.body as { failures?: { id: string; reason: string }[] }).failures
+      : undefined;
+  if (!failures?.length) return null;
+  const title = (id: string) => tasks.find((t) => t.id === id)?.title ?? id;
+  return (
+    <ul>
+      {failures.map((f) => (
+        <li key={f.id}>
+          “{title(f.id)}”:{" "}
+          {f.reason === "forbidden" ? "only its creator or an admin may do this" : "it no longer exists"}
+        </li>
+      ))}
+    </ul>
   );
 }
 
