@@ -11,6 +11,7 @@ import { Field, Submit } from "../../ui/field";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { ProblemBanner } from "../../ui/problem-banner";
+import { ScrollTable } from "../../ui/scroll-table";
 import { absoluteTime } from "../../ui/time";
 import { type HistoryEntry, historyValue, listUrl, type Product, price } from "./model";
 
@@ -244,7 +245,7 @@ function ViewsChart({ sku, name }: { sku: string; name: string }) {
           />
           <details>
             <summary>The figures as a table</summary>
-            <div class="table-wrap">
+            <ScrollTable label="Views per day, as a table">
               <table class="table">
                 <caption class="visually-hidden">Views of {name} per UTC day</caption>
                 <thead>
@@ -267,7 +268,7 @@ function ViewsChart({ sku, name }: { sku: string; name: string }) {
                 </tbody>
               </table>
               {data.total_views === 0 ? <p class="empty">No views in this range.</p> : null}
-            </div>
+            </ScrollTable>
           </details>
         </>
       ) : null}
@@ -303,7 +304,7 @@ function History({ sku }: { sku: string }) {
           </>
         ) : null}
       </p>
-      <div class="table-wrap">
+      <ScrollTable label="Changes">
         <table class="table">
           <thead>
             <tr>
@@ -338,7 +339,7 @@ function History({ sku }: { sku: string }) {
         {!history.loading && items.length === 0 && !history.problem ? (
           <p class="empty">No change recorded yet (products from the seed have none).</p>
         ) : null}
-      </div>
+      </ScrollTable>
       {total > HISTORY_PAGE ? <HistoryPager offset={offset} total={total} /> : null}
     </section>
   );

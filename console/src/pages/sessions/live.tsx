@@ -11,6 +11,7 @@ import { attachmentName, saveBlob } from "../../ui/download";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { ProblemBanner } from "../../ui/problem-banner";
+import { ScrollTable } from "../../ui/scroll-table";
 import { absoluteTime } from "../../ui/time";
 import { BUCKETS, type CursorFrame, type CursorSession, distance, number, type StatsBucket, speed } from "./model";
 
@@ -296,7 +297,7 @@ function Stats({ id, live }: { id: string; live: boolean }) {
           `${number.format(stats.data.totals.event_count)} events, ${distance(stats.data.totals.distance)} in ${stats.data.buckets.length} buckets${stats.data.buckets.length > STATS_ROWS ? ` (the latest ${STATS_ROWS} below)` : ""}.`
         ) : null}
       </p>
-      <div class="table-wrap">
+      <ScrollTable label="Statistics by bucket">
         <table class="table">
           <thead>
             <tr>
@@ -330,7 +331,7 @@ function Stats({ id, live }: { id: string; live: boolean }) {
           </tbody>
         </table>
         {stats.data && buckets.length === 0 ? <p class="empty">No events yet.</p> : null}
-      </div>
+      </ScrollTable>
     </section>
   );
 }
