@@ -188,8 +188,8 @@ describe("catalog", () => {
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.brand === "Lumo")).toBe(true);
     await page
-      .getByRole("status")
-      .filter({ hasText: /^Saved products-/ })
+      .locator(".export-progress")
+      .filter({ hasText: /^Saved products-.* rows?\.$/ })
       .waitFor();
   });
 

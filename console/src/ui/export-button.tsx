@@ -101,7 +101,8 @@ export function ExportButton({
           narrow them to export.
         </p>
       ) : null}
-      <p role="status" class="small">
+      {/* A polite live region, not role=status: the list below keeps the page's one status line. */}
+      <p aria-live="polite" class="small export-progress">
         {run.busy && progress
           ? `Exporting ${number.format(progress.rows)} of ${number.format(progress.total)} rows…`
           : (saved ?? "")}
