@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CSV_CONTENT_TYPE, csvCell, csvDisposition, csvRecord, csvStream } from "../../src/lib/csv";
-import { keysetPages } from "../../src/lib/export";
+import { pagesOf } from "../../src/lib/export";
 import { parseCsv } from "../csv";
 
 describe("csvCell: RFC 4180 quoting", () => {
@@ -73,26 +73,22 @@ describe("csvStream", () => {
   });
 });
 
-describe("keysetPages", () => {
-  const rows = Array.from({ length: 23 }, (_, i) => ({ id: i }));
-  const keys = [{ expr: { getSQL: () => undefined } as never, desc: false, value: (row: { id: number }) => row.id }];
-
-  it("asks for pages of the page size until a short page, and never more than max rows", async () => {
-    const asked: number[] = [];
-    const page = async (_after: unknown, limit: number) => {
-      const start = asked.reduce((sum, n) => sum + n, 0);
-      asked.push(limit);
-      return rows.slice(start, start + limit);
+describe("pagesOf", () => {
+  it("reads the rows of the ids a page at a time, in the ids' order, leaving out rows gone meanwhile", async () => {
+    const ids = Array.from({ length: 23 }, (_, i) => `id-${i}`);
+    const asked: string[][] = [];
+    const load = async (chunk: string[]) => {
+      asked.push(chunk);
+      // Answered in no particular order, and without id-7 (deleted since the ids were read).
+      return chunk
+        .filter((id) => id !== "id-7")
+        .reverse()
+        .map((id) => ({ id }));
     };
-    const all = [];
-    for await (const p of keysetPages(keys, page, 10, 1000)) all.push(...p);
-    expect(all).toEqual(rows);
-    expect(asked).toEqual([10, 10, 10]);
-
-    asked.length = 0;
-    const capped = [];
-    for await (const p of keysetPages(keys, page, 10, 15)) capped.push(...p);
-    expect(capped).toEqual(rows.slice(0, 15));
-    expect(asked).toEqual([10, 5]);
+    const pages = [];
+    for await (const page of pagesOf(ids, 10, load, (row) => row.id)) pages.push(page.map((row) => row.id));
+    expect(asked.map((chunk) => chunk.length)).toEqual([10, 10, 3]);
+    expect(pages.flat()).toEqual(ids.filter((id) => id !== "id-7"));
+    expect(pages.map((page) => page.length)).toEqual([9, 10, 3]);
   });
 });

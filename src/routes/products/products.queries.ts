@@ -1,10 +1,10 @@
-import { and, count, desc, eq, gte, inArray, isNull, lte, ne, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, isNull, lte, ne, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { counters, productHistory, products, users } from "../../db/schema";
 import type { AuthUser } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { centsToPrice } from "../../lib/money";
-import { type Ordering, orderByKeys, type SortKey } from "../../lib/ordering";
+import type { Ordering } from "../../lib/ordering";
 import type { Pagination } from "../../lib/pagination";
 import { toIso } from "../../lib/time";
 import type { PRODUCT_ORDERING, Product } from "./products.schemas";
@@ -75,56 +75,41 @@ export function listConditions(filters: ListFilters): SQL | undefined {
 }
 
 const ORDER_COLUMNS = {
-  name: { column: products.name, value: (row: ProductRow) => row.name },
-  price: { column: products.priceCents, value: (row: ProductRow) => row.priceCents },
-  created_at: { column: products.createdAt, value: (row: ProductRow) => row.createdAt },
-  updated_at: { column: products.updatedAt, value: (row: ProductRow) => row.updatedAt },
-  views: { column: products.views, value: (row: ProductRow) => row.views },
+  name: products.name,
+  price: products.priceCents,
+  created_at: products.createdAt,
+  updated_at: products.updatedAt,
+  views: products.views,
 } as const;
 
-/** A list's order as sort keys, ties broken by sku (for ORDER BY and for keyset paging through an export). */
-export function sortKeys(ordering: Ordering<(typeof PRODUCT_ORDERING)[number]>): SortKey<ProductRow>[] {
-  const desc = ordering.direction === "desc";
-  const { column, value } = ORDER_COLUMNS[ordering.field];
-  return [
-    { expr: column, desc, value },
-    { expr: products.sku, desc, value: (row) => row.sku },
-  ];
-}
-
-export function pageQuery(
-  db: Db,
-  where: SQL | undefined,
-  ordering: Ordering<(typeof PRODUCT_ORDERING)[number]>,
-  { limit, offset }: Pagination,
-) {
-  return db
-    .select()
-    .from(products)
-    .where(where)
-    .orderBy(...orderByKeys(sortKeys(ordering)))
-    .limit(limit)
-    .offset(offset);
+/** A list's order: the field, ties broken by sku in the same direction (so pages never overlap or skip). */
+export function orderBy(ordering: Ordering<(typeof PRODUCT_ORDERING)[number]>): SQL[] {
+  const by = ordering.direction === "asc" ? asc : desc;
+  return [by(ORDER_COLUMNS[ordering.field]), by(products.sku)];
 }
 
 /**
- * An unfiltered total is the `products` counter (one row, kept exact by triggers); a filtered one counts the
- * matching rows only, through the index its filter uses.
+ * The page and the total in one batch (one snapshot). An unfiltered total is the `products` counter (one row, kept
+ * exact by triggers); a filtered one counts the matching rows only, through the index its filter uses.
  */
-export function countQuery(db: Db, where: SQL | undefined) {
-  return where === undefined
-    ? db.select({ n: counters.value }).from(counters).where(eq(counters.name, "products"))
-    : db.select({ n: count() }).from(products).where(where);
-}
-
-/** The page and the total in one batch (one snapshot). */
 export async function listProducts(
   db: Db,
   where: SQL | undefined,
   ordering: Ordering<(typeof PRODUCT_ORDERING)[number]>,
-  pagination: Pagination,
+  { limit, offset }: Pagination,
 ): Promise<{ rows: ProductRow[]; total: number }> {
-  const [rows, [counted]] = await db.batch([pageQuery(db, where, ordering, pagination), countQuery(db, where)]);
+  const [rows, [counted]] = await db.batch([
+    db
+      .select()
+      .from(products)
+      .where(where)
+      .orderBy(...orderBy(ordering))
+      .limit(limit)
+      .offset(offset),
+    where === undefined
+      ? db.select({ n: counters.value }).from(counters).where(eq(counters.name, "products"))
+      : db.select({ n: count() }).from(products).where(where),
+  ]);
   return { rows, total: counted?.n ?? 0 };
 }
 

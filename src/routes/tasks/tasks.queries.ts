@@ -1,11 +1,11 @@
-import { and, count, eq, getTableColumns, gt, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, gt, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { isAdmin } from "../../auth/require-auth";
 import type { Db } from "../../db/client";
 import { counters, type TaskStatus, tasks, users } from "../../db/schema";
 import type { AuthUser } from "../../env";
-import { type Ordering, orderByKeys, type SortKey } from "../../lib/ordering";
+import type { Ordering } from "../../lib/ordering";
 import type { Pagination } from "../../lib/pagination";
 import { fromIso, toIso } from "../../lib/time";
 import type { Prepared } from "../../mail/enqueue";
@@ -118,26 +118,18 @@ export async function listConditions(
 }
 
 const orderColumns = {
-  created_at: { column: tasks.createdAt, value: (row: TaskRow) => row.createdAt },
-  updated_at: { column: tasks.updatedAt, value: (row: TaskRow) => row.updatedAt },
-  expires_at: { column: tasks.expiresAt, value: (row: TaskRow) => row.expiresAt },
-  title: { column: tasks.title, value: (row: TaskRow) => row.title },
+  created_at: tasks.createdAt,
+  updated_at: tasks.updatedAt,
+  expires_at: tasks.expiresAt,
+  title: tasks.title,
 } as const;
 
-/** A list's order as sort keys (for ORDER BY and for keyset paging through an export). */
-export function sortKeys(ordering: Ordering<(typeof TASK_ORDERING)[number]>): SortKey<TaskRow>[] {
-  const desc = ordering.direction === "desc";
-  const { column, value } = orderColumns[ordering.field];
-  // Ties broken by id so pages never overlap or skip; tasks without an expiry last whichever the direction.
-  const nullsLast: SortKey<TaskRow>[] =
-    ordering.field === "expires_at"
-      ? [{ expr: sql`${tasks.expiresAt} IS NULL`, desc: false, value: (row) => (row.expiresAt === null ? 1 : 0) }]
-      : [];
-  return [...nullsLast, { expr: column, desc, value }, { expr: tasks.id, desc, value: (row) => row.id }];
-}
-
 export function orderBy(ordering: Ordering<(typeof TASK_ORDERING)[number]>): SQL[] {
-  return orderByKeys(sortKeys(ordering));
+  const by = ordering.direction === "desc" ? desc : asc;
+  const column = orderColumns[ordering.field];
+  // Ties broken by id so pages never overlap or skip; tasks without an expiry last whichever the direction.
+  const nullsLast = ordering.field === "expires_at" ? [sql`${tasks.expiresAt} IS NULL`] : [];
+  return [...nullsLast, by(column), by(tasks.id)];
 }
 
 /** The page of rows (with the creator's username) for a list. */

@@ -182,7 +182,7 @@ describe("GET /tasks/export: refusals", () => {
     expect(parseCsv(forMember.text)).toHaveLength(1);
   });
 
-  it(`refuses a filter that matches more than ${EXPORT_MAX_ROWS} rows before reading any, and counts no export for it`, async () => {
+  it(`refuses a filter that matches more than ${EXPORT_MAX_ROWS} rows, and counts no export for it`, async () => {
     const big = await createUser("member");
     await seed(`Bulk ${tag}`, EXPORT_MAX_ROWS + 1, big.id);
     const problem = await expectProblem(
