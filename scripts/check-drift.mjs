@@ -5,6 +5,8 @@
 //      in src/db/schema.ts must need no new migration.
 //   3. package-lock.json's root entry against package.json (dependencies and engines; `npm ci` checks the rest).
 //   4. No import cycles among the modules in src/, type-only imports included (scripts/import-cycles.mjs).
+//   5. postman/ (collection and environment) and the tables in docs/postman.md against `npm run postman`, which makes
+//      them from today's OpenAPI document: a route's schema changed without regenerating fails here.
 //   6. console/src/api/schema.d.ts against what openapi-typescript makes from today's OpenAPI document.
 // Offline and side-effect free: the types file is restored when it differed, drizzle-kit writes into a temp copy.
 import { spawnSync } from "node:child_process";
@@ -115,7 +117,17 @@ function diff(a, b) {
   } else console.log("✓ no import cycles in src/");
 }
 
-// 6. The console's API types: regenerated from the app's document (offline) and compared with the committed file.
+// 6. The Postman collection and environment, made from today's OpenAPI document.
+{
+  const check = spawnSync(process.execPath, ["scripts/postman.mjs", "--check"], { cwd: ROOT, env, encoding: "utf8" });
+  if (check.status !== 0) failures.push(check.stderr.trim() || "postman/ is stale: run `npm run postman`");
+  else {
+    if (check.stderr.trim()) console.warn(check.stderr.trim());
+    console.log("✓ postman/ and docs/postman.md match `npm run postman`");
+  }
+}
+
+// 7. The console's API types: regenerated from the app's document (offline) and compared with the committed file.
 {
   const { generatedSchema, SCHEMA_FILE } = await import("./console.mjs");
   const committed = readFileSync(SCHEMA_FILE, "utf8");

@@ -109,3 +109,31 @@ export async function tableCounts(only?: string[]): Promise<Record<string, numbe
   }
   return counts;
 }
+
+/**
+ * Same as api(), through the Worker's fetch entry point with some settings changed (`{ TASKS_MAX_PER_USER: "5" }`),
+ * so a test reaches a limit with a few requests; waits for what the request left running (`waitUntil`).
+ */
+export async function apiWith(
+  settings: Record<string, string>,
+  path: string,
+  init: RequestInit & { token?: string; json?: unknown } = {},
+): Promise<Response> {
+  const { createExecutionContext, waitOnExecutionContext } = await import("cloudflare:test");
+  const { default: worker } = await import("../src/index");
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  const ctx = createExecutionContext();
+  const res = await worker.fetch!(
+    new Request(`${BASE}/api/v1${path}`, { ...init, headers, body }) as never,
+    { ...env, ...settings } as Env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}

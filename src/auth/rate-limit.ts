@@ -1,4 +1,4 @@
-import { eq, lte, sql } from "drizzle-orm";
+import { eq, inArray, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rateLimits } from "../db/schema";
 import { ApiError } from "../lib/errors";
@@ -16,8 +16,13 @@ import { settings } from "../lib/settings";
  */
 export const ADDRESS_FACTOR = 4;
 
-/** Rows untouched for this long are dropped by the next counted attempt (longer than any window in use). */
+/**
+ * Rows untouched for this long (longer than any window in use) are dropped: up to PRUNE_PAGE_ROWS by each counted
+ * attempt, oldest first through the window_start index, and the rest by the daily cron (src/cron/prune-processed.ts).
+ * An attempt adds at most a few rows and removes up to a page, so idle rows cannot pile up while attempts come in.
+ */
 export const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
+export const PRUNE_PAGE_ROWS = 100;
 
 export type Limit = { key: string; max: number; windowMs: number };
 export type Counter = { windowStart: number; count: number };
@@ -73,8 +78,8 @@ function hit(db: Db, limit: Limit, now: number, before: Limit[]) {
 /**
  * Counts one attempt on each key, in one batch (one round trip, one transaction), and returns the Retry-After of
  * the first key now over its limit (0: allowed). Keys after a blocked one are not counted: an attempt refused for
- * its address does not also use up the allowance of the account it tried. The batch also drops rows idle for a day,
- * which keeps the table bounded.
+ * its address does not also use up the allowance of the account it tried. The batch also drops a page of rows idle
+ * for a day, which keeps the table bounded.
  */
 export async function countAttempt(db: Db, limits: Limit[], now: number): Promise<number> {
   const [first, ...rest] = limits;
@@ -82,7 +87,16 @@ export async function countAttempt(db: Db, limits: Limit[], now: number): Promis
   const results = await db.batch([
     hit(db, first, now, []),
     ...rest.map((limit, i) => hit(db, limit, now, limits.slice(0, i + 1))),
-    db.delete(rateLimits).where(lte(rateLimits.windowStart, now - PRUNE_AFTER_MS)),
+    db.delete(rateLimits).where(
+      inArray(
+        rateLimits.key,
+        db
+          .select({ key: rateLimits.key })
+          .from(rateLimits)
+          .where(lte(rateLimits.windowStart, now - PRUNE_AFTER_MS))
+          .limit(PRUNE_PAGE_ROWS),
+      ),
+    ),
   ]);
   for (const [i, limit] of limits.entries()) {
     const [counter] = results[i] as Counter[];

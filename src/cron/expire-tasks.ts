@@ -20,7 +20,7 @@ import {
  * src/tasks/expiry.ts, shared with the task routes; see there why a notice is never written twice.
  */
 
-/** Tasks per batch: the arm binds 2 parameters a task (<= 100), and the batch stays near 80 statements. */
+/** Tasks per batch: the arm binds 2 parameters a task (<= 100), and the batch stays near 120 statements. */
 export const SCAN_CHUNK = 40;
 /** Tasks per run; the rest waits a minute. 5,000 / 40 = 125 chunks of one read, one batch and one queue send. */
 export const MAX_TASKS_PER_RUN = 5000;
@@ -34,6 +34,8 @@ export type ScanResult = {
   skipped: number;
   /** Tasks read as due that a concurrent scan or write had noticed (or moved) before this batch ran. */
   lost: number;
+  /** Due tasks armed without a notice: their creator had their NOTICES_MAX_PER_USER_DAY in the last 24 hours. */
+  overBudget: number;
   batches: number;
   /** True when MAX_TASKS_PER_RUN was reached; the next run continues. */
   more: boolean;
@@ -80,8 +82,11 @@ async function selectDue(db: Db, horizon: number, limit: number): Promise<DueTas
 async function noticeChunk(db: Db, env: Env, chunk: DueTask[], now: number, result: ScanResult): Promise<void> {
   const statements: BatchItem<"sqlite">[] = [];
   const mail = new Map<string, Prepared["queueMessages"]>();
+  // Where each task's notice starts: its first statement is the budget check (noticeStatements).
+  const budgetAt = new Map<string, number>();
   for (const task of chunk) {
     const notice = noticeStatements(db, env, task, task.creator, now, null);
+    if (notice.statements.length > 0) budgetAt.set(task.id, statements.length);
     statements.push(...notice.statements);
     mail.set(task.id, notice.queueMessages);
   }
@@ -91,7 +96,10 @@ async function noticeChunk(db: Db, env: Env, chunk: DueTask[], now: number, resu
   result.batches += 1;
   const queueMessages: Prepared["queueMessages"] = [];
   for (const task of chunk) {
-    if (!armed.has(task.id)) {
+    const at = budgetAt.get(task.id);
+    if (at !== undefined && (results[at] as unknown[]).length > 0) {
+      result.overBudget += 1;
+    } else if (!armed.has(task.id)) {
       result.lost += 1;
     } else if (task.creator.deletedAt !== null) {
       result.skipped += 1;
@@ -127,10 +135,19 @@ export async function scanExpiringTasks(
   const chunkSize = Math.max(1, Math.min(options.chunkSize ?? SCAN_CHUNK, SCAN_CHUNK));
   const maxTasks = options.maxTasks ?? MAX_TASKS_PER_RUN;
   const db = getDb(env.DB);
-  const result: ScanResult = { noticed: 0, expiring: 0, expired: 0, skipped: 0, lost: 0, batches: 0, more: false };
+  const result: ScanResult = {
+    noticed: 0,
+    expiring: 0,
+    expired: 0,
+    skipped: 0,
+    lost: 0,
+    overBudget: 0,
+    batches: 0,
+    more: false,
+  };
   for (;;) {
     // Lost tasks count too, so a run is bounded even while another scan keeps winning.
-    const remaining = maxTasks - result.noticed - result.skipped - result.lost;
+    const remaining = maxTasks - result.noticed - result.skipped - result.lost - result.overBudget;
     if (remaining <= 0) {
       result.more = (await selectDue(db, horizon, 1)).length > 0;
       break;

@@ -1,7 +1,7 @@
 import { errorFields, log } from "../lib/log";
 import { requeueStaleMail } from "../mail/requeue";
 import { expireTasksJob } from "./expire-tasks";
-import { pruneProcessedMessages } from "./prune-processed";
+import { pruneNotifications, pruneProcessedMessages, pruneRateLimits } from "./prune-processed";
 import { cursorRetention } from "./retention";
 
 export type CronJob = (env: Env, now: Date) => Promise<unknown>;
@@ -24,8 +24,14 @@ export function together(jobs: Record<string, CronJob>): CronJob {
 export const cronJobs: Record<string, CronJob> = {
   // The expiry scan, and re-sending mail whose queue message was lost.
   [EVERY_MINUTE]: together({ tasks: expireTasksJob, mail: requeueStaleMail }),
-  // Housekeeping: raw cursor events past retention, and idempotency keys no redelivery can still need.
-  [DAILY]: together({ cursor: cursorRetention, processed: pruneProcessedMessages }),
+  // Housekeeping: raw cursor events past retention, idempotency keys no redelivery can still need, notifications past
+  // their retention, idle rate-limit counters.
+  [DAILY]: together({
+    cursor: cursorRetention,
+    processed: pruneProcessedMessages,
+    notifications: pruneNotifications,
+    rateLimits: pruneRateLimits,
+  }),
 };
 
 /** The Worker's `scheduled` entry point: dispatch on the expression; an unknown one is logged, never thrown. */

@@ -86,11 +86,16 @@ export const accountTokens = sqliteTable(
 );
 
 /** Fixed-window counters for login throttling, keyed by e.g. `acct:<email>` or `ip:<address>`. */
-export const rateLimits = sqliteTable("rate_limits", {
-  key: text("key").primaryKey(),
-  windowStart: integer("window_start").notNull(),
-  count: integer("count").notNull(),
-});
+export const rateLimits = sqliteTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    windowStart: integer("window_start").notNull(),
+    count: integer("count").notNull(),
+  },
+  // Idle rows are pruned oldest window first, a bounded page at a time, without scanning the live ones.
+  (t) => [index("rate_limits_window_start_idx").on(t.windowStart)],
+);
 
 export const TASK_STATUSES = ["todo", "in_progress", "done"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -144,7 +149,11 @@ export const notifications = sqliteTable(
     readAt: integer("read_at"),
     createdAt: createdAt(),
   },
-  (t) => [index("notifications_user_created_idx").on(t.userId, t.createdAt)],
+  (t) => [
+    index("notifications_user_created_idx").on(t.userId, t.createdAt),
+    // Retention deletes by age, a bounded page at a time (src/cron/housekeeping.ts).
+    index("notifications_created_idx").on(t.createdAt),
+  ],
 );
 
 /**

@@ -118,6 +118,10 @@ export const settingsSchema = z.object({
   MAIL_MAX_PER_RECIPIENT_HOUR: whole(20, atLeast(0)),
   MAIL_MAX_PER_ACTOR_HOUR: whole(50, atLeast(0)),
   PUBLIC_ORIGIN: origin,
+  TASKS_MAX_PER_USER: whole(5_000, atLeast(1)),
+  NOTICES_MAX_PER_USER_DAY: whole(200, atLeast(1)),
+  NOTIFICATION_RETENTION_DAYS: whole(90, atLeast(1)),
+  VIEWS_MAX_PER_DAY: whole(500_000, atLeast(1)),
   // Secrets: only whether they are set.
 });
 
@@ -157,6 +161,10 @@ export type Settings = Readonly<{
   mailMaxPerActorHour: number;
   /** The normalised PUBLIC_ORIGIN (`new URL(...).href`), or null when empty. */
   publicOrigin: string | null;
+  tasksMaxPerUser: number;
+  noticesMaxPerUserDay: number;
+  notificationRetentionDays: number;
+  viewsMaxPerDay: number;
 }>;
 
 function shape(p: Parsed): Settings {
@@ -191,6 +199,10 @@ function shape(p: Parsed): Settings {
     mailMaxPerRecipientHour: p.MAIL_MAX_PER_RECIPIENT_HOUR,
     mailMaxPerActorHour: p.MAIL_MAX_PER_ACTOR_HOUR,
     publicOrigin: p.PUBLIC_ORIGIN,
+    tasksMaxPerUser: p.TASKS_MAX_PER_USER,
+    noticesMaxPerUserDay: p.NOTICES_MAX_PER_USER_DAY,
+    notificationRetentionDays: p.NOTIFICATION_RETENTION_DAYS,
+    viewsMaxPerDay: p.VIEWS_MAX_PER_DAY,
   });
 }
 

@@ -1,9 +1,10 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { z } from "zod";
-import { getDb } from "../db/client";
+import { type Db, getDb } from "../db/client";
 import { processedMessages, products, productViewsDaily } from "../db/schema";
 import { log } from "../lib/log";
+import { settings } from "../lib/settings";
 import { utcDay } from "../lib/time";
 import type { AnalyticsMessage } from "./analytics-message";
 import { applyGroup } from "./backoff";
@@ -50,11 +51,48 @@ export function tallyViews(views: ProductViewMessage[]) {
 }
 
 /**
+ * The views of `fresh` that fit in VIEWS_MAX_PER_DAY, counted over the whole catalog per UTC day (the days' totals so
+ * far are one read of product_views_daily, at most one row per product and day). The rest are acknowledged without
+ * being counted or recorded: past the budget a view costs no D1 row, so however many clients read the catalog, the
+ * views counted in a day, and the processed_messages rows they keep for KEY_RETENTION_DAYS, stay under the budget
+ * (give or take one batch per concurrent consumer, which may read the same total). A view of a product that no
+ * longer exists adds to no total, which only a read racing the product's deletion can send.
+ */
+async function withinDailyBudget(db: Db, env: Env, fresh: Map<string, ProductViewMessage>) {
+  if (fresh.size === 0) return fresh;
+  const budget = settings(env).viewsMaxPerDay;
+  const days = [...new Set([...fresh.values()].map((view) => utcDay(view.at)))];
+  const totals = await db
+    .select({ day: productViewsDaily.day, views: sql<number>`sum(${productViewsDaily.views})` })
+    .from(productViewsDaily)
+    .where(inArray(productViewsDaily.day, days))
+    .groupBy(productViewsDaily.day);
+  const left = new Map(days.map((day) => [day, budget]));
+  for (const row of totals) left.set(row.day, budget - Number(row.views));
+  const kept = new Map<string, ProductViewMessage>();
+  for (const [id, view] of fresh) {
+    const day = utcDay(view.at);
+    const room = left.get(day) ?? 0;
+    if (room <= 0) continue;
+    left.set(day, room - 1);
+    kept.set(id, view);
+  }
+  if (kept.size < fresh.size) {
+    log("warn", "product views over the daily budget acknowledged without counting", {
+      dropped: fresh.size - kept.size,
+      budget,
+    });
+  }
+  return kept;
+}
+
+/**
  * Applies a group of `product.view` messages: one UPDATE per SKU (never one per view), one upsert per (SKU, day),
  * and the message ids into processed_messages, all in ONE db.batch (a transaction on D1). Redelivery is therefore
  * harmless: ids already recorded are skipped, and should a concurrent consumer record an id between our lookup and
  * our batch, the primary key makes the whole batch fail and roll back, and the retry skips it. Views of a SKU that
- * no longer exists change nothing (the UPDATE matches no row, the daily upsert inserts nothing).
+ * no longer exists change nothing (the UPDATE matches no row, the daily upsert inserts nothing). Views past the day's
+ * VIEWS_MAX_PER_DAY are acknowledged without being counted (withinDailyBudget).
  * All messages are acked when the batch commits and retried with backoff when it fails.
  */
 export async function handleProductViews(messages: Message<AnalyticsMessage>[], env: Env, now = Date.now()) {
@@ -84,8 +122,9 @@ export async function handleProductViews(messages: Message<AnalyticsMessage>[], 
         for (const row of rows) seen.add(row.id);
       }
       // Also drops a second copy of the same id inside this batch.
-      const fresh = new Map<string, ProductViewMessage>();
-      for (const { view } of valid) if (!seen.has(view.id) && !fresh.has(view.id)) fresh.set(view.id, view);
+      const unseen = new Map<string, ProductViewMessage>();
+      for (const { view } of valid) if (!seen.has(view.id) && !unseen.has(view.id)) unseen.set(view.id, view);
+      const fresh = await withinDailyBudget(db, env, unseen);
 
       if (fresh.size > 0) {
         const { perSku, perDay } = tallyViews([...fresh.values()]);

@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
-import { type TaskStatus, tasks } from "../db/schema";
+import { notifications, type TaskStatus, tasks } from "../db/schema";
 import { type SettingsSource, settings } from "../lib/settings";
 import { type MailMessage, notificationStatements, type Prepared } from "../mail/enqueue";
 
@@ -61,10 +61,31 @@ export function armStatement(db: Db, pairs: { id: string; expiresAt: number }[])
     .returning({ id: tasks.id });
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The notice budget: a user gets at most NOTICES_MAX_PER_USER_DAY notices in any 24 hours. Past it, this statement
+ * arms the task as if noticed, so the guarded notice after it finds the task no longer waiting and writes nothing
+ * (neither notification nor outbox row), and the arm at the end of the batch returns nothing, so no mail is queued.
+ * `RETURNING id` says the task was passed over. Every notice a user gets is about one of their own tasks, whose
+ * expiry only they or an admin may move (another member can at most get one expiry noticed once, by reopening a
+ * task), so this bounds the notifications and notice mails one account can make, however fast it creates tasks or
+ * moves their expiry. It reads at most the budget's number of entries of the user's index.
+ */
+export function overBudgetStatement(db: Db, env: SettingsSource, task: ExpiryTask, userId: string, now: number) {
+  const max = settings(env).noticesMaxPerUserDay;
+  const spent = sql`(SELECT count(*) FROM (SELECT 1 FROM ${notifications} WHERE ${notifications.userId} = ${userId} AND ${notifications.createdAt} > ${now - DAY_MS} LIMIT ${max})) >= ${max}`;
+  return db
+    .update(tasks)
+    .set({ notifiedFor: sql`${tasks.expiresAt}` })
+    .where(sql`${tasks.id} = ${task.id} AND ${tasks.expiresAt} = ${task.expiresAt} AND ${WAITING} AND ${spent}`)
+    .returning({ id: tasks.id });
+}
+
 /**
  * The guarded notice for one task (notification + outbox row, written only while the task still waits for this
- * expiry); nothing for a deleted creator, whose task is armed without a notice. `actorId`: whose write caused it
- * (null for the scan).
+ * expiry), preceded by the budget check (overBudgetStatement, always the first statement); nothing for a deleted
+ * creator, whose task is armed without a notice. `actorId`: whose write caused it (null for the scan).
  */
 export function noticeStatements(
   db: Db,
@@ -75,10 +96,22 @@ export function noticeStatements(
   actorId: string | null,
 ): Prepared {
   if (creator.deletedAt !== null) return { statements: [], queueMessages: [] };
-  return notificationStatements(db, env, creator, expiryMessage(task, now), { type: "task", id: task.id }, now, {
-    actorId,
-    guard: stillWaiting(task.id, task.expiresAt),
-  });
+  const notice = notificationStatements(
+    db,
+    env,
+    creator,
+    expiryMessage(task, now),
+    { type: "task", id: task.id },
+    now,
+    {
+      actorId,
+      guard: stillWaiting(task.id, task.expiresAt),
+    },
+  );
+  return {
+    statements: [overBudgetStatement(db, env, task, creator.id, now), ...notice.statements],
+    queueMessages: notice.queueMessages,
+  };
 }
 
 /**

@@ -303,7 +303,9 @@ describe("a few thousand due tasks in one run", () => {
     const base = nextBase();
     const count = 2500;
     const ids = await insertTasks(user.id, (i) => base - (i % 600) * 1000, count);
-    const result = await scanExpiringTasks(env, base);
+    // One user's tasks, so their daily notice budget is raised past the count: this is about the scan's batches.
+    const roomy = { ...env, NOTICES_MAX_PER_USER_DAY: String(count) } as Env;
+    const result = await scanExpiringTasks(roomy, base);
     expect(result.noticed).toBeGreaterThanOrEqual(count);
     expect(result.more).toBe(false);
     expect(result.batches).toBeGreaterThanOrEqual(Math.ceil(count / 40));
@@ -316,7 +318,37 @@ describe("a few thousand due tasks in one run", () => {
       .bind(user.email)
       .first<{ n: number }>();
     expect(outbox?.n).toBe(count);
-    const again = await scanExpiringTasks(env, base);
+    const again = await scanExpiringTasks(roomy, base);
     expect(again.noticed).toBe(0);
+  }, 120_000);
+});
+
+describe("the notice budget per user", () => {
+  it("a flood of one user's due tasks gets NOTICES_MAX_PER_USER_DAY notices; the rest are armed without one", async () => {
+    const budget = Number(env.NOTICES_MAX_PER_USER_DAY);
+    const flooder = await createUser();
+    const other = await createUser();
+    const base = nextBase();
+    const ids = await insertTasks(flooder.id, (i) => base - i * 1000, budget + 60);
+    const [otherTask] = await insertTasks(other.id, () => base - 500, 1);
+    const result = await scanExpiringTasks(env, base);
+    expect(result).toMatchObject({ noticed: budget + 1, overBudget: 60, lost: 0, more: false });
+    const counts = await noticeCounts(ids);
+    expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(budget);
+    const mails = async (email: string) =>
+      (
+        await env.DB.prepare("SELECT count(*) AS n FROM outbox WHERE recipient_email = ?")
+          .bind(email)
+          .first<{ n: number }>()
+      )?.n;
+    expect(await mails(flooder.email)).toBe(budget);
+    // The other user is not affected; nothing is left waiting, so no later scan retries the passed-over tasks.
+    expect((await noticeCounts([otherTask!])).get(otherTask!)).toBe(1);
+    expect(await mails(other.email)).toBe(1);
+    expect(await scanExpiringTasks(env, base)).toMatchObject({ noticed: 0, overBudget: 0 });
+    // A day later the budget is back.
+    const later = base + DAY + 1000;
+    await insertTasks(flooder.id, () => later - 1000, 3);
+    expect(await scanExpiringTasks(env, later)).toMatchObject({ noticed: 3, overBudget: 0 });
   }, 120_000);
 });

@@ -10,7 +10,7 @@ async function flood(address: string, count: number): Promise<Response[]> {
   );
 }
 
-describe("the per-client backstop on every /api request (PUBLIC_LIMITER)", () => {
+describe("the per-client backstop on every /api request (PUBLIC_LIMITER)", { timeout: 60_000 }, () => {
   it("refuses a flood from one address with 429 and Retry-After, and leaves other addresses alone", async () => {
     const address = `192.0.2.${Math.floor(Math.random() * 250) + 1}`;
     // The binding counts in fixed 10 s windows: a flood that straddles a window's end may pass up to twice the

@@ -27,13 +27,13 @@ const view = (sku: string, at = DAY1, id: string = crypto.randomUUID()): Product
 });
 
 /** Runs bodies through the Worker's queue entry point, the way the views consumer receives them. */
-async function deliver(bodies: unknown[], attempts = 1) {
+async function deliver(bodies: unknown[], attempts = 1, settings: Record<string, string> = {}) {
   const batch = createMessageBatch(
     "views",
     bodies.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body })),
   );
   const ctx = createExecutionContext();
-  await handleQueue(batch, env, ctx);
+  await handleQueue(batch, { ...env, ...settings } as Env, ctx);
   const result = await getQueueResult(batch, ctx);
   return { batch, result };
 }
@@ -213,5 +213,42 @@ describe("product.view consumer", () => {
     await deliver([raced, other], 2);
     expect(await views(sku)).toBe(2);
     expect(await daily(sku)).toEqual([{ day: "2026-03-01", views: 1 }]);
+  });
+});
+
+describe("the daily views budget (VIEWS_MAX_PER_DAY, the whole catalog)", () => {
+  const processedOf = async (bodies: ProductViewMessage[]) =>
+    (await env.DB.prepare(
+      "SELECT count(*) AS n FROM processed_messages WHERE queue = 'views' AND id IN (SELECT value FROM json_each(?))",
+    )
+      .bind(JSON.stringify(bodies.map((b) => b.id)))
+      .first<{ n: number }>())!.n;
+
+  it("counts views up to the budget; the rest are acked with no D1 row, until the next day", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const budget = { VIEWS_MAX_PER_DAY: "100" };
+    // A day of its own, so no other test's views count against this budget.
+    const day = Date.parse("2031-07-14T12:00:00Z");
+    const [a, b] = [await newProduct(), await newProduct()];
+    const first = Array.from({ length: 150 }, (_, i) => view(i % 2 ? a : b, day));
+    const one = await deliver(first, 1, budget);
+    expect(one.result.explicitAcks).toHaveLength(150);
+    expect(one.result.retryMessages).toEqual([]);
+    expect((await views(a))! + (await views(b))!).toBe(100);
+    expect(await processedOf(first)).toBe(100);
+
+    const flood = Array.from({ length: 100 }, () => view(a, day));
+    const two = await deliver(flood, 1, budget);
+    expect(two.result.explicitAcks).toHaveLength(100);
+    expect(await processedOf(flood)).toBe(0);
+    expect((await views(a))! + (await views(b))!).toBe(100);
+
+    const nextDay = [view(a, day + 86_400_000), view(b, day + 86_400_000)];
+    await deliver(nextDay, 1, budget);
+    expect(await processedOf(nextDay)).toBe(2);
+    expect(await daily(a)).toEqual([
+      { day: "2031-07-14", views: expect.any(Number) },
+      { day: "2031-07-15", views: 1 },
+    ]);
   });
 });

@@ -331,7 +331,7 @@ export interface paths {
         put: operations["bulkUpdateTasks"];
         /**
          * Create a task
-         * @description The caller becomes the creator. Unknown fields are a 422. Moving `expires_at` re-arms the expiry notice; a new `expires_at` already in the past sends the creator the expired notice at once, in the same write.
+         * @description The caller becomes the creator. Unknown fields are a 422. An account keeps at most TASKS_MAX_PER_USER tasks (5,000 by default, done or not): past it a 409 until it deletes some. Moving `expires_at` re-arms the expiry notice; a new `expires_at` already in the past sends the creator the expired notice at once, in the same write.
          */
         post: operations["createTask"];
         /**
@@ -353,7 +353,7 @@ export interface paths {
         };
         /**
          * Export the filtered task list as CSV
-         * @description The same filters, `ordering` and `fields`/`omit` as the list, and the same rule for who may use which filter. Columns follow `fields` in list order; `created_by` becomes `created_by_id` and `created_by_username`. Every row the filters match, in the list's order, as RFC 4180 CSV with a header row (UTF-8, CRLF). At most 10,000 rows: a filter that matches more is a 400 that says how many it matched (narrow it). `limit` and `offset` are not part of an export. Text a spreadsheet would run as a formula (a cell starting with `=`, `+`, `-`, `@`, tab or CR) starts with `'` instead. Each caller may start 30 exports per 10 minutes (429 with Retry-After). `X-Total-Count` says how many rows follow. The rows are read page by page while the body streams; an error after the first byte ends the body early.
+         * @description The same filters, `ordering` and `fields`/`omit` as the list, and the same rule for who may use which filter. Columns follow `fields` in list order; `created_by` becomes `created_by_id` and `created_by_username`. Every row the filters match, in the list's order, as RFC 4180 CSV with a header row (UTF-8, CRLF). At most 10,000 rows: a filter that matches more is a 400 that says how many it matched (narrow it). `limit` and `offset` are not part of an export. Text a spreadsheet would run as a formula (a cell starting with `=`, `+`, `-`, `@`, tab or CR) starts with `'` instead. Each caller may start 30 exports per 10 minutes (429 with Retry-After). `X-Total-Count` says how many rows follow: the rows matching when the export started, in that order (one deleted meanwhile is left out; one changed meanwhile is written as it is now). The rows are read page by page while the body streams; an error after the first byte ends the body early.
          */
         get: operations["exportTasks"];
         put?: never;
@@ -405,7 +405,7 @@ export interface paths {
         };
         /**
          * List my notifications
-         * @description The caller's own in-app notifications (task expiry notices, product changes for admins), newest first. `unread=true` keeps only those not yet read. Every notification also went out by mail (see the outbox).
+         * @description The caller's own in-app notifications (task expiry notices, product changes for admins), newest first. `unread=true` keeps only those not yet read. Every notification also went out by mail (see the outbox). Notifications are kept NOTIFICATION_RETENTION_DAYS (90 by default), read or not.
          */
         get: operations["listNotifications"];
         put?: never;
@@ -509,7 +509,7 @@ export interface paths {
         };
         /**
          * Export the filtered product list as CSV
-         * @description Anyone may export the catalog, as anyone may list it; a bearer token is optional, but a bad one is a 401. The same filters, `ordering` and `fields`/`omit` as the list; prices are written with two decimals. Never cached. Every row the filters match, in the list's order, as RFC 4180 CSV with a header row (UTF-8, CRLF). At most 10,000 rows: a filter that matches more is a 400 that says how many it matched (narrow it). `limit` and `offset` are not part of an export. Text a spreadsheet would run as a formula (a cell starting with `=`, `+`, `-`, `@`, tab or CR) starts with `'` instead. Each caller may start 30 exports per 10 minutes (429 with Retry-After). `X-Total-Count` says how many rows follow. The rows are read page by page while the body streams; an error after the first byte ends the body early.
+         * @description Anyone may export the catalog, as anyone may list it; a bearer token is optional, but a bad one is a 401. The same filters, `ordering` and `fields`/`omit` as the list; prices are written with two decimals. Never cached. Every row the filters match, in the list's order, as RFC 4180 CSV with a header row (UTF-8, CRLF). At most 10,000 rows: a filter that matches more is a 400 that says how many it matched (narrow it). `limit` and `offset` are not part of an export. Text a spreadsheet would run as a formula (a cell starting with `=`, `+`, `-`, `@`, tab or CR) starts with `'` instead. Each caller may start 30 exports per 10 minutes (429 with Retry-After). `X-Total-Count` says how many rows follow: the rows matching when the export started, in that order (one deleted meanwhile is left out; one changed meanwhile is written as it is now). The rows are read page by page while the body streams; an error after the first byte ends the body early.
          */
         get: operations["exportProducts"];
         put?: never;
@@ -3944,6 +3944,19 @@ export interface operations {
                     "Server-Timing": components["headers"]["Server-Timing"];
                     "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
                     "Cache-Control": components["headers"]["Cache-Control-Private"];
                     [name: string]: unknown;
                 };

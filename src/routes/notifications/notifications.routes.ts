@@ -13,7 +13,8 @@ export const list = createRoute({
   summary: "List my notifications",
   description:
     "The caller's own in-app notifications (task expiry notices, product changes for admins), newest first. " +
-    "`unread=true` keeps only those not yet read. Every notification also went out by mail (see the outbox).",
+    "`unread=true` keeps only those not yet read. Every notification also went out by mail (see the outbox). " +
+    "Notifications are kept NOTIFICATION_RETENTION_DAYS (90 by default), read or not.",
   security: bearerSecurity,
   middleware: [requireUser],
   request: { query: NotificationListQuery },

@@ -8,7 +8,7 @@ import { errorFields, log } from "../../lib/log";
  * Anonymous catalog reads from the Cache API (`caches.default`, this data center's cache) and their validators.
  *
  * Keys live under a host that is never fetched. An item is keyed by its sku and purged by key on every write. A list
- * has as many keys as query strings, which cannot be listed for a purge, so list keys carry the catalog generation:
+ * has as many keys as distinct parsed queries, which cannot be listed for a purge, so list keys carry the catalog generation:
  * a write moves the generation on and every cached list of this data center is missed from then on. The generation
  * itself is a tiny cache entry (every isolate of the data center reads the same one); when it is evicted a new one
  * (the current time) starts, which can only cause misses, never serve an old page.
@@ -79,12 +79,23 @@ async function bumpGeneration(): Promise<string> {
   return next;
 }
 
-/** The list key: the generation and the query string with its parameters sorted (same query, same key). */
-export async function listKey(url: string): Promise<string> {
-  const query = url.indexOf("?");
-  const params = new URLSearchParams(query === -1 ? "" : url.slice(query + 1));
-  params.sort();
-  return `${CACHE_HOST}/products/g/${await generation()}?${params}`;
+/** A list's parameters as parsed by the route: a value equal to its default, or undefined, is as good as absent. */
+export type ListParams = Record<string, string | number | undefined>;
+
+/**
+ * The list key: the generation and the list's parameters as the route understood them, not as the client spelled
+ * them. Only declared parameters are in it (the route ignores unknown ones, so `?zzz=1` is the same list and the
+ * same key), each in its parsed form (`min_price=1` and `1.00` are one price), without the ones equal to their
+ * default (`limit=20`, `offset=0`, the default ordering), in a fixed order. So no client can mint new keys, and force
+ * D1 reads, by spelling one list differently.
+ */
+export async function listKey(params: ListParams, defaults: ListParams = {}): Promise<string> {
+  const kept = new URLSearchParams();
+  for (const name of Object.keys(params).sort()) {
+    const value = params[name];
+    if (value !== undefined && value !== defaults[name]) kept.append(name, String(value));
+  }
+  return `${CACHE_HOST}/products/g/${await generation()}?${kept}`;
 }
 
 /** The cached 200 for this key (this isolate's copy first, then the data center's), or undefined. */

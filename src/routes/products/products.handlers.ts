@@ -1,5 +1,6 @@
 import type { RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { addressKeyOf } from "../../auth/client";
 import { getDb } from "../../db/client";
 import { products } from "../../db/schema";
 import type { AppEnv, AuthUser } from "../../env";
@@ -61,12 +62,20 @@ function sendAfterResponse(c: Context<AppEnv>, queueMessages: Parameters<typeof 
   c.executionCtx.waitUntil(sending);
 }
 
-/** Counts one view without delaying the response: the queue send runs after it, and a failure is only logged. */
+/**
+ * Counts one view without delaying the response: the queue send runs after it, and a failure is only logged. A
+ * client counts at most VIEW_LIMITER's views a minute (wrangler.toml; keyed like every per-client limit, loopback
+ * in development not counted): past it the read is served as usual but not counted, so one client cannot fill the
+ * views queue and the idempotency rows each counted view leaves in D1.
+ */
 function countView(c: Context<AppEnv>, sku: string) {
   const message: ProductViewMessage = { type: "product.view", id: crypto.randomUUID(), sku, at: Date.now() };
-  const sending = c.env.ANALYTICS_QUEUE.send(message, { contentType: "json" }).catch((error) =>
-    log("error", "product view: queue send failed; view not counted", { sku, ...errorFields(error) }),
-  );
+  const key = addressKeyOf(c);
+  const sending = (key ? c.env.VIEW_LIMITER.limit({ key }) : Promise.resolve({ success: true }))
+    .then(({ success }) => (success ? c.env.ANALYTICS_QUEUE.send(message, { contentType: "json" }) : undefined))
+    .catch((error) =>
+      log("error", "product view: queue send failed; view not counted", { sku, ...errorFields(error) }),
+    );
   c.executionCtx.waitUntil(sending);
 }
 
@@ -103,10 +112,21 @@ function priceBound(name: string, text: string | undefined): number | undefined 
   return cents;
 }
 
+const DEFAULT_ORDERING = { field: "created_at", direction: "desc" } as const;
+const orderingText = (o: { field: string; direction: "asc" | "desc" }) =>
+  `${o.direction === "desc" ? "-" : ""}${o.field}`;
+/** The list parameters' defaults as the cache key spells them: a list asked with them is the list asked without. */
+const LIST_DEFAULTS = {
+  ordering: orderingText(DEFAULT_ORDERING),
+  fields: PRODUCT_FIELDS.join(","),
+  limit: 20,
+  offset: 0,
+};
+
 /** The list's query read once for the list and its export: field selection, order and filters (400s here). */
 export function readListQuery(query: z.infer<typeof ProductExportQuery>) {
   const selected = parseFieldSelection(PRODUCT_FIELDS, query.fields, query.omit);
-  const ordering = parseOrdering(query.ordering, PRODUCT_ORDERING, { field: "created_at", direction: "desc" });
+  const ordering = parseOrdering(query.ordering, PRODUCT_ORDERING, DEFAULT_ORDERING);
   const min = priceBound("min_price", query.min_price);
   const max = priceBound("max_price", query.max_price);
   if (min !== undefined && max !== undefined && min > max) {
@@ -114,13 +134,28 @@ export function readListQuery(query: z.infer<typeof ProductExportQuery>) {
       errors: [{ path: "min_price", message: "must not exceed max_price" }],
     });
   }
-  return { selected, ordering, where: listConditions({ brand: query.brand, q: query.q, min, max }) };
+  return { selected, ordering, min, max, where: listConditions({ brand: query.brand, q: query.q, min, max }) };
 }
 
 export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = async (c) => {
   const query = c.req.valid("query");
-  const { selected, ordering, where } = readListQuery(query);
-  const key = currentUser(c) ? undefined : await listKey(c.req.url);
+  const { selected, ordering, min, max, where } = readListQuery(query);
+  const key = currentUser(c)
+    ? undefined
+    : await listKey(
+        {
+          brand: query.brand,
+          // The search folds ASCII case on both sides (SQLite's lower()), so "Mug" and "mug" are one list.
+          q: query.q?.replace(/[A-Z]/g, (letter) => letter.toLowerCase()),
+          min_price: min,
+          max_price: max,
+          ordering: orderingText(ordering),
+          fields: selected ? PRODUCT_FIELDS.filter((field) => selected.has(field)).join(",") : undefined,
+          limit: query.limit,
+          offset: query.offset,
+        },
+        LIST_DEFAULTS,
+      );
   const stored = key && (await cached(key));
   if (stored) return hit(stored) as never;
 

@@ -10,11 +10,13 @@ import { parseFieldSelection, pickFields } from "../../lib/fields";
 import { errorFields, log } from "../../lib/log";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
+import { settings } from "../../lib/settings";
 import { fromIso } from "../../lib/time";
 import { type Prepared, sendQueued } from "../../mail/enqueue";
 import { armedMail, expiryOnWrite } from "../../tasks/expiry";
 import {
   canEditAll,
+  insertUnderCap,
   listConditions,
   listTasks as listTaskRows,
   loadTask,
@@ -43,9 +45,9 @@ type Part = { statements: BatchItem<"sqlite">[]; queueMessages: Prepared["queueM
  * write that happened, and a create would be made twice): the outbox rows stay `queued` and the every-minute
  * requeue sweep sends them.
  */
-async function commit(env: Env, parts: Part[]) {
+async function commit(env: Env, parts: Part[]): Promise<unknown[]> {
   const [first, ...rest] = parts.flatMap((part) => part.statements);
-  if (!first) return;
+  if (!first) return [];
   const results = await getDb(env.DB).batch([first, ...rest]);
   const queueMessages = armedMail(parts, results);
   try {
@@ -56,6 +58,7 @@ async function commit(env: Env, parts: Part[]) {
       ...errorFields(error),
     });
   }
+  return results;
 }
 
 export const listTasks: RouteHandler<typeof routes.listTasks, AppEnv> = async (c) => {
@@ -115,9 +118,17 @@ export const createTask: RouteHandler<typeof routes.createTask, AppEnv> = async 
     creatorDeletedAt: null,
   };
   const { creatorUsername: _u, creatorEmail: _e, creatorDeletedAt: _d, ...values } = row;
-  await commit(c.env, [
-    { statements: [db.insert(tasks).values(values), ...expiry.statements], queueMessages: expiry.queueMessages },
+  const max = settings(c.env).tasksMaxPerUser;
+  // Refused, the INSERT writes nothing and neither does the notice after it (guarded by the task's row).
+  const [inserted] = await commit(c.env, [
+    { statements: [insertUnderCap(db, values, max), ...expiry.statements], queueMessages: expiry.queueMessages },
   ]);
+  if ((inserted as unknown[]).length === 0) {
+    throw new ApiError(
+      "conflict",
+      `You have ${max} tasks, the most one account may keep; delete some (finished ones, say) to create more.`,
+    );
+  }
   c.header("Location", `/api/v1/tasks/${id}`);
   return c.json(toTask(row), 201);
 };

@@ -3,6 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { isAdmin } from "../../auth/require-auth";
 import type { Db } from "../../db/client";
+import { insertSelect } from "../../db/insert-select";
 import { counters, type TaskStatus, tasks, users } from "../../db/schema";
 import type { AuthUser } from "../../env";
 import type { Ordering } from "../../lib/ordering";
@@ -167,6 +168,16 @@ export async function listTasks(
 ): Promise<{ rows: TaskRow[]; total: number }> {
   const [rows, [counted]] = await db.batch([pageQuery(db, where, ordering, pagination), countQuery(db, where)]);
   return { rows, total: counted?.total ?? 0 };
+}
+
+/**
+ * The INSERT of a new task, made only while its creator has fewer than `max` tasks (TASKS_MAX_PER_USER), done or not;
+ * `RETURNING id` says whether it was. The count is in the statement, so parallel creates cannot overshoot (D1 runs
+ * one statement at a time), and reads at most `max` entries of the (created_by, created_at) index.
+ */
+export function insertUnderCap(db: Db, values: typeof tasks.$inferInsert, max: number) {
+  const under = sql`(SELECT count(*) FROM (SELECT 1 FROM ${tasks} WHERE ${tasks.createdBy} = ${values.createdBy} LIMIT ${max})) < ${max}`;
+  return insertSelect(db, tasks, values, { where: under }).returning({ id: tasks.id });
 }
 
 export type WritePlan = {

@@ -57,7 +57,9 @@ export const createTask = createRoute({
   operationId: "createTask",
   tags,
   summary: "Create a task",
-  description: `The caller becomes the creator. Unknown fields are a 422. ${EXPIRY}`,
+  description:
+    "The caller becomes the creator. Unknown fields are a 422. An account keeps at most TASKS_MAX_PER_USER tasks " +
+    `(5,000 by default, done or not): past it a 409 until it deletes some. ${EXPIRY}`,
   security: bearerSecurity,
   middleware: [requireUser],
   request: { body: jsonBody(TaskCreateSchema) },
@@ -66,7 +68,7 @@ export const createTask = createRoute({
       ...jsonContent(TaskSchema, "The created task"),
       headers: { Location: { description: "The task's URL", schema: { type: "string" } } },
     },
-    ...errorResponses(401, ...BODY_ERRORS),
+    ...errorResponses(401, 409, ...BODY_ERRORS),
   },
 });
 

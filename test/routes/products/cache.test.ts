@@ -156,6 +156,73 @@ describe("anonymous catalog reads from the Cache API", () => {
   });
 });
 
+describe("list cache keys: one per list, however it is spelled", () => {
+  /** The first read of a fresh spelling set: a miss that stores the list; then every other spelling must hit. */
+  async function expectOneEntry(first: string, others: string[]) {
+    const miss = await fetchApi(first);
+    expect(miss.status).toBe(200);
+    expect(miss.headers.get("x-cache")).toBe("MISS");
+    const body = await miss.json();
+    for (const path of others) {
+      const res = await fetchApi(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("x-cache"), path).toBe("HIT");
+      expect(d1Cost(res), path).toEqual({ roundTrips: 0, rowsRead: 0, rowsWritten: 0 });
+      expect(await res.json(), path).toEqual(body);
+      expect(res.headers.get("etag"), path).toBe(miss.headers.get("etag"));
+    }
+  }
+
+  it("unknown parameters neither make a new entry nor cost a D1 read", async () => {
+    const brand = `Keys-${crypto.randomUUID().slice(0, 8)}`;
+    await fetchApi("/products", { method: "POST", token: admin.token, json: { name: "Key", brand, price: 2 } });
+    await expectOneEntry(`/products?brand=${brand}`, [
+      `/products?brand=${brand}&zzz=1`,
+      `/products?zzz=2&brand=${brand}&cache_buster=${crypto.randomUUID()}`,
+      `/products?brand=${brand}&zzz=1&zzz=2&__proto__=x`,
+    ]);
+    // And the other way round: a list first asked with junk is stored under the clean key.
+    await expectOneEntry(`/products?brand=${brand}&limit=3&junk=${crypto.randomUUID()}`, [
+      `/products?limit=3&brand=${brand}`,
+    ]);
+  });
+
+  it("defaults, parameter order, spellings of one price, field order and ASCII case of q are one key", async () => {
+    const brand = `Keys-${crypto.randomUUID().slice(0, 8)}`;
+    await fetchApi("/products", { method: "POST", token: admin.token, json: { name: "Mug Key", brand, price: 2 } });
+    await expectOneEntry(`/products?brand=${brand}`, [
+      `/products?brand=${brand}&limit=20&offset=0`,
+      `/products?ordering=-created_at&brand=${brand}`,
+      `/products?brand=${brand}&fields=sku,name,brand,price,views,created_at,updated_at`,
+    ]);
+    await expectOneEntry(`/products?brand=${brand}&min_price=1&max_price=5`, [
+      `/products?max_price=5.00&min_price=1.0&brand=${brand}`,
+    ]);
+    await expectOneEntry(`/products?brand=${brand}&fields=name,sku`, [
+      `/products?fields=sku,name&brand=${brand}`,
+      `/products?brand=${brand}&omit=brand,price,views,created_at,updated_at`,
+    ]);
+    await expectOneEntry(`/products?brand=${brand}&q=MUG`, [`/products?q=mug&brand=${brand}`]);
+  });
+
+  it("lists that differ are different keys", async () => {
+    const brand = `Keys-${crypto.randomUUID().slice(0, 8)}`;
+    await fetchApi("/products", { method: "POST", token: admin.token, json: { name: "A", brand, price: 2 } });
+    for (const path of [
+      `/products?brand=${brand}`,
+      `/products?brand=${brand}&limit=19`,
+      `/products?brand=${brand}&offset=1`,
+      `/products?brand=${brand}&ordering=created_at`,
+      `/products?brand=${brand}&fields=sku`,
+      `/products?brand=${brand}&min_price=2`,
+      `/products?brand=${brand}&q=a`,
+      `/products?brand=${brand.toLowerCase()}`,
+    ]) {
+      expect((await fetchApi(path)).headers.get("x-cache"), path).toBe("MISS");
+    }
+  });
+});
+
 describe("D1 sessions: bookmarks", () => {
   it("every D1 answer carries a bookmark; a write's bookmark sent back sees the write", async () => {
     const created = await fetchApi("/products", {
