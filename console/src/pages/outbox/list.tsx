@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../../api/client";
 import { unwrap } from "../../api/problem";
 import { Link, setQuery, useLocation } from "../../router";
+import { FilterActions, OrderingSelect, offsetOf, StatusLine } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { useNow } from "../../ui/now";
 import { Page } from "../../ui/page";
@@ -26,7 +27,7 @@ export default function OutboxList() {
   const status = STATUSES.find((s) => s === query.get("status")) ?? "";
   const kind = query.get("kind") ?? "";
   const ordering = query.get("ordering") ?? DEFAULT_ORDERING;
-  const offset = Math.max(0, Number.parseInt(query.get("offset") ?? "0", 10) || 0);
+  const offset = offsetOf(query);
   const list = useLoad(search, () =>
     unwrap(
       api.GET("/api/v1/admin/outbox", {
@@ -82,44 +83,12 @@ export default function OutboxList() {
             onInput={(e) => setKindDraft(e.currentTarget.value)}
           />
         </div>
-        <div class="field">
-          <label for="filter-ordering">Order</label>
-          <select
-            id="filter-ordering"
-            value={ordering}
-            onChange={(e) =>
-              setQuery({
-                ordering: e.currentTarget.value === DEFAULT_ORDERING ? null : e.currentTarget.value,
-                offset: null,
-              })
-            }
-          >
-            {ORDERINGS.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="filter-actions">
-          <button type="submit">Search</button>
-          {search ? (
-            <Link class="button" href="/outbox">
-              Clear
-            </Link>
-          ) : null}
-        </div>
+        <OrderingSelect value={ordering} fallback={DEFAULT_ORDERING} options={ORDERINGS} />
+        <FilterActions filtered={search !== ""} clearHref="/outbox" />
       </form>
 
       <ProblemBanner problem={list.problem} />
-      <p role="status" class="status-line">
-        {list.loading ? (
-          <>
-            <span class="spinner" aria-hidden="true" />
-            Loading mail…
-          </>
-        ) : null}
-      </p>
+      <StatusLine loading={list.loading} what="mail" />
       <div class="table-wrap" aria-busy={list.loading}>
         <table class="table">
           <thead>

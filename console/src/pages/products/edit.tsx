@@ -8,12 +8,13 @@ import { useAction } from "../../ui/action";
 import { DayChart, daysBefore, todayUtc } from "../../ui/day-chart";
 import { ConfirmDialog } from "../../ui/dialog";
 import { Field, Submit } from "../../ui/field";
+import { StatusLine } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { ProblemBanner } from "../../ui/problem-banner";
 import { ScrollTable } from "../../ui/scroll-table";
 import { absoluteTime } from "../../ui/time";
-import { type HistoryEntry, historyValue, listUrl, type Product, price } from "./model";
+import { type HistoryEntry, historyValue, type Product, price, productList } from "./model";
 
 const FIELDS = ["name", "brand", "price"];
 type Draft = { name: string; brand: string; price: string };
@@ -45,7 +46,7 @@ function Existing({ sku }: { sku: string }) {
           </p>
         ) : null}
         <p>
-          <Link href={listUrl()}>Back to the products</Link>
+          <Link href={productList.url()}>Back to the products</Link>
         </p>
       </Page>
     );
@@ -64,7 +65,7 @@ function ProductFacts({ product }: { product: Product }) {
   return (
     <Page title={product.name}>
       <p>
-        <Link href={listUrl()}>Back to the products</Link>
+        <Link href={productList.url()}>Back to the products</Link>
       </p>
       <section class="card">
         <dl class="facts">
@@ -116,13 +117,13 @@ function ProductForm({ product, children }: { product: Product | null; children?
   const remove = useAction(async () => {
     await unwrap(api.DELETE("/api/v1/products/{sku}", { params: { path: { sku: saved!.sku } } }));
     setConfirmDelete(false);
-    navigate(listUrl());
+    navigate(productList.url());
   });
 
   return (
     <Page title={saved ? saved.name : "New product"}>
       <p>
-        <Link href={listUrl()}>Back to the products</Link>
+        <Link href={productList.url()}>Back to the products</Link>
       </p>
       <form
         class="card form"
@@ -226,16 +227,11 @@ function ViewsChart({ sku, name }: { sku: string; name: string }) {
         </div>
       </div>
       <ProblemBanner problem={views.problem} />
-      <p role="status" class="status-line">
-        {views.loading ? (
-          <>
-            <span class="spinner" aria-hidden="true" />
-            Loading views…
-          </>
-        ) : data ? (
-          `${data.total_views} anonymous views from ${data.from} to ${data.to} (UTC).`
-        ) : null}
-      </p>
+      <StatusLine
+        loading={views.loading}
+        what="views"
+        done={data ? `${data.total_views} anonymous views from ${data.from} to ${data.to} (UTC).` : null}
+      />
       {data ? (
         <>
           <DayChart
@@ -296,14 +292,7 @@ function History({ sku }: { sku: string }) {
     <section class="card" aria-labelledby="history-title">
       <h2 id="history-title">Change history</h2>
       <ProblemBanner problem={history.problem} />
-      <p role="status" class="status-line">
-        {history.loading ? (
-          <>
-            <span class="spinner" aria-hidden="true" />
-            Loading the history…
-          </>
-        ) : null}
-      </p>
+      <StatusLine loading={history.loading} what="the history" />
       <ScrollTable label="Changes">
         <table class="table">
           <thead>

@@ -4,12 +4,13 @@ import { unwrap } from "../../api/problem";
 import { Link, setQuery, useLocation } from "../../router";
 import { hasRole, useSession } from "../../session";
 import { ExportButton } from "../../ui/export-button";
+import { FilterActions, OrderingSelect, offsetOf, StatusLine } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { ProblemBanner } from "../../ui/problem-banner";
 import { absoluteTime } from "../../ui/time";
-import { ORDERINGS, type Product, price, rememberList } from "./model";
+import { ORDERINGS, type Product, price, productList } from "./model";
 
 const PAGE_SIZES = ["20", "50", "100"];
 const DEFAULT_ORDERING = "-created_at";
@@ -29,8 +30,8 @@ export default function ProductList() {
   const maxPrice = query.get("max_price") ?? "";
   const ordering = query.get("ordering") ?? DEFAULT_ORDERING;
   const limit = PAGE_SIZES.includes(query.get("limit") ?? "") ? Number(query.get("limit")) : 20;
-  const offset = Math.max(0, Number.parseInt(query.get("offset") ?? "0", 10) || 0);
-  useEffect(() => rememberList(`${path}${search}`), [path, search]);
+  const offset = offsetOf(query);
+  useEffect(() => productList.remember(`${path}${search}`), [path, search]);
 
   const filters = {
     ordering,
@@ -103,25 +104,7 @@ export default function ProductList() {
           <label for="filter-max">Price to</label>
           <input id="filter-max" inputMode="decimal" value={draft.max} onInput={edit("max")} />
         </div>
-        <div class="field">
-          <label for="filter-ordering">Order</label>
-          <select
-            id="filter-ordering"
-            value={ordering}
-            onChange={(e) =>
-              setQuery({
-                ordering: e.currentTarget.value === DEFAULT_ORDERING ? null : e.currentTarget.value,
-                offset: null,
-              })
-            }
-          >
-            {ORDERINGS.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <OrderingSelect value={ordering} fallback={DEFAULT_ORDERING} options={ORDERINGS} />
         <div class="field">
           <label for="filter-limit">Per page</label>
           <select
@@ -138,25 +121,11 @@ export default function ProductList() {
             ))}
           </select>
         </div>
-        <div class="filter-actions">
-          <button type="submit">Search</button>
-          {search ? (
-            <Link class="button" href="/products">
-              Clear
-            </Link>
-          ) : null}
-        </div>
+        <FilterActions filtered={search !== ""} clearHref="/products" />
       </form>
 
       <ProblemBanner problem={list.problem} />
-      <p role="status" class="status-line">
-        {list.loading ? (
-          <>
-            <span class="spinner" aria-hidden="true" />
-            Loading products…
-          </>
-        ) : null}
-      </p>
+      <StatusLine loading={list.loading} what="products" />
 
       <div class="table-wrap" aria-busy={list.loading}>
         <table class="table">

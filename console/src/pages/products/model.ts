@@ -1,4 +1,5 @@
 import type { components } from "../../api/schema";
+import { listMemory } from "../../ui/list";
 
 export type Product = components["schemas"]["Product"];
 export type HistoryEntry = components["schemas"]["ProductHistoryEntry"];
@@ -26,8 +27,4 @@ export function historyValue(field: string, value: unknown): string {
 }
 
 /** The list URL the person came from, so "back to the products" keeps their filters. */
-let lastList = "/products";
-export const rememberList = (url: string) => {
-  lastList = url;
-};
-export const listUrl = () => lastList;
+export const productList = listMemory("/products");

@@ -3,6 +3,7 @@ import { api } from "../../api/client";
 import { unwrap } from "../../api/problem";
 import { Link, setQuery, useLocation } from "../../router";
 import { DayChart, daysBefore, seriesColor, todayUtc } from "../../ui/day-chart";
+import { StatusLine } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { ProblemBanner } from "../../ui/problem-banner";
@@ -89,16 +90,11 @@ export default function ViewsReport() {
       </form>
       <p class="hint">Anonymous reads of single products, counted through a queue; at most 366 days.</p>
       <ProblemBanner problem={report.problem} />
-      <p role="status" class="status-line">
-        {report.loading ? (
-          <>
-            <span class="spinner" aria-hidden="true" />
-            Loading the report…
-          </>
-        ) : data ? (
-          `${data.items.length} products with views from ${data.from} to ${data.to}.`
-        ) : null}
-      </p>
+      <StatusLine
+        loading={report.loading}
+        what="the report"
+        done={data ? `${data.items.length} products with views from ${data.from} to ${data.to}.` : null}
+      />
       {data && data.items.length > 0 ? (
         <DayChart
           days={days}

@@ -2,6 +2,7 @@ import { useEffect } from "preact/hooks";
 import { api } from "../../api/client";
 import { unwrap } from "../../api/problem";
 import { Link, useLocation } from "../../router";
+import { offsetOf, StatusLine } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { useNow } from "../../ui/now";
 import { Page } from "../../ui/page";
@@ -18,7 +19,7 @@ const REFRESH_MS = 5_000;
 export default function SessionList() {
   const { query, search } = useLocation();
   const now = useNow(REFRESH_MS);
-  const offset = Math.max(0, Number.parseInt(query.get("offset") ?? "0", 10) || 0);
+  const offset = offsetOf(query);
   const list = useLoad(search, () =>
     unwrap(api.GET("/api/v1/cursor/sessions", { params: { query: { limit: LIMIT, offset } } })),
   );
@@ -41,14 +42,7 @@ export default function SessionList() {
         itself; its events are then archived.
       </p>
       <ProblemBanner problem={list.problem} />
-      <p role="status" class="status-line">
-        {list.loading && !list.data ? (
-          <>
-            <span class="spinner" aria-hidden="true" />
-            Loading sessions…
-          </>
-        ) : null}
-      </p>
+      <StatusLine loading={list.loading && !list.data} what="sessions" />
       <div class="table-wrap">
         <table class="table">
           <thead>

@@ -8,6 +8,7 @@ import { Link, setQuery, useLocation } from "../../router";
 import { useAction } from "../../ui/action";
 import { ConfirmDialog } from "../../ui/dialog";
 import { attachmentName, saveBlob } from "../../ui/download";
+import { StatusLine } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { ProblemBanner } from "../../ui/problem-banner";
@@ -287,16 +288,15 @@ function Stats({ id, live }: { id: string; live: boolean }) {
         </button>
       </div>
       <ProblemBanner problem={stats.problem} />
-      <p role="status" class="status-line">
-        {stats.loading && !stats.data ? (
-          <>
-            <span class="spinner" aria-hidden="true" />
-            Loading statistics…
-          </>
-        ) : stats.data ? (
-          `${number.format(stats.data.totals.event_count)} events, ${distance(stats.data.totals.distance)} in ${stats.data.buckets.length} buckets${stats.data.buckets.length > STATS_ROWS ? ` (the latest ${STATS_ROWS} below)` : ""}.`
-        ) : null}
-      </p>
+      <StatusLine
+        loading={stats.loading && !stats.data}
+        what="statistics"
+        done={
+          stats.data
+            ? `${number.format(stats.data.totals.event_count)} events, ${distance(stats.data.totals.distance)} in ${stats.data.buckets.length} buckets${stats.data.buckets.length > STATS_ROWS ? ` (the latest ${STATS_ROWS} below)` : ""}.`
+            : null
+        }
+      />
       <ScrollTable label="Statistics by bucket">
         <table class="table">
           <thead>

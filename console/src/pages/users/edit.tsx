@@ -11,7 +11,7 @@ import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { ProblemBanner } from "../../ui/problem-banner";
 import { absoluteTime } from "../../ui/time";
-import { ASSIGNABLE_ROLES, type AssignableRole, listUrl, type ManagedUser, whyNot } from "./model";
+import { ASSIGNABLE_ROLES, type AssignableRole, type ManagedUser, userList, whyNot } from "./model";
 
 /**
  * One account (/users/:id): change its email and username, its role, or delete it; or create one (/users/new).
@@ -26,7 +26,7 @@ export default function UserPage() {
 function Back() {
   return (
     <p>
-      <Link href={listUrl()}>Back to the users</Link>
+      <Link href={userList.url()}>Back to the users</Link>
     </p>
   );
 }
@@ -115,7 +115,7 @@ function UserForms({ initial }: { initial: ManagedUser }) {
   const remove = useAction(async () => {
     await unwrap(api.DELETE("/api/v1/users/{id}", { params: { path: { id: target.id } } }));
     setConfirm(null);
-    navigate(listUrl());
+    navigate(userList.url());
   });
 
   const profileWhy = whyNot(me, target, { kind: "update" });

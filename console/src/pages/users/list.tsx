@@ -2,12 +2,13 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../../api/client";
 import { unwrap } from "../../api/problem";
 import { Link, setQuery, useLocation } from "../../router";
+import { FilterActions, OrderingSelect, offsetOf, StatusLine } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { ProblemBanner } from "../../ui/problem-banner";
 import { absoluteTime } from "../../ui/time";
-import { type ManagedUser, ORDERINGS, rememberList } from "./model";
+import { type ManagedUser, ORDERINGS, userList } from "./model";
 
 const ROLES = [
   { value: "", label: "Every role" },
@@ -24,8 +25,8 @@ export default function UserList() {
   const text = query.get("search") ?? "";
   const role = ROLES.find((r) => r.value === query.get("role"))?.value ?? "";
   const ordering = query.get("ordering") ?? DEFAULT_ORDERING;
-  const offset = Math.max(0, Number.parseInt(query.get("offset") ?? "0", 10) || 0);
-  useEffect(() => rememberList(`${path}${search}`), [path, search]);
+  const offset = offsetOf(query);
+  useEffect(() => userList.remember(`${path}${search}`), [path, search]);
   const list = useLoad(search, () =>
     unwrap(
       api.GET("/api/v1/users", {
@@ -86,44 +87,12 @@ export default function UserList() {
             ))}
           </select>
         </div>
-        <div class="field">
-          <label for="filter-ordering">Order</label>
-          <select
-            id="filter-ordering"
-            value={ordering}
-            onChange={(e) =>
-              setQuery({
-                ordering: e.currentTarget.value === DEFAULT_ORDERING ? null : e.currentTarget.value,
-                offset: null,
-              })
-            }
-          >
-            {ORDERINGS.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="filter-actions">
-          <button type="submit">Search</button>
-          {search ? (
-            <Link class="button" href="/users">
-              Clear
-            </Link>
-          ) : null}
-        </div>
+        <OrderingSelect value={ordering} fallback={DEFAULT_ORDERING} options={ORDERINGS} />
+        <FilterActions filtered={search !== ""} clearHref="/users" />
       </form>
 
       <ProblemBanner problem={list.problem} />
-      <p role="status" class="status-line">
-        {list.loading ? (
-          <>
-            <span class="spinner" aria-hidden="true" />
-            Loading users…
-          </>
-        ) : null}
-      </p>
+      <StatusLine loading={list.loading} what="users" />
       <div class="table-wrap" aria-busy={list.loading}>
         <table class="table">
           <thead>

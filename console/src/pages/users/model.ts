@@ -1,6 +1,7 @@
 import { forbiddenReason, type UserAction } from "../../../../src/routes/users/users.policy";
 import type { components } from "../../api/schema";
 import type { User } from "../../session";
+import { listMemory } from "../../ui/list";
 
 export type ManagedUser = components["schemas"]["User"];
 export type AssignableRole = "member" | "admin";
@@ -26,8 +27,4 @@ export function whyNot(me: User | null, target: ManagedUser | null, action: User
 }
 
 /** The list URL the person came from, so "back to the users" keeps their filters. */
-let lastList = "/users";
-export const rememberList = (url: string) => {
-  lastList = url;
-};
-export const listUrl = () => lastList;
+export const userList = listMemory("/users");
