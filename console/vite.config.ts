@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
+import { stampWhenBuilt } from "../scripts/console.mjs";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -8,7 +9,14 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
  * /console/assets/*, and its index.html for the console's routes (the SPA fallback in src/app.ts). No plugin is
  * needed: Vite's own transform compiles TSX for Preact, and the build emits no inline script (the CSP forbids it).
  */
+/** Records which inputs the build in public/console/ was made from, so scripts/console.mjs can tell it is fresh. */
+function stamp(): Plugin {
+  const { start, done } = stampWhenBuilt();
+  return { name: "inputs-stamp", apply: "build", buildStart: start, closeBundle: done };
+}
+
 export default defineConfig({
+  plugins: [stamp()],
   root: here("."),
   base: "/console/",
   publicDir: false,

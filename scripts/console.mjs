@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { env, ROOT, run } from "./lib.mjs";
+import { env, ROOT, run, spawnLong } from "./lib.mjs";
 
 export const CONSOLE_DIR = join(ROOT, "console");
 export const OUT_DIR = join(ROOT, "public", "console");
@@ -43,16 +43,36 @@ export function isFresh() {
   return existsSync(join(OUT_DIR, "index.html")) && existsSync(STAMP) && readFileSync(STAMP, "utf8") === inputsHash();
 }
 
-export function buildConsole({ quiet = false } = {}) {
-  const hash = inputsHash();
-  run(
-    process.execPath,
-    [VITE, "build", "--config", join(CONSOLE_DIR, "vite.config.ts"), ...(quiet ? ["-l", "warn"] : [])],
-    {
-      env,
+/** Writes the stamp of the inputs a build started from, once its files are out (vite.config.ts calls these). */
+export function stampWhenBuilt() {
+  let hash = "";
+  return {
+    start: () => {
+      hash = inputsHash();
     },
-  );
-  writeFileSync(STAMP, hash);
+    done: () => writeFileSync(STAMP, hash),
+  };
+}
+
+const VITE_BUILD = [VITE, "build", "--config", join(CONSOLE_DIR, "vite.config.ts")];
+
+export function buildConsole({ quiet = false } = {}) {
+  run(process.execPath, [...VITE_BUILD, ...(quiet ? ["-l", "warn"] : [])], { env });
+}
+
+/**
+ * `vite build --watch` until SIGINT or SIGTERM. Each rebuild writes the stamp too, so `npm test` or `npm start`
+ * beside it finds the build fresh instead of starting a second build in the same folder (Vite refuses that).
+ */
+function watchConsole() {
+  const child = spawnLong(process.execPath, [...VITE_BUILD, "--watch"]);
+  const stop = () => {
+    child.kill("SIGTERM");
+    // The watcher may outlive a SIGTERM; it holds nothing that a kill would leave half-written.
+    setTimeout(() => child.kill("SIGKILL"), 2000).unref();
+  };
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, stop);
+  child.on("exit", (code) => process.exit(code ?? 0));
 }
 
 /** Builds the console unless the last build is of the same inputs. Returns whether it built. */
@@ -75,9 +95,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const command = process.argv[2] ?? "ensure";
   if (command === "ensure") ensureConsole();
   else if (command === "build") buildConsole();
-  else if (command === "watch") {
-    run(process.execPath, [VITE, "build", "--watch", "--config", join(CONSOLE_DIR, "vite.config.ts")], { env });
-  } else if (command === "types") {
+  else if (command === "watch") watchConsole();
+  else if (command === "types") {
     writeFileSync(SCHEMA_FILE, await generatedSchema());
     console.log(`wrote ${relative(ROOT, SCHEMA_FILE)}`);
   } else {

@@ -209,7 +209,8 @@ export function createApp() {
  */
 async function staticAsset(assets: Fetcher, request: Request, path: string): Promise<Response | null> {
   const consolePage = consoleRouteOf(path) !== null;
-  if (!consolePage && path.startsWith("/console/") && !path.startsWith("/console/assets/")) return null;
+  const buildFolder = path === "/console" || path.startsWith("/console/");
+  if (!consolePage && buildFolder && !path.startsWith("/console/assets/")) return null;
   const asset = await assets.fetch(consolePage ? new Request(new URL("/console/", request.url), request) : request);
   if (asset.status === 404) {
     await asset.body?.cancel();

@@ -5,7 +5,7 @@ import { navigate } from "../router";
 import { signedOut, useSession } from "../session";
 import { useAction } from "../ui/action";
 import { ConfirmDialog } from "../ui/dialog";
-import { Field, Submit } from "../ui/field";
+import { ActionForm, PasswordField, Submit } from "../ui/field";
 import { Page } from "../ui/page";
 import { ProblemBanner } from "../ui/problem-banner";
 import { absoluteTime } from "../ui/time";
@@ -54,54 +54,32 @@ export default function Account() {
 
       <section class="card" aria-labelledby="password-title">
         <h2 id="password-title">Change password</h2>
-        <form
-          class="form"
-          onSubmit={(event) => {
-            event.preventDefault();
-            void change.run();
-          }}
-        >
+        <ActionForm class="form" onRun={change.run}>
           {change.succeeded ? (
             <p class="banner banner-ok" role="status">
               Password changed. Your other sign-ins have ended; this one goes on.
             </p>
           ) : null}
           <ProblemBanner problem={change.problem} fields={["current_password", "new_password"]} />
-          <Field label="Current password" name="current_password" problem={change.problem}>
-            {(props) => (
-              <input
-                {...props}
-                type="password"
-                autoComplete="current-password"
-                required
-                value={current}
-                onInput={(e) => setCurrent(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <Field
+          <PasswordField
+            label="Current password"
+            name="current_password"
+            problem={change.problem}
+            value={current}
+            onValue={setCurrent}
+          />
+          <PasswordField
             label="New password"
             name="new_password"
             problem={change.problem}
-            hint="8 to 128 characters, not your email or username."
-          >
-            {(props) => (
-              <input
-                {...props}
-                type="password"
-                autoComplete="new-password"
-                required
-                minLength={8}
-                maxLength={128}
-                value={next}
-                onInput={(e) => setNext(e.currentTarget.value)}
-              />
-            )}
-          </Field>
+            value={next}
+            onValue={setNext}
+            fresh
+          />
           <Submit busy={change.busy} busyText="Changing…">
             Change password
           </Submit>
-        </form>
+        </ActionForm>
       </section>
 
       <section class="card" aria-labelledby="sessions-title">

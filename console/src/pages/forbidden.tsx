@@ -16,7 +16,8 @@ export function Forbidden({ role }: { role?: string }) {
         This page needs the <strong>{needed}</strong> role.{" "}
         {user ? (
           <>
-            You are signed in as <strong>{user.username}</strong>, a <strong>{user.role}</strong>.
+            You are signed in as <strong>{user.username}</strong>, {user.role === "admin" ? "an" : "a"}{" "}
+            <strong>{user.role}</strong>.
           </>
         ) : (
           <>You are not signed in.</>

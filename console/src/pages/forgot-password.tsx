@@ -3,7 +3,7 @@ import { api } from "../api/client";
 import { unwrap } from "../api/problem";
 import { Link } from "../router";
 import { useAction } from "../ui/action";
-import { Field, Submit } from "../ui/field";
+import { ActionForm, EmailField, Submit } from "../ui/field";
 import { Page } from "../ui/page";
 import { ProblemBanner } from "../ui/problem-banner";
 
@@ -23,31 +23,14 @@ export default function ForgotPassword() {
           </p>
         </div>
       ) : null}
-      <form
-        class="card form narrow"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void action.run();
-        }}
-      >
+      <ActionForm class="card form narrow" onRun={action.run}>
         <p>Enter your address and we mail you a link to choose a new password.</p>
         <ProblemBanner problem={action.problem} fields={["email"]} />
-        <Field label="Email" name="email" problem={action.problem}>
-          {(props) => (
-            <input
-              {...props}
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onInput={(e) => setEmail(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <EmailField label="Email" name="email" problem={action.problem} value={email} onValue={setEmail} />
         <Submit busy={action.busy} busyText="Sending…">
           Send the link
         </Submit>
-      </form>
+      </ActionForm>
       <p class="links">
         <Link href="/sign-in">Back to sign in</Link>
       </p>

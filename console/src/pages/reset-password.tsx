@@ -5,7 +5,7 @@ import { useFragmentToken } from "../fragment-token";
 import { Link, navigate } from "../router";
 import { signedOut } from "../session";
 import { useAction } from "../ui/action";
-import { Field, Submit } from "../ui/field";
+import { PasswordField, Submit } from "../ui/field";
 import { Page } from "../ui/page";
 import { ProblemBanner } from "../ui/problem-banner";
 
@@ -45,25 +45,14 @@ export default function ResetPassword() {
         }}
       >
         <ProblemBanner problem={action.problem} fields={["password"]} />
-        <Field
+        <PasswordField
           label="New password"
           name="password"
           problem={action.problem}
-          hint="8 to 128 characters, not your email or username."
-        >
-          {(props) => (
-            <input
-              {...props}
-              type="password"
-              autoComplete="new-password"
-              required
-              minLength={8}
-              maxLength={128}
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+          value={password}
+          onValue={setPassword}
+          fresh
+        />
         <div class={`field${mismatch ? " field-invalid" : ""}`}>
           <label for="repeat-password">Repeat the new password</label>
           <input

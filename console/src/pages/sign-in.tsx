@@ -5,7 +5,7 @@ import { Link, navigate, safeNext, useLocation } from "../router";
 import { signedIn, signupStore } from "../session";
 import { useStore } from "../store";
 import { useAction } from "../ui/action";
-import { Field, Submit } from "../ui/field";
+import { ActionForm, EmailField, PasswordField, Submit } from "../ui/field";
 import { Page } from "../ui/page";
 import { ProblemBanner } from "../ui/problem-banner";
 
@@ -30,42 +30,20 @@ export default function SignIn() {
         </p>
       ) : null}
       {next ? <p class="muted">Sign in to open {next}.</p> : null}
-      <form
-        class="card form narrow"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void action.run();
-        }}
-      >
+      <ActionForm class="card form narrow" onRun={action.run}>
         <ProblemBanner problem={action.problem} fields={["email", "password"]} />
-        <Field label="Email" name="email" problem={action.problem}>
-          {(props) => (
-            <input
-              {...props}
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onInput={(e) => setEmail(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label="Password" name="password" problem={action.problem}>
-          {(props) => (
-            <input
-              {...props}
-              type="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <EmailField label="Email" name="email" problem={action.problem} value={email} onValue={setEmail} />
+        <PasswordField
+          label="Password"
+          name="password"
+          problem={action.problem}
+          value={password}
+          onValue={setPassword}
+        />
         <Submit busy={action.busy} busyText="Signing in…">
           Sign in
         </Submit>
-      </form>
+      </ActionForm>
       <p class="links">
         <Link href="/forgot-password">Forgot your password?</Link>
         {signup ? (

@@ -5,7 +5,7 @@ import { Link, navigate, safeNext, useLocation } from "../router";
 import { signedIn, signupStore } from "../session";
 import { useStore } from "../store";
 import { useAction } from "../ui/action";
-import { Field, Submit } from "../ui/field";
+import { ActionForm, EmailField, Field, PasswordField, Submit } from "../ui/field";
 import { Page } from "../ui/page";
 import { ProblemBanner } from "../ui/problem-banner";
 
@@ -34,26 +34,17 @@ export default function SignUp() {
   }
   return (
     <Page title="Create an account">
-      <form
-        class="card form narrow"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void action.run();
-        }}
-      >
+      <ActionForm class="card form narrow" onRun={action.run}>
         <ProblemBanner problem={action.problem} fields={["email", "username", "password"]} />
-        <Field label="Email" name="email" problem={action.problem} hint="We mail you a link to confirm it.">
-          {(props) => (
-            <input
-              {...props}
-              type="email"
-              autoComplete="email"
-              required
-              value={email}
-              onInput={(e) => setEmail(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <EmailField
+          label="Email"
+          name="email"
+          problem={action.problem}
+          value={email}
+          onValue={setEmail}
+          hint="We mail you a link to confirm it."
+          autoComplete="email"
+        />
         <Field
           label="Username (optional)"
           name="username"
@@ -69,29 +60,18 @@ export default function SignUp() {
             />
           )}
         </Field>
-        <Field
+        <PasswordField
           label="Password"
           name="password"
           problem={action.problem}
-          hint="8 to 128 characters, not your email or username."
-        >
-          {(props) => (
-            <input
-              {...props}
-              type="password"
-              autoComplete="new-password"
-              required
-              minLength={8}
-              maxLength={128}
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+          value={password}
+          onValue={setPassword}
+          fresh
+        />
         <Submit busy={action.busy} busyText="Creating…">
           Create account
         </Submit>
-      </form>
+      </ActionForm>
       <p class="links">
         Have an account? <Link href="/sign-in">Sign in</Link>
       </p>

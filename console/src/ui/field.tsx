@@ -64,3 +64,83 @@ export function Submit({
     </button>
   );
 }
+
+type TextFieldProps = {
+  label: string;
+  name: string;
+  problem: Problem | null;
+  value: string;
+  onValue: (value: string) => void;
+  hint?: ComponentChildren;
+};
+
+/** An email address field (the account's sign-in name, so password managers pair it with the password). */
+export function EmailField({
+  autoComplete = "username",
+  ...props
+}: TextFieldProps & { autoComplete?: "username" | "email" }) {
+  return (
+    <Field label={props.label} name={props.name} problem={props.problem} hint={props.hint}>
+      {(wiring) => (
+        <input
+          {...wiring}
+          type="email"
+          autoComplete={autoComplete}
+          required
+          value={props.value}
+          onInput={(e) => props.onValue(e.currentTarget.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
+/** A password field: the current one, or a new one with the API's length rule as its hint and limits. */
+export function PasswordField({ fresh = false, ...props }: TextFieldProps & { fresh?: boolean }) {
+  return (
+    <Field
+      label={props.label}
+      name={props.name}
+      problem={props.problem}
+      hint={props.hint ?? (fresh ? "8 to 128 characters, not your email or username." : undefined)}
+    >
+      {(wiring) => (
+        <input
+          {...wiring}
+          type="password"
+          autoComplete={fresh ? "new-password" : "current-password"}
+          required
+          minLength={fresh ? 8 : undefined}
+          maxLength={fresh ? 128 : undefined}
+          value={props.value}
+          onInput={(e) => props.onValue(e.currentTarget.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
+/** A form that runs its action on submit (Enter in a field included) instead of navigating. */
+export function ActionForm({
+  onRun,
+  children,
+  ...rest
+}: {
+  onRun: () => unknown;
+  children: ComponentChildren;
+  class?: string;
+  noValidate?: boolean;
+  "aria-label"?: string;
+}) {
+  return (
+    <form
+      {...rest}
+      onSubmit={(event) => {
+        event.preventDefault();
+        void onRun();
+      }}
+    >
+      {children}
+    </form>
+  );
+}

@@ -5,7 +5,7 @@ import { Link, navigate, useLocation } from "../../router";
 import { useSession } from "../../session";
 import { useAction } from "../../ui/action";
 import { ConfirmDialog } from "../../ui/dialog";
-import { Field, Submit } from "../../ui/field";
+import { ActionForm, Field, Submit } from "../../ui/field";
 import { useLoad } from "../../ui/load";
 import { useNow } from "../../ui/now";
 import { Page } from "../../ui/page";
@@ -93,14 +93,7 @@ function TaskForm({ task }: { task: Task | null }) {
       <p>
         <Link href={listUrl()}>Back to the tasks</Link>
       </p>
-      <form
-        class="card form"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          void save.run();
-        }}
-      >
+      <ActionForm class="card form" noValidate onRun={save.run}>
         {save.succeeded ? (
           <p class="banner banner-ok" role="status">
             Saved.
@@ -179,7 +172,7 @@ function TaskForm({ task }: { task: Task | null }) {
             {relativeTime(saved.updated_at, now)}.
           </p>
         ) : null}
-      </form>
+      </ActionForm>
       <ConfirmDialog
         open={confirmDelete}
         title="Delete this task?"
