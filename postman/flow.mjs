@@ -43,10 +43,13 @@ export const RAW = Symbol("raw");
 export const raw = (name) => ({ [RAW]: name });
 
 const PASSWORD = "correct horse battery";
+/** What the console sends with its cookie: the fixed header, and the Origin of the app itself. */
+const CONSOLE = { "X-Console": "1", Origin: "{{base_url}}" };
 
 export const flow = [
   { op: "getHealth" },
   { op: "getLiveness" },
+  { op: "getAuthConfig" },
   {
     op: "login",
     note: "Sends {{email}} and {{password}} from the environment and keeps the token pair for every other request.",
@@ -74,6 +77,11 @@ export const flow = [
     op: "listTasks",
     note: "Filters: the title contains (Postman), status todo, newest first, three fields per task.",
     query: { q: "(Postman)", status: "todo", ordering: "-created_at", fields: "id,title,status", limit: "10" },
+  },
+  {
+    op: "exportTasks",
+    note: "The same filters as a CSV download: every matching task, not one page.",
+    query: { q: "(Postman)", status: "todo", ordering: "-created_at", fields: "id,title,status" },
   },
   { op: "getTask", path: { id: "{{task_id}}" } },
   {
@@ -115,6 +123,11 @@ export const flow = [
     query: { ordering: "price", fields: "sku,name,price", limit: "3" },
   },
   {
+    op: "exportProducts",
+    note: "Anonymous, like the list: the whole catalog as CSV, cheapest first.",
+    query: { ordering: "price", fields: "sku,name,price" },
+  },
+  {
     op: "createProduct",
     body: { name: "Travel Mug (Postman)", brand: "Mugs", price: 7.5 },
     set: { sku: "sku" },
@@ -125,6 +138,11 @@ export const flow = [
     op: "replaceProduct",
     path: { sku: "{{sku}}" },
     body: { name: "Travel Mug, large (Postman)", brand: "Mugs", price: 9.5 },
+  },
+  {
+    op: "reportProductViewsSeries",
+    note: "The product's views per day (the anonymous read above counts once the views queue has applied it).",
+    path: { sku: "{{sku}}" },
   },
   { op: "deleteProduct", path: { sku: "{{sku}}" } },
   { op: "getProductHistory", note: "Still readable after the delete.", path: { sku: "{{sku}}" } },
@@ -173,6 +191,7 @@ export const flow = [
   { op: "getCursorStats", path: { id: "{{cursor_session_id}}" }, query: { bucket: "10s" } },
   { op: "listCursorEvents", path: { id: "{{cursor_session_id}}" }, query: { limit: "10" } },
   { op: "listCursorSessions", query: { limit: "5" } },
+  { op: "getCursorSession", path: { id: "{{cursor_session_id}}" } },
   { op: "endCursorSession", path: { id: "{{cursor_session_id}}" } },
   { op: "getCursorArchive", note: "Written when the session ended.", path: { id: "{{cursor_session_id}}" } },
   { op: "listCursorArchives" },
@@ -212,6 +231,18 @@ export const flow = [
     body: { refresh_token: "{{refresh_token}}" },
     forget: ["access_token", "refresh_token"],
   },
+
+  // The console's cookie sign-in, as a browser does it: the cookie jar holds the `__Host-` cookies, every call sends
+  // the console's header and the app's own Origin, and no answer carries a token.
+  {
+    op: "consoleRegister",
+    pre: { console_email: "'pm-console-' + Date.now().toString(36) + '@example.com'" },
+    headers: CONSOLE,
+    body: { email: "{{console_email}}", password: PASSWORD },
+  },
+  { op: "consoleSignIn", headers: CONSOLE, body: { email: "{{email}}", password: "{{password}}" } },
+  { op: "consoleRefresh", headers: CONSOLE },
+  { op: "consoleSignOut", headers: CONSOLE },
 ];
 
 /**

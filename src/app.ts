@@ -56,7 +56,18 @@ export function createApp() {
       origin: (origin, c) => (allowedOrigins(c.env).includes(origin) ? origin : null),
       allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type", "If-None-Match", "X-D1-Bookmark"],
-      exposeHeaders: ["X-Request-Id", "ETag", "Retry-After", "Location", "Server-Timing", "X-D1-Bookmark", "X-Cache"],
+      exposeHeaders: [
+        "X-Request-Id",
+        "ETag",
+        "Retry-After",
+        "Location",
+        "Server-Timing",
+        "X-D1-Bookmark",
+        "X-Cache",
+        // CSV exports: the file name and the row count.
+        "Content-Disposition",
+        "X-Total-Count",
+      ],
       maxAge: 600,
     }),
   );

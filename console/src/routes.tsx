@@ -12,7 +12,8 @@ import { lazyPage } from "./ui/lazy";
 export type Access = "public" | "anonymous" | Role;
 export type RouteDef = { page: ComponentType; access: Access };
 
-const adminPending = lazyPage(() => import("./pages/admin/pending"));
+const productPage = lazyPage(() => import("./pages/products/edit"));
+const userPage = lazyPage(() => import("./pages/users/edit"));
 
 /** Every console route (src/lib/console-routes.ts lists the paths; a missing or extra key fails the typecheck). */
 export const ROUTES: Record<ConsoleRoute, RouteDef> = {
@@ -27,17 +28,17 @@ export const ROUTES: Record<ConsoleRoute, RouteDef> = {
   "/tasks/new": { page: lazyPage(() => import("./pages/tasks/edit")), access: "member" },
   "/tasks/:id": { page: lazyPage(() => import("./pages/tasks/edit")), access: "member" },
   "/notifications": { page: lazyPage(() => import("./pages/notifications")), access: "member" },
-  "/products": { page: adminPending, access: "member" },
-  "/products/new": { page: adminPending, access: "admin" },
-  "/products/:sku": { page: adminPending, access: "member" },
-  "/reports/views": { page: adminPending, access: "admin" },
-  "/users": { page: adminPending, access: "admin" },
-  "/users/new": { page: adminPending, access: "admin" },
-  "/users/:id": { page: adminPending, access: "admin" },
-  "/outbox": { page: adminPending, access: "admin" },
-  "/outbox/:id": { page: adminPending, access: "admin" },
-  "/sessions": { page: adminPending, access: "admin" },
-  "/sessions/:id": { page: adminPending, access: "admin" },
+  "/products": { page: lazyPage(() => import("./pages/products/list")), access: "member" },
+  "/products/new": { page: productPage, access: "admin" },
+  "/products/:sku": { page: productPage, access: "member" },
+  "/reports/views": { page: lazyPage(() => import("./pages/reports/views")), access: "admin" },
+  "/users": { page: lazyPage(() => import("./pages/users/list")), access: "admin" },
+  "/users/new": { page: userPage, access: "admin" },
+  "/users/:id": { page: userPage, access: "admin" },
+  "/outbox": { page: lazyPage(() => import("./pages/outbox/list")), access: "admin" },
+  "/outbox/:id": { page: lazyPage(() => import("./pages/outbox/detail")), access: "admin" },
+  "/sessions": { page: lazyPage(() => import("./pages/sessions/list")), access: "admin" },
+  "/sessions/:id": { page: lazyPage(() => import("./pages/sessions/live")), access: "admin" },
   "/forbidden": { page: ForbiddenPage, access: "public" },
 };
 

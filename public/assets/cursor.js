@@ -1,16 +1,17 @@
 // The live cursor page: samples the pointer once per animation frame, sends a batch every 100 ms (or 50 events) over
 // the session's WebSocket (acknowledged per batch; POST with the session token while the socket is down), and draws
 // what the session's Durable Object sends back over that socket.
-// A same-origin file (the CSP allows no inline script); uPlot is vendored from npm into /vendor.
+// A same-origin module (the CSP allows no inline script); uPlot is vendored from npm into /vendor, and the chart is
+// cursor-chart.js, the one the console's live session page draws too.
+import { cursorChart, IDLE_MS } from "./cursor-chart.js";
+
 (() => {
   const API = "/api/v1/cursor/sessions";
-  const CHART_WINDOW_S = 60;
   const MAX_PENDING = 20_000; // kept while the server is unreachable (~5 minutes of fast movement)
   const MAX_BATCH = 1000;
   const MAX_IN_FLIGHT = 8; // batches sent over the socket and not yet acknowledged (backpressure)
   const MAX_BUFFERED = 256 * 1024; // bytes the socket may hold unsent before the page waits
   const ACK_TIMEOUT_MS = 5_000; // a batch unacknowledged this long means a dead socket: reconnect and resend
-  const IDLE_MS = 400; // no frame for this long: the pointer is at rest
   const PING_MS = 20_000;
   const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
 
@@ -60,7 +61,7 @@
     peak: 0,
     lastFrameAt: 0,
     shown: { speed: 0, distance: 0, events: 0 },
-    chart: { x: [], speed: [], distance: [], dirty: false },
+    chart: null, // cursorChart(): speed and distance over the last minute
   };
 
   // ---- clock: the server's, advanced by the monotonic clock (immune to the user's clock being off) ----
@@ -118,10 +119,7 @@
         s.sampled = null;
         s.totals = { distance: 0, events: 0, t: 0 };
         s.peak = 0;
-        s.chart.x = [];
-        s.chart.speed = [];
-        s.chart.distance = [];
-        s.chart.dirty = true;
+        s.chart?.reset();
         el.sessionId.textContent = session.id.slice(0, 8);
         el.sessionId.title = session.id;
         s.postFailures = 0;
@@ -368,7 +366,7 @@
       s.peak = Math.max(s.peak, frame.speed);
       s.lastFrameAt = performance.now();
       applyTotals(frame.total_distance, frame.event_count, frame.t);
-      chartPush(frame.t, frame.speed, frame.total_distance);
+      s.chart?.frame(frame.t, frame.speed, frame.total_distance);
     } else if (frame.type === "ended") {
       startSession();
     }
@@ -384,10 +382,7 @@
   // ---- figures: eased towards the latest values, once per frame ----
   function renderFigures() {
     const idle = performance.now() - s.lastFrameAt > IDLE_MS;
-    if (idle && s.speed !== 0) {
-      s.speed = 0;
-      if (s.totals.t) chartPush(s.totals.t + IDLE_MS, 0, s.totals.distance);
-    }
+    if (idle && s.speed !== 0) s.speed = 0;
     const ease = reducedMotion ? 1 : 0.25;
     const step = (from, to) => (Math.abs(to - from) < 0.5 ? to : from + (to - from) * ease);
     s.shown.speed = step(s.shown.speed, s.speed);
@@ -404,108 +399,10 @@
       metres < 1 ? `≈ ${fmt.format(metres * 100)} cm at 96 dpi` : `≈ ${fmt1.format(metres)} m at 96 dpi`;
   }
 
-  // ---- charts ----
-  const charts = [];
-
+  // ---- charts: cursor-chart.js ----
   function css(name) {
     return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   }
-
-  function makeChart(container, key, color, fill) {
-    const gradient = (u) => {
-      const g = u.ctx.createLinearGradient(0, u.bbox.top, 0, u.bbox.top + u.bbox.height);
-      g.addColorStop(0, css(fill));
-      g.addColorStop(1, "transparent");
-      return g;
-    };
-    const axis = {
-      stroke: css("--faint"),
-      grid: { stroke: css("--grid"), width: 1 },
-      ticks: { show: false },
-      font: "12px system-ui, sans-serif",
-    };
-    const spline = window.uPlot.paths?.spline?.();
-    const chart = new window.uPlot(
-      {
-        width: Math.max(200, container.clientWidth),
-        height: container.clientHeight || 230,
-        padding: [8, 12, 0, 4],
-        legend: { show: false },
-        cursor: { drag: { x: false, y: false }, points: { size: 7 } },
-        scales: {
-          x: { time: true },
-          y: { range: (_u, _min, max) => [0, Math.max(key === "speed" ? 100 : 500, max * 1.15)] },
-        },
-        axes: [
-          { ...axis, space: 70 },
-          { ...axis, size: 56, values: (_u, ticks) => ticks.map((v) => compact(v)) },
-        ],
-        series: [
-          {},
-          {
-            label: key,
-            stroke: css(color),
-            width: 2,
-            fill: gradient,
-            points: { show: false },
-            ...(spline ? { paths: spline } : {}),
-          },
-        ],
-      },
-      [s.chart.x, s.chart[key]],
-      container,
-    );
-    charts.push({ chart, key, container });
-  }
-
-  function compact(v) {
-    if (v >= 1_000_000) return `${fmt1.format(v / 1_000_000)}M`;
-    if (v >= 10_000) return `${fmt.format(v / 1000)}k`;
-    return fmt.format(v);
-  }
-
-  function buildCharts() {
-    for (const { chart } of charts.splice(0)) chart.destroy();
-    makeChart($("chart-speed"), "speed", "--speed", "--speed-fill");
-    makeChart($("chart-distance"), "distance", "--distance", "--distance-fill");
-  }
-
-  function chartPush(t, speed, distance) {
-    const x = t / 1000;
-    const c = s.chart;
-    const lastX = c.x[c.x.length - 1];
-    if (lastX !== undefined && x < lastX) return;
-    // After a rest, start the rise from zero rather than drawing a slow ramp across the pause.
-    if (lastX !== undefined && speed > 0 && x - lastX > (2 * IDLE_MS) / 1000 && c.speed[c.speed.length - 1] === 0) {
-      c.x.push(x - IDLE_MS / 2000);
-      c.speed.push(0);
-      c.distance.push(c.distance[c.distance.length - 1]);
-    }
-    c.x.push(x);
-    c.speed.push(speed);
-    c.distance.push(distance);
-    const cutoff = x - CHART_WINDOW_S;
-    let drop = 0;
-    while (drop < c.x.length && c.x[drop] < cutoff) drop++;
-    if (drop) {
-      c.x.splice(0, drop);
-      c.speed.splice(0, drop);
-      c.distance.splice(0, drop);
-    }
-    c.dirty = true;
-  }
-
-  function renderCharts() {
-    if (!s.chart.dirty || charts.length === 0) return;
-    s.chart.dirty = false;
-    for (const { chart, key } of charts) chart.setData([s.chart.x, s.chart[key]]);
-  }
-
-  const resize = new ResizeObserver(() => {
-    for (const { chart, container } of charts) {
-      chart.setSize({ width: Math.max(200, container.clientWidth), height: container.clientHeight || 230 });
-    }
-  });
 
   // ---- the trail: the last second of movement, fading out ----
   const trail = { points: [], ctx: el.trail.getContext("2d"), dpr: 1 };
@@ -553,7 +450,7 @@
     sample();
     maybeSend();
     renderFigures();
-    renderCharts();
+    s.chart?.render();
     renderTrail();
     requestAnimationFrame(frame);
   }
@@ -589,13 +486,16 @@
     maybeSend();
   });
 
-  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", buildCharts);
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => s.chart?.rebuild());
   addEventListener("resize", sizeTrail);
 
   function boot() {
     sizeTrail();
-    buildCharts();
-    for (const { container } of charts) resize.observe(container);
+    s.chart = cursorChart({
+      uPlot: window.uPlot,
+      containers: { speed: $("chart-speed"), distance: $("chart-distance") },
+      css,
+    });
     requestAnimationFrame(frame);
     startSession();
   }

@@ -282,6 +282,7 @@ export const MATRIX: Record<string, MatrixRow> = {
     expect: OWNER_204,
     build: async (w) => ({ path: "/api/v1/tasks", method: "DELETE", json: { ids: [(await makeTask(w.member)).id] } }),
   },
+  "GET /api/v1/tasks/export": { expect: SIGNED_IN_200, build: () => ({ path: "/api/v1/tasks/export" }) },
   "GET /api/v1/tasks/{id}": { expect: SIGNED_IN_200, build: (w) => ({ path: `/api/v1/tasks/${w.task.id}` }) },
   "PUT /api/v1/tasks/{id}": {
     expect: OWNER_200,
@@ -318,6 +319,8 @@ export const MATRIX: Record<string, MatrixRow> = {
   },
 
   "GET /api/v1/products": { expect: ALL_200, build: () => ({ path: "/api/v1/products" }) },
+  // The catalog is public, so is its export (limited per caller: test/routes/products/export.test.ts).
+  "GET /api/v1/products/export": { expect: ALL_200, build: () => ({ path: "/api/v1/products/export" }) },
   "POST /api/v1/products": {
     expect: ADMIN_201,
     build: () => ({
@@ -353,6 +356,10 @@ export const MATRIX: Record<string, MatrixRow> = {
   },
 
   "GET /api/v1/reports/product-views": { expect: ADMIN_200, build: () => ({ path: "/api/v1/reports/product-views" }) },
+  "GET /api/v1/reports/product-views/{sku}": {
+    expect: ADMIN_200,
+    build: (w) => ({ path: `/api/v1/reports/product-views/${w.product.sku}` }),
+  },
 
   "POST /api/v1/cursor/sessions": {
     expect: [201, 201, 201, 201, 201],
@@ -386,6 +393,10 @@ export const MATRIX: Record<string, MatrixRow> = {
       headers: { Upgrade: "websocket" },
       session: w.session,
     }),
+  },
+  "GET /api/v1/cursor/sessions/{id}": {
+    expect: ADMIN_200,
+    build: (w) => ({ path: `/api/v1/cursor/sessions/${w.session.id}` }),
   },
   "GET /api/v1/cursor/sessions/{id}/stats": {
     expect: ADMIN_200,

@@ -195,6 +195,11 @@ async function bodyViolations(doc: Document, operation: Op, documented: Document
   // A documented binary body (a download) has no JSON to check.
   if ((media.schema as Schema | undefined)?.format === "binary")
     return text.length > 0 ? [] : [`${operation.key}: empty download`];
+  // A documented text body that is not JSON (a CSV export) is a string: it must not be empty.
+  if (!/json/.test(contentType)) {
+    const violations = validate(doc, media.schema, text).map((e) => `${operation.key} ${res.status}: ${e}`);
+    return text.length > 0 ? violations : [`${operation.key}: empty ${contentType} body`];
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);

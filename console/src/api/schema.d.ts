@@ -415,7 +415,7 @@ export interface paths {
         put: operations["bulkUpdateTasks"];
         /**
          * Create a task
-         * @description The caller becomes the creator. Unknown fields are a 422. Moving `expires_at` re-arms the expiry notice; a new `expires_at` already in the past sends the creator the expired notice at once, in the same write.
+         * @description The caller becomes the creator. Unknown fields are a 422. An account keeps at most TASKS_MAX_PER_USER tasks (5,000 by default, done or not): past it a 409 until it deletes some. Moving `expires_at` re-arms the expiry notice; a new `expires_at` already in the past sends the creator the expired notice at once, in the same write.
          */
         post: operations["createTask"];
         /**
@@ -423,6 +423,26 @@ export interface paths {
          * @description Up to 100 ids in a JSON body `{ ids: [...] }`, deleted in one transaction; only the creator or an admin may delete a task. All or nothing: when any id is unknown (404) or not allowed for the caller (403; 404 wins when both occur), nothing changes and the problem lists every offending id in `failures: [{ id, reason }]` (reason `not_found` or `forbidden`) and in `errors`. Deleting a task cancels its expiry notice.
          */
         delete: operations["bulkDeleteTasks"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the filtered task list as CSV
+         * @description The same filters, `ordering` and `fields`/`omit` as the list, and the same rule for who may use which filter. Columns follow `fields` in list order; `created_by` becomes `created_by_id` and `created_by_username`. Every row the filters match, in the list's order, as RFC 4180 CSV with a header row (UTF-8, CRLF). At most 10,000 rows: a filter that matches more is a 400 that says how many it matched (narrow it). `limit` and `offset` are not part of an export. Text a spreadsheet would run as a formula (a cell starting with `=`, `+`, `-`, `@`, tab or CR) starts with `'` instead. Each caller may start 30 exports per 10 minutes (429 with Retry-After). `X-Total-Count` says how many rows follow: the rows matching when the export started, in that order (one deleted meanwhile is left out; one changed meanwhile is written as it is now). The rows are read page by page while the body streams; an error after the first byte ends the body early.
+         */
+        get: operations["exportTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -469,7 +489,7 @@ export interface paths {
         };
         /**
          * List my notifications
-         * @description The caller's own in-app notifications (task expiry notices, product changes for admins), newest first. `unread=true` keeps only those not yet read. Every notification also went out by mail (see the outbox).
+         * @description The caller's own in-app notifications (task expiry notices, product changes for admins), newest first. `unread=true` keeps only those not yet read. Every notification also went out by mail (see the outbox). Notifications are kept NOTIFICATION_RETENTION_DAYS (90 by default), read or not.
          */
         get: operations["listNotifications"];
         put?: never;
@@ -564,6 +584,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/products/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the filtered product list as CSV
+         * @description Anyone may export the catalog, as anyone may list it; a bearer token is optional, but a bad one is a 401. The same filters, `ordering` and `fields`/`omit` as the list; prices are written with two decimals. Never cached. Every row the filters match, in the list's order, as RFC 4180 CSV with a header row (UTF-8, CRLF). At most 10,000 rows: a filter that matches more is a 400 that says how many it matched (narrow it). `limit` and `offset` are not part of an export. Text a spreadsheet would run as a formula (a cell starting with `=`, `+`, `-`, `@`, tab or CR) starts with `'` instead. Each caller may start 30 exports per 10 minutes (429 with Retry-After). `X-Total-Count` says how many rows follow: the rows matching when the export started, in that order (one deleted meanwhile is left out; one changed meanwhile is written as it is now). The rows are read page by page while the body streams; an error after the first byte ends the body early.
+         */
+        get: operations["exportProducts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/products/{sku}/history": {
         parameters: {
             query?: never;
@@ -636,6 +676,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/product-views/{sku}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One product's views per day (admin)
+         * @description The product's anonymous views on each UTC day from `from` to `to` (inclusive, at most 366 days; default the last 7 days to today), zero-filled, and their total. Counts come from the analytics queue, so views still in the queue are not included yet. 404 when no product has this sku (a deleted product's views are not reported).
+         */
+        get: operations["reportProductViewsSeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cursor/sessions": {
         parameters: {
             query?: never;
@@ -651,7 +711,7 @@ export interface paths {
         put?: never;
         /**
          * Start a cursor session
-         * @description Anyone may start one (the page at / does on load). Returns the session token that every other route of this session needs, the WebSocket URL with the token already in it, the server clock to base event times on, and the sampling hints the page uses.
+         * @description Anyone may start one (the page at / does on load). Returns the session token that every other route of this session needs, the WebSocket URL with the token already in it, the server clock to base event times on, and the sampling hints the page uses. At most 20 a minute per client, and 200 an hour from all clients together (429 with Retry-After).
          */
         post: operations["createCursorSession"];
         delete?: never;
@@ -675,7 +735,7 @@ export interface paths {
         put?: never;
         /**
          * Post a batch of cursor events
-         * @description 1 to 1,000 events `{ x, y, t }`, validated all-or-nothing: the first offending event is named in the problem's `errors` path (`events.3.t`). Events must be in time order, not before the previous batch's last `t` and at most 60 s ahead of the server clock. The session's Durable Object continues the path from the previous batch, stores the events, pushes a frame to every live viewer and sends 10-second rollups to D1 about once a second. Limits per session: CURSOR_MAX_EVENTS_PER_SECOND (token bucket, 429 with Retry-After), CURSOR_MAX_EVENTS_PER_EVENT_SECOND (422), CURSOR_MAX_EVENTS_PER_SESSION (409: start a new session); a refused batch stores nothing. The page sends the same batches over its WebSocket. Session token only.
+         * @description 1 to 1,000 events `{ x, y, t }`, validated all-or-nothing: the first offending event is named in the problem's `errors` path (`events.3.t`). Events must be in time order, not before the previous batch's last `t`, and within the session's life: not before its creation less 60 s, not after the server clock plus 60 s (422). The session's Durable Object continues the path from the previous batch, stores the events, pushes a frame to every live viewer and sends 10-second rollups to D1 every CURSOR_FLUSH_SECONDS while it moves. Limits per session: CURSOR_MAX_EVENTS_PER_SECOND (token bucket, 429 with Retry-After), CURSOR_MAX_EVENTS_PER_EVENT_SECOND (422), CURSOR_MAX_EVENTS_PER_SESSION events or 16 bytes each of storage (409: start a new session); a refused batch stores nothing. The page sends the same batches over its WebSocket. Session token only.
          */
         post: operations["postCursorEvents"];
         delete?: never;
@@ -693,7 +753,7 @@ export interface paths {
         };
         /**
          * Live frames over a WebSocket
-         * @description Upgrades to a WebSocket (hibernating Durable Object). The first message is a `hello` frame with the totals so far, then a `frame` after every accepted batch, and `ended` before the server closes the socket. Send the text `ping` to get `pong` (answered without waking the object). The session's own token (from POST /cursor/sessions) or an admin's access token. Browsers pass the token as `?token=` (already in `ws_url`). Over-long or too frequent client messages close the socket (1009/1008).
+         * @description Upgrades to a WebSocket (hibernating Durable Object). The first message is a `hello` frame with the totals so far, then a `frame` after every accepted batch, and `ended` before the server closes the socket. Send the text `ping` to get `pong` (answered without waking the object), or `{"type":"hello"}` for the totals again. The session's own token (from POST /cursor/sessions) or an admin's access token. Browsers pass the token as `?token=` (already in `ws_url`). Messages are closed schemas like REST bodies (refused with a `nack` carrying the same status and errors); over-long messages close the socket (1009), too many refused or other messages (1008).
          */
         get: operations["watchCursorSession"];
         put?: never;
@@ -713,7 +773,7 @@ export interface paths {
         };
         /**
          * Re-aggregated statistics
-         * @description Re-aggregates the session's per-second rows (kept by its Durable Object) into buckets of any size (`1s` to `24h`, aligned to the epoch): distance, average speed (distance / bucket seconds), peak speed, first and last point and event count. At most 1,000 buckets per request; without `from`, the latest 1,000. The default range covers every stored second. As fresh as the last accepted batch. The session's own token (from POST /cursor/sessions) or an admin's access token.
+         * @description Sums the session's events (kept by its Durable Object) into buckets of any size (`1s` to `24h`, aligned to the epoch): distance, average speed (distance / bucket seconds), peak speed, first and last point and event count. At most 1,000 buckets per request; without `from`, the latest 1,000. The default range covers every stored second. As fresh as the last accepted batch. The session's own token (from POST /cursor/sessions) or an admin's access token.
          */
         get: operations["getCursorStats"];
         put?: never;
@@ -731,7 +791,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * One cursor session (admin)
+         * @description The session as the list shows it: its label, viewport, start, end (null while it runs) and totals stored so far. For the live frames, open its WebSocket.
+         */
+        get: operations["getCursorSession"];
         put?: never;
         post?: never;
         /**
@@ -1372,6 +1436,22 @@ export interface components {
                 }[];
             }[];
         };
+        ProductViewsSeries: {
+            /** Format: uuid */
+            sku: string;
+            name: string;
+            brand: string;
+            total_views: number;
+            /** @description One entry per day from `from` to `to`, zero-filled. */
+            series: {
+                day: string;
+                views: number;
+            }[];
+            /** @example 2026-01-25 */
+            from: string;
+            /** @example 2026-01-31 */
+            to: string;
+        };
         CursorSessionCreated: {
             /** Format: uuid */
             id: string;
@@ -1457,7 +1537,7 @@ export interface components {
              */
             y: number;
             /**
-             * @description Epoch milliseconds (use the session's server_time as the clock base)
+             * @description Epoch milliseconds, within the session's life: from its creation minus 60 s to the server's clock plus 60 s (use the session's server_time as the clock base)
              * @example 1767225600123
              */
             t: number;
@@ -4510,6 +4590,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Request body larger than 1 MiB */
             413: {
                 headers: {
@@ -4701,6 +4794,119 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Server-Timing": components["headers"]["Server-Timing"];
                     "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (D1) is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After-Unavailable"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the X-Request-Id when reporting it */
+            "5XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportTasks: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive: a substring of the creator's username, or their email (a substring for admins; the whole address for members, who never see emails). */
+                search?: string;
+                /** @description One or several of todo, in_progress, done: comma-separated, repeated, or both. */
+                status?: string | string[];
+                /** @description Case-insensitive substring of the title. */
+                q?: string;
+                /** @description Only tasks expiring strictly before this time. */
+                expires_before?: string;
+                /** @description Only tasks expiring strictly after this time. */
+                expires_after?: string;
+                /** @description One of created_at, updated_at, expires_at, title; prefix - for descending. Default -created_at; ties by id. Tasks without an expiry sort last by expires_at either way. */
+                ordering?: string;
+                /** @description Comma-separated subset of id, title, description, status, expires_at, created_by, created_at, updated_at. */
+                fields?: string;
+                /** @description Comma-separated fields to leave out. */
+                omit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tasks as CSV, one record per task */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="<list>-YYYY-MM-DD.csv"` */
+                    "Content-Disposition": string;
+                    /** @description The rows that matched when the export started (the body holds one record for each). */
+                    "X-Total-Count": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request (bad JSON, invalid query or path parameter) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     "Cache-Control": components["headers"]["Cache-Control-Private"];
                     [name: string]: unknown;
                 };
@@ -6023,6 +6229,115 @@ export interface operations {
             };
         };
     };
+    exportProducts: {
+        parameters: {
+            query?: {
+                /** @description Exact brand. */
+                brand?: string;
+                /** @description Case-insensitive substring of the name. */
+                q?: string;
+                min_price?: string;
+                max_price?: string;
+                /** @description One of name, price, created_at, updated_at, views; prefix - for descending. Default -created_at. */
+                ordering?: string;
+                /** @description Comma-separated subset of sku, name, brand, price, views, created_at, updated_at. */
+                fields?: string;
+                /** @description Comma-separated fields to leave out. */
+                omit?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The products as CSV, one record per product */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="<list>-YYYY-MM-DD.csv"` */
+                    "Content-Disposition": string;
+                    /** @description The rows that matched when the export started (the body holds one record for each). */
+                    "X-Total-Count": string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request (bad JSON, invalid query or path parameter) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (D1) is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After-Unavailable"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the X-Request-Id when reporting it */
+            "5XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getProductHistory: {
         parameters: {
             query?: {
@@ -6869,6 +7184,131 @@ export interface operations {
             };
         };
     };
+    reportProductViewsSeries: {
+        parameters: {
+            query?: {
+                /** @description First UTC day, inclusive. Default: 6 days before `to`. */
+                from?: string;
+                /** @description Last UTC day, inclusive. Default: today (UTC). */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                sku: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The product's daily views */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductViewsSeries"];
+                };
+            };
+            /** @description Malformed request (bad JSON, invalid query or path parameter) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (D1) is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After-Unavailable"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the X-Request-Id when reporting it */
+            "5XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listCursorSessions: {
         parameters: {
             query?: {
@@ -7568,6 +8008,126 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CursorStats"];
+                };
+            };
+            /** @description Malformed request (bad JSON, invalid query or path parameter) */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (D1) is unavailable */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Retry-After": components["headers"]["Retry-After-Unavailable"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error; quote the X-Request-Id when reporting it */
+            "5XX": {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCursorSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Server-Timing": components["headers"]["Server-Timing"];
+                    "X-D1-Bookmark": components["headers"]["X-D1-Bookmark"];
+                    "Cache-Control": components["headers"]["Cache-Control-Private"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CursorSession"];
                 };
             };
             /** @description Malformed request (bad JSON, invalid query or path parameter) */

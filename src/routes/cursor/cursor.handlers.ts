@@ -168,42 +168,55 @@ export const endSession: Handler<"endSession"> = async (c) => {
   return c.body(null, 204);
 };
 
-export const listSessions: Handler<"listSessions"> = async (c) => {
-  const { limit, offset } = c.req.valid("query");
-  const db = getDb(c.env.DB);
-  // Totals: the session row's (written at the end) or, while it runs, its newest rollup's (one index lookup each).
+/**
+ * Sessions with their totals: the session row's (written at the end) or, while it runs, its newest rollup's (one
+ * index lookup each).
+ */
+function sessionsQuery(env: Env) {
   const newest = (column: string) =>
     sql.raw(
       `(SELECT ${column} FROM cursor_rollups r WHERE r.session_id = cursor_sessions.id ORDER BY r.bucket_start DESC LIMIT 1)`,
     );
+  return getDb(env.DB)
+    .select({
+      session: cursorSessions,
+      lastSeq: sql<number | null>`${newest("last_seq")}`,
+      rollupDistance: sql<number | null>`${newest("total_distance")}`,
+      lastT: sql<number | null>`${newest("last_t")}`,
+    })
+    .from(cursorSessions);
+}
+
+type SessionRow = Awaited<ReturnType<typeof sessionsQuery>>[number];
+
+function toSessionItem({ session: s, lastSeq, rollupDistance, lastT }: SessionRow) {
+  const live = lastSeq !== null && lastSeq + 1 > s.eventCount;
+  return {
+    id: s.id,
+    label: s.label,
+    viewport: { width: s.viewportWidth, height: s.viewportHeight },
+    created_at: toIso(s.createdAt),
+    ended_at: toIso(s.endedAt),
+    event_count: live ? lastSeq + 1 : s.eventCount,
+    total_distance: live ? (rollupDistance ?? s.totalDistance) : s.totalDistance,
+    last_event_at: toIso(live ? lastT : s.lastEventAt),
+  };
+}
+
+export const listSessions: Handler<"listSessions"> = async (c) => {
+  const { limit, offset } = c.req.valid("query");
   const [rows, [total]] = await Promise.all([
-    db
-      .select({
-        session: cursorSessions,
-        lastSeq: sql<number | null>`${newest("last_seq")}`,
-        rollupDistance: sql<number | null>`${newest("total_distance")}`,
-        lastT: sql<number | null>`${newest("last_t")}`,
-      })
-      .from(cursorSessions)
-      .orderBy(desc(cursorSessions.createdAt))
-      .limit(limit)
-      .offset(offset),
-    db.select({ n: count() }).from(cursorSessions),
+    sessionsQuery(c.env).orderBy(desc(cursorSessions.createdAt)).limit(limit).offset(offset),
+    getDb(c.env.DB).select({ n: count() }).from(cursorSessions),
   ]);
-  const items = rows.map(({ session: s, lastSeq, rollupDistance, lastT }) => {
-    const live = lastSeq !== null && lastSeq + 1 > s.eventCount;
-    return {
-      id: s.id,
-      label: s.label,
-      viewport: { width: s.viewportWidth, height: s.viewportHeight },
-      created_at: toIso(s.createdAt),
-      ended_at: toIso(s.endedAt),
-      event_count: live ? lastSeq + 1 : s.eventCount,
-      total_distance: live ? (rollupDistance ?? s.totalDistance) : s.totalDistance,
-      last_event_at: toIso(live ? lastT : s.lastEventAt),
-    };
-  });
-  return c.json(page(items, total?.n ?? 0, { limit, offset }), 200);
+  return c.json(page(rows.map(toSessionItem), total?.n ?? 0, { limit, offset }), 200);
+};
+
+export const getSession: Handler<"getSession"> = async (c) => {
+  const { id } = c.req.valid("param");
+  const [row] = await sessionsQuery(c.env).where(eq(cursorSessions.id, id)).limit(1);
+  if (!row) throw new ApiError("not_found", "No cursor session with that id.");
+  return c.json(toSessionItem(row), 200);
 };
 
 export const getArchive: Handler<"getArchive"> = async (c) => {

@@ -9,6 +9,7 @@ export const cursorRouter = createRouter()
   .openapi(routes.live, handlers.live)
   .openapi(routes.stats, handlers.stats)
   .openapi(routes.listEvents, handlers.listEvents)
+  .openapi(routes.getSession, handlers.getSession)
   .openapi(routes.endSession, handlers.endSession)
   .openapi(routes.getArchive, handlers.getArchive)
   .openapi(routes.listArchives, handlers.listArchives);

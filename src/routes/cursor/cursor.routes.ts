@@ -23,6 +23,7 @@ import {
   EventsQuery,
   LiveQuery,
   SessionPageSchema,
+  SessionSchema,
   StatsQuery,
   StatsSchema,
 } from "./cursor.schemas";
@@ -160,6 +161,24 @@ export const listSessions = createRoute({
   responses: {
     200: jsonContent(SessionPageSchema, "A page of sessions"),
     ...errorResponses(400, 401, 403),
+  },
+});
+
+export const getSession = createRoute({
+  operationId: "getCursorSession",
+  method: "get",
+  path: "/cursor/sessions/{id}",
+  tags,
+  summary: "One cursor session (admin)",
+  description:
+    "The session as the list shows it: its label, viewport, start, end (null while it runs) and totals stored so " +
+    "far. For the live frames, open its WebSocket.",
+  security: bearerSecurity,
+  middleware: [requireUser, requireRole("admin")],
+  request: { params: UuidParam("id") },
+  responses: {
+    200: jsonContent(SessionSchema, "The session"),
+    ...errorResponses(400, 401, 403, 404),
   },
 });
 

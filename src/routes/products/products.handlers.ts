@@ -1,4 +1,4 @@
-import type { RouteHandler } from "@hono/zod-openapi";
+import type { RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { addressKeyOf } from "../../auth/client";
 import { getDb } from "../../db/client";
@@ -35,7 +35,7 @@ import {
   unchangedSince,
 } from "./products.queries";
 import type * as routes from "./products.routes";
-import { PRODUCT_FIELDS, PRODUCT_ORDERING } from "./products.schemas";
+import { PRODUCT_FIELDS, PRODUCT_ORDERING, type ProductExportQuery } from "./products.schemas";
 
 export { ANONYMOUS_CACHE_CONTROL, SIGNED_IN_CACHE_CONTROL } from "./products.cache";
 export { diffProduct } from "./products.changes";
@@ -123,8 +123,8 @@ const LIST_DEFAULTS = {
   offset: 0,
 };
 
-export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = async (c) => {
-  const query = c.req.valid("query");
+/** The list's query read once for the list and its export: field selection, order and filters (400s here). */
+export function readListQuery(query: z.infer<typeof ProductExportQuery>) {
   const selected = parseFieldSelection(PRODUCT_FIELDS, query.fields, query.omit);
   const ordering = parseOrdering(query.ordering, PRODUCT_ORDERING, DEFAULT_ORDERING);
   const min = priceBound("min_price", query.min_price);
@@ -134,6 +134,12 @@ export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = as
       errors: [{ path: "min_price", message: "must not exceed max_price" }],
     });
   }
+  return { selected, ordering, min, max, where: listConditions({ brand: query.brand, q: query.q, min, max }) };
+}
+
+export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = async (c) => {
+  const query = c.req.valid("query");
+  const { selected, ordering, min, max, where } = readListQuery(query);
   const key = currentUser(c)
     ? undefined
     : await listKey(
@@ -154,7 +160,6 @@ export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = as
   if (stored) return hit(stored) as never;
 
   const pagination = { limit: query.limit, offset: query.offset };
-  const where = listConditions({ brand: query.brand, q: query.q, min, max });
   const { rows, total } = await listProductRows(getDb(c.env.DB), where, ordering, pagination);
   const body = page(
     rows.map((row) => pickFields(toProduct(row), selected)),

@@ -82,6 +82,12 @@ const ORDER_COLUMNS = {
   views: products.views,
 } as const;
 
+/** A list's order: the field, ties broken by sku in the same direction (so pages never overlap or skip). */
+export function orderBy(ordering: Ordering<(typeof PRODUCT_ORDERING)[number]>): SQL[] {
+  const by = ordering.direction === "asc" ? asc : desc;
+  return [by(ORDER_COLUMNS[ordering.field]), by(products.sku)];
+}
+
 /**
  * The page and the total in one batch (one snapshot). An unfiltered total is the `products` counter (one row, kept
  * exact by triggers); a filtered one counts the matching rows only, through the index its filter uses.
@@ -92,10 +98,14 @@ export async function listProducts(
   ordering: Ordering<(typeof PRODUCT_ORDERING)[number]>,
   { limit, offset }: Pagination,
 ): Promise<{ rows: ProductRow[]; total: number }> {
-  const column = ORDER_COLUMNS[ordering.field];
-  const by = ordering.direction === "asc" ? asc : desc;
   const [rows, [counted]] = await db.batch([
-    db.select().from(products).where(where).orderBy(by(column), by(products.sku)).limit(limit).offset(offset),
+    db
+      .select()
+      .from(products)
+      .where(where)
+      .orderBy(...orderBy(ordering))
+      .limit(limit)
+      .offset(offset),
     where === undefined
       ? db.select({ n: counters.value }).from(counters).where(eq(counters.name, "products"))
       : db.select({ n: count() }).from(products).where(where),

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { optionalUser, requireRole, requireUser, requireUserBatched } from "../../auth/require-auth";
+import { csvResponse, EXPORT_RULES } from "../../lib/export";
 import {
   BODY_ERRORS,
   bearerSecurity,
@@ -13,6 +14,7 @@ import { conditionalGet } from "./products.cache";
 import {
   HistoryPageSchema,
   ProductCreateSchema,
+  ProductExportQuery,
   ProductListQuery,
   ProductPageSchema,
   ProductPatchSchema,
@@ -172,5 +174,24 @@ export const productHistory = createRoute({
   responses: {
     200: jsonContent(HistoryPageSchema, "A page of history entries"),
     ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const exportProducts = createRoute({
+  method: "get",
+  path: "/products/export",
+  operationId: "exportProducts",
+  tags,
+  summary: "Export the filtered product list as CSV",
+  description:
+    "Anyone may export the catalog, as anyone may list it; a bearer token is optional, but a bad one is a 401. The " +
+    "same filters, `ordering` and `fields`/`omit` as the list; prices are written with two decimals. Never cached. " +
+    EXPORT_RULES,
+  security: optionalBearerSecurity,
+  middleware: [optionalUser] as const,
+  request: { query: ProductExportQuery },
+  responses: {
+    200: csvResponse("The products as CSV, one record per product"),
+    ...errorResponses(400, 401, 429),
   },
 });

@@ -120,3 +120,6 @@ export const HistoryEntrySchema = z
 export const HistoryPageSchema = pageSchema(HistoryEntrySchema, "ProductHistoryPage");
 
 export type Product = z.infer<typeof ProductSchema>;
+
+/** The list's query without paging: an export holds every matching row (up to its bound). */
+export const ProductExportQuery = ProductListQuery.omit({ limit: true, offset: true });

@@ -17,8 +17,8 @@ export function daysBetween(from: string, to: string): string[] {
   return days;
 }
 
-export const productViews: RouteHandler<typeof routes.productViews, AppEnv> = async (c) => {
-  const query = c.req.valid("query");
+/** The report's UTC days from the query (default: the last 7 days to today), refused when reversed or too long. */
+export function reportDays(query: { from?: string; to?: string }): { from: string; to: string; days: string[] } {
   const to = query.to ?? utcDay(Date.now());
   const from = query.from ?? utcDay(dayStart(to) - 6 * DAY_MS);
   if (from > to) {
@@ -33,7 +33,12 @@ export const productViews: RouteHandler<typeof routes.productViews, AppEnv> = as
       errors: [{ path: "from", message: `at most ${MAX_REPORT_DAYS} days before to` }],
     });
   }
-  const days = daysBetween(from, to);
+  return { from, to, days: daysBetween(from, to) };
+}
+
+export const productViews: RouteHandler<typeof routes.productViews, AppEnv> = async (c) => {
+  const query = c.req.valid("query");
+  const { from, to, days } = reportDays(query);
 
   const db = getDb(c.env.DB);
   const total = sql<number>`cast(${sum(productViewsDaily.views)} as integer)`;
@@ -76,6 +81,34 @@ export const productViews: RouteHandler<typeof routes.productViews, AppEnv> = as
         total_views: Number(product.total),
         series: days.map((day) => ({ day, views: perDay.get(product.sku)?.get(day) ?? 0 })),
       })),
+    },
+    200,
+  );
+};
+
+export const productViewsSeries: RouteHandler<typeof routes.productViewsSeries, AppEnv> = async (c) => {
+  const { sku } = c.req.valid("param");
+  const { from, to, days } = reportDays(c.req.valid("query"));
+  const db = getDb(c.env.DB);
+  const [[product], rows] = await db.batch([
+    db.select({ name: products.name, brand: products.brand }).from(products).where(eq(products.sku, sku)),
+    db
+      .select({ day: productViewsDaily.day, views: productViewsDaily.views })
+      .from(productViewsDaily)
+      .where(and(eq(productViewsDaily.sku, sku), between(productViewsDaily.day, from, to))),
+  ]);
+  if (!product) throw new ApiError("not_found", `No product with sku ${sku}.`);
+  const byDay = new Map(rows.map((row) => [row.day, row.views]));
+  const series = days.map((day) => ({ day, views: byDay.get(day) ?? 0 }));
+  return c.json(
+    {
+      sku,
+      name: product.name,
+      brand: product.brand,
+      from,
+      to,
+      total_views: series.reduce((sum, point) => sum + point.views, 0),
+      series,
     },
     200,
   );

@@ -27,20 +27,27 @@ export const ProductViewsQuery = z.object({
     .openapi({ param: { name: "limit", in: "query" }, description: "How many products (1 to 50).", example: 10 }),
 });
 
+const ProductViewsItemSchema = z.object({
+  sku: z.uuid(),
+  name: z.string(),
+  brand: z.string(),
+  total_views: z.number().int(),
+  series: z
+    .array(z.object({ day: z.string(), views: z.number().int() }))
+    .openapi({ description: "One entry per day from `from` to `to`, zero-filled." }),
+});
+
 export const ProductViewsReportSchema = z
   .object({
     from: z.string().openapi({ example: "2026-01-25" }),
     to: z.string().openapi({ example: "2026-01-31" }),
-    items: z.array(
-      z.object({
-        sku: z.uuid(),
-        name: z.string(),
-        brand: z.string(),
-        total_views: z.number().int(),
-        series: z
-          .array(z.object({ day: z.string(), views: z.number().int() }))
-          .openapi({ description: "One entry per day from `from` to `to`, zero-filled." }),
-      }),
-    ),
+    items: z.array(ProductViewsItemSchema),
   })
   .openapi("ProductViewsReport");
+
+export const ProductViewsSeriesQuery = ProductViewsQuery.pick({ from: true, to: true });
+
+export const ProductViewsSeriesSchema = ProductViewsItemSchema.extend({
+  from: z.string().openapi({ example: "2026-01-25" }),
+  to: z.string().openapi({ example: "2026-01-31" }),
+}).openapi("ProductViewsSeries");

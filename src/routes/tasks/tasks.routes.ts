@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { requireUser, requireUserBatched } from "../../auth/require-auth";
+import { csvResponse, EXPORT_RULES } from "../../lib/export";
 import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent } from "../../lib/openapi";
 import {
   MAX_BULK,
@@ -7,6 +8,7 @@ import {
   TaskBulkResultSchema,
   TaskBulkUpdateSchema,
   TaskCreateSchema,
+  TaskExportQuery,
   TaskFieldsQuery,
   TaskIdParam,
   TaskListQuery,
@@ -163,5 +165,24 @@ export const deleteTask = createRoute({
   responses: {
     204: { description: "Deleted" },
     ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const exportTasks = createRoute({
+  method: "get",
+  path: "/tasks/export",
+  operationId: "exportTasks",
+  tags,
+  summary: "Export the filtered task list as CSV",
+  description:
+    "The same filters, `ordering` and `fields`/`omit` as the list, and the same rule for who may use which filter. " +
+    "Columns follow `fields` in list order; `created_by` becomes `created_by_id` and `created_by_username`. " +
+    EXPORT_RULES,
+  security: bearerSecurity,
+  middleware: signedIn,
+  request: { query: TaskExportQuery },
+  responses: {
+    200: csvResponse("The tasks as CSV, one record per task"),
+    ...errorResponses(400, 401, 429),
   },
 });

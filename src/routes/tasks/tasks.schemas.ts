@@ -206,3 +206,6 @@ export type TaskChanges = {
   status?: (typeof TASK_STATUSES)[number];
   expires_at?: string | null;
 };
+
+/** The list's query without paging: an export holds every matching row (up to its bound). */
+export const TaskExportQuery = TaskListQuery.omit({ limit: true, offset: true });

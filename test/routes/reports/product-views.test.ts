@@ -156,3 +156,59 @@ describe("GET /reports/product-views", () => {
     expect(total).toBe(3);
   });
 });
+
+describe("GET /reports/product-views/{sku}", () => {
+  type Series = Report["items"][number] & { from: string; to: string };
+  async function series(id: string, query: string, token = admin.token): Promise<Series> {
+    const res = await api(`/reports/product-views/${id}?${query}`, { token });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Series;
+  }
+
+  it("gives one product's views per day, zero-filled, with their total", async () => {
+    expect(await series(sku.desk, "from=2026-01-30&to=2026-02-02")).toEqual({
+      sku: sku.desk,
+      name: "Desk",
+      brand: "Home",
+      from: "2026-01-30",
+      to: "2026-02-02",
+      total_views: 51,
+      series: [
+        { day: "2026-01-30", views: 0 },
+        { day: "2026-01-31", views: 50 },
+        { day: "2026-02-01", views: 0 },
+        { day: "2026-02-02", views: 1 },
+      ],
+    });
+  });
+
+  it("agrees with the report's series for the same range", async () => {
+    const range = "from=2026-02-01&to=2026-02-03";
+    const ranked = await report(range);
+    for (const item of ranked.items) {
+      const { from: _f, to: _t, ...one } = await series(item.sku, range);
+      expect(one).toEqual(item);
+    }
+  });
+
+  it("defaults to the last seven days, takes up to 366, and refuses more or a reversed range", async () => {
+    const body = await series(sku.lamp, "");
+    expect(body.series).toHaveLength(7);
+    expect((await series(sku.lamp, "from=2025-02-04&to=2026-02-04")).series).toHaveLength(366);
+    for (const query of ["from=2025-02-03&to=2026-02-04", "from=2026-02-03&to=2026-02-01", "to=2026-02-31"]) {
+      await expectProblem(await api(`/reports/product-views/${sku.lamp}?${query}`, { token: admin.token }), 400);
+    }
+  });
+
+  it("is a 404 for a sku with no product (a deleted one's views are not reported either)", async () => {
+    await expectProblem(await api(`/reports/product-views/${sku.gone}`, { token: admin.token }), 404);
+    await expectProblem(await api(`/reports/product-views/${crypto.randomUUID()}`, { token: admin.token }), 404);
+    await expectProblem(await api("/reports/product-views/not-a-sku", { token: admin.token }), 400);
+  });
+
+  it("is for admins only", async () => {
+    await expectProblem(await api(`/reports/product-views/${sku.lamp}`), 401);
+    await expectProblem(await api(`/reports/product-views/${sku.lamp}`, { token: member.token }), 403);
+    expect((await series(sku.lamp, "from=2026-02-01&to=2026-02-03", superuser.token)).total_views).toBe(7);
+  });
+});

@@ -5,6 +5,7 @@ import { Link, setQuery, useLocation } from "../../router";
 import { hasRole, useSession } from "../../session";
 import { useAction } from "../../ui/action";
 import { ConfirmDialog } from "../../ui/dialog";
+import { ExportButton } from "../../ui/export-button";
 import { useLoad } from "../../ui/load";
 import { useNow } from "../../ui/now";
 import { Page } from "../../ui/page";
@@ -94,9 +95,16 @@ export default function TaskList() {
     <Page
       title="Tasks"
       actions={
-        <Link class="button primary" href="/tasks/new">
-          New task
-        </Link>
+        <>
+          <ExportButton
+            list="tasks"
+            query={{ ordering, q, search: creator, status: statuses.join(",") }}
+            total={list.data?.total}
+          />
+          <Link class="button primary" href="/tasks/new">
+            New task
+          </Link>
+        </>
       }
     >
       <form
