@@ -1,9 +1,9 @@
 import { and, eq, isNull } from "drizzle-orm";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
-import { type Db, getDb } from "../db/client";
+import { type Db, getDb, type RequestD1 } from "../db/client";
 import { type Role, users } from "../db/schema";
-import type { AppEnv, AuthUser } from "../env";
+import type { AppEnv, AuthUser, Caller, OptionalCallerEnv, SignedInEnv } from "../env";
 import { ApiError } from "../lib/errors";
 import { bearerToken, WWW_AUTHENTICATE } from "./bearer";
 import { verifyAccessToken } from "./tokens";
@@ -41,11 +41,12 @@ export function callerQuery(db: Db, claims: Claims) {
  * change, or logout-all (each bumps the version, which only ever goes up) ends existing access tokens at once.
  */
 export function checkCaller(row: AuthUser | undefined, claims: Claims): AuthUser {
-  if (!row || row.role !== claims.role || row.tokenVersion !== claims.version) {
-    throw new ApiError("unauthorized", "The token is no longer valid; sign in again.", { headers: WWW_AUTHENTICATE });
-  }
+  if (!row || row.role !== claims.role || row.tokenVersion !== claims.version) throw noLongerValid();
   return row;
 }
+
+const noLongerValid = () =>
+  new ApiError("unauthorized", "The token is no longer valid; sign in again.", { headers: WWW_AUTHENTICATE });
 
 /** callerQuery's row as D1 returns it outside drizzle (column names), decoded by the same columns. */
 function callerFromRow(row: Record<string, unknown> | undefined): AuthUser | undefined {
@@ -75,73 +76,68 @@ export async function authenticate(env: Env, header: string | undefined): Promis
   return checkCaller(row, claims);
 }
 
-const LATER_FIELDS = ["email", "username", "createdAt", "updatedAt", "emailVerifiedAt", "tokenVersion"] as const;
-
 /**
- * The caller as known from the token (id and role, both checked against the row) until the row arrives; reading any
- * other field before the check ran is a programming error and says so, rather than answering a made-up value.
+ * The caller whose check joins the request's first read-only D1 call (one batch) and runs before the handler sees
+ * any row of that call, so a signed-in read costs one round trip. A write that comes first runs the check alone
+ * before itself; so does `row()` when no read has taken it along yet.
  */
-function provisionalCaller(claims: Claims): AuthUser {
-  const user = { id: claims.userId, role: claims.role } as AuthUser;
-  for (const key of LATER_FIELDS) {
-    Object.defineProperty(user, key, {
-      configurable: true,
-      enumerable: true,
-      get() {
-        throw new Error(`caller.${key} read before the caller check: read D1 first, or await loadCaller(c)`);
-      },
-    });
-  }
-  return user;
-}
-
-/**
- * Signs the caller in without a round trip of its own: the caller's row joins the request's first read-only D1 call
- * (one batch), and is checked before the handler sees any row of that call. Until then `c.var.user` holds the id and
- * role from the token. A write that comes first runs the check alone before itself.
- */
-function deferCaller(c: Context<AppEnv>, claims: Claims) {
-  const db = c.get("session")();
-  const user = provisionalCaller(claims);
-  const { sql, params } = callerQuery(getDb(c.env.DB), claims).toSQL();
-  db.defer(db.prepare(sql).bind(...params), (row) => {
-    const checked = checkCaller(callerFromRow(row), claims);
-    for (const key of LATER_FIELDS) Object.defineProperty(user, key, { value: checked[key], enumerable: true });
+function deferredCaller(d1: RequestD1, db: Db, claims: Claims): Caller {
+  let checked: AuthUser | undefined;
+  const { sql, params } = callerQuery(db, claims).toSQL();
+  d1.defer(d1.prepare(sql).bind(...params), (row) => {
+    checked = checkCaller(callerFromRow(row), claims);
   });
-  c.set("user", user);
+  return {
+    id: claims.userId,
+    role: claims.role,
+    async row() {
+      await d1.settle();
+      // Unset only when the check refused the caller (that refusal already failed the read that carried it).
+      if (!checked) throw noLongerValid();
+      return checked;
+    },
+  };
 }
 
-/** The caller's full row now: runs the deferred check alone when no read has taken it along yet. */
+/** The caller checked now, with a read of its own (a write's first statement must not run for a stranger). */
+async function checkedCaller(db: Db, claims: Claims): Promise<Caller> {
+  const [row] = await callerQuery(db, claims);
+  const user = checkCaller(row, claims);
+  return { id: user.id, role: user.role, row: async () => user };
+}
+
+/**
+ * @deprecated The caller's checked row, for the handlers of src/routes/auth: read `await c.var.caller.row()`
+ * instead. Goes when those handlers do.
+ */
 export async function loadCaller(c: Context<AppEnv>): Promise<AuthUser> {
-  await c.get("d1")?.settle();
-  return c.get("user");
+  const caller = c.get("caller");
+  if (!caller) throw new Error("loadCaller() needs requireUser in front of the route");
+  return caller.row();
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
-
-async function signIn(c: Context<AppEnv>, header: string, deferWrites: boolean) {
-  const claims = await verify(c.env, header);
-  if (c.get("session") && (deferWrites || SAFE_METHODS.has(c.req.method))) {
-    deferCaller(c, claims);
-    return;
-  }
-  const [row] = await callerQuery(getDb(c.env.DB), claims);
-  c.set("user", checkCaller(row, claims));
-}
 
 /**
  * A signed-in answer is the caller's own: no cache may keep it (`no-store`), and one that differs by caller says so
  * (`Vary: Authorization`). Set before the handler runs, so error answers carry them too; a handler may still set
  * its own Cache-Control.
  */
-function privateAnswer(c: Context<AppEnv>) {
+function privateAnswer(c: Context) {
   c.header("Cache-Control", "private, no-store");
   c.header("Vary", "Authorization", { append: true });
 }
 
-function signedIn(options: { required: boolean; deferWrites: boolean }) {
+/** The credential the request presents: the Authorization header, undefined when none was sent. */
+function presentedCredential(c: Context): string | undefined {
+  return c.req.header("authorization");
+}
+
+type SignedIn = { required: boolean; deferWrites: boolean };
+
+function signedInMiddleware(options: SignedIn): MiddlewareHandler<AppEnv> {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const header = c.req.header("authorization");
+    const header = presentedCredential(c);
     if (header === undefined) {
       if (!options.required) {
         // An anonymous answer of a route that also serves signed-in callers: it differs by caller.
@@ -154,38 +150,59 @@ function signedIn(options: { required: boolean; deferWrites: boolean }) {
       });
     }
     privateAnswer(c);
-    await signIn(c, header, options.deferWrites);
+    const claims = await verify(c.env, header);
+    const { d1, db } = c.var;
+    if (options.deferWrites || SAFE_METHODS.has(c.req.method)) {
+      c.set("caller", deferredCaller(d1, db, claims));
+    } else {
+      const caller = await checkedCaller(db, claims);
+      c.set("caller", caller);
+      c.set("user", await caller.row());
+    }
     await next();
     // No answer leaves without the caller check, also when the handler made no read (or failed before one).
-    await c.get("d1")?.settle();
+    await d1.settle();
   });
 }
 
-/**
- * 401 unless a valid access token is presented; sets `c.var.user`. On GET and HEAD the user check rides along with
- * the handler's first read (see deferCaller): a signed-in read is one D1 round trip. Writes check first, alone.
- */
-export const requireUser = signedIn({ required: true, deferWrites: false });
+/** The middleware typed by what it sets: `c.var.caller` always (required) or when a token was sent (optional). */
+function signedIn(options: SignedIn & { required: true }): MiddlewareHandler<AppEnv & SignedInEnv>;
+function signedIn(options: SignedIn & { required: false }): MiddlewareHandler<AppEnv & OptionalCallerEnv>;
+function signedIn(options: SignedIn): MiddlewareHandler<AppEnv & SignedInEnv> | MiddlewareHandler<AppEnv> {
+  return signedInMiddleware(options);
+}
 
 /**
- * requireUser for writes whose handler reads D1 before it uses anything of the caller but id and role: the check
- * joins that read too, so such a write is two round trips (read, write) instead of three.
+ * 401 unless a valid access token is presented; sets `c.var.caller`. On GET and HEAD the caller check rides along
+ * with the handler's first read (see deferredCaller): a signed-in read is one D1 round trip. Writes check first, alone.
  */
-export const requireUserBatched = signedIn({ required: true, deferWrites: true });
+export const requireCaller = signedIn({ required: true, deferWrites: false });
 
-/** Sets `c.var.user` when a valid token is presented, leaves it unset for anonymous callers; a bad token is a 401. */
-export const optionalUser = signedIn({ required: false, deferWrites: false });
+/**
+ * requireCaller for writes whose handler reads D1 before it needs the caller's row (id and role come from the
+ * token): the check joins that read too, so such a write is two round trips (read, write) instead of three.
+ */
+export const requireCallerBatched = signedIn({ required: true, deferWrites: true });
 
-/** After requireUser: 403 unless the caller has one of the roles. The superuser passes every admin check. */
+/** Sets `c.var.caller` when a valid token is presented, leaves it unset for anonymous callers; a bad token is a 401. */
+export const optionalCaller = signedIn({ required: false, deferWrites: false });
+
+/**
+ * @deprecated requireCaller as the routes of src/routes/auth and src/routes/cursor still use it: typed without
+ * `c.var.caller`, for their handlers (typed `AppEnv`) and `c.var.user`. Goes when they move to requireCaller.
+ */
+export const requireUser = signedInMiddleware({ required: true, deferWrites: false });
+
+/** After requireCaller: 403 unless the caller has one of the roles. The superuser passes every admin check. */
 export function requireRole(...roles: Role[]) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    const user = c.get("user");
+  return createMiddleware<AppEnv & SignedInEnv>(async (c, next) => {
+    const user = c.get("caller");
     const allowed = roles.includes(user.role) || (user.role === "superuser" && roles.includes("admin"));
     if (!allowed) throw new ApiError("forbidden", `This needs the ${roles.join(" or ")} role.`);
     await next();
   });
 }
 
-export function isAdmin(user: AuthUser): boolean {
+export function isAdmin(user: Pick<Caller, "role">): boolean {
   return user.role === "admin" || user.role === "superuser";
 }

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { requireUser } from "../../auth/require-auth";
+import { requireCaller } from "../../auth/require-auth";
 import { bearerSecurity, errorResponses, jsonContent, UuidParam } from "../../lib/openapi";
 import { NotificationListQuery, NotificationPageSchema, NotificationSchema } from "./notifications.schemas";
 
@@ -15,7 +15,7 @@ export const list = createRoute({
     "The caller's own in-app notifications (task expiry notices, product changes for admins), newest first. " +
     "`unread=true` keeps only those not yet read. Every notification also went out by mail (see the outbox).",
   security: bearerSecurity,
-  middleware: [requireUser],
+  middleware: [requireCaller] as const,
   request: { query: NotificationListQuery },
   responses: {
     200: jsonContent(NotificationPageSchema, "A page of the caller's notifications"),
@@ -33,7 +33,7 @@ export const markRead = createRoute({
     "Sets `read_at` once; marking an already read notification again keeps the first time and answers 200. " +
     "Someone else's notification is a 404, the same as one that does not exist.",
   security: bearerSecurity,
-  middleware: [requireUser],
+  middleware: [requireCaller] as const,
   request: { params: UuidParam("id") },
   responses: {
     200: jsonContent(NotificationSchema, "The notification, read"),

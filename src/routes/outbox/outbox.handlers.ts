@@ -1,9 +1,7 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, count, desc, eq, type SQL } from "drizzle-orm";
 import { withholdAccountToken } from "../../auth/account-tokens";
-import { getDb } from "../../db/client";
 import { outbox } from "../../db/schema";
-import type { AppEnv } from "../../env";
+import type { Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
@@ -53,7 +51,7 @@ function toItem(row: Summary) {
   };
 }
 
-export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
+export const list: Handler<typeof routes.list> = async (c) => {
   const query = c.req.valid("query");
   const ordering = parseOrdering(query.ordering, OUTBOX_ORDERING, { field: "created_at", direction: "desc" });
   const filters: SQL[] = [];
@@ -62,7 +60,7 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   const where = filters.length > 0 ? and(...filters) : undefined;
   const sort = ordering.direction === "desc" ? desc : asc;
 
-  const db = getDb(c.env.DB);
+  const { db } = c.var;
   const [rows, totals] = await db.batch([
     db
       .select(summaryColumns)
@@ -77,9 +75,9 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   return c.json(page(rows.map(toItem), totals[0]?.total ?? 0, query), 200);
 };
 
-export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
+export const get: Handler<typeof routes.get> = async (c) => {
   const { id } = c.req.valid("param");
-  const [row] = await getDb(c.env.DB).select().from(outbox).where(eq(outbox.id, id)).limit(1);
+  const [row] = await c.var.db.select().from(outbox).where(eq(outbox.id, id)).limit(1);
   if (!row) throw new ApiError("not_found", "No mail with that id.");
   const { text, html } = withholdAccountToken(row.kind, { text: row.textBody, html: row.htmlBody });
   return c.json({ ...toItem(row), text_body: text, html_body: html }, 200);

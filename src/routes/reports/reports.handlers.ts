@@ -1,8 +1,6 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, between, desc, eq, sql, sum } from "drizzle-orm";
-import { getDb } from "../../db/client";
 import { products, productViewsDaily } from "../../db/schema";
-import type { AppEnv } from "../../env";
+import type { Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { dayStart, utcDay } from "../../lib/time";
 import type * as routes from "./reports.routes";
@@ -17,7 +15,7 @@ export function daysBetween(from: string, to: string): string[] {
   return days;
 }
 
-export const productViews: RouteHandler<typeof routes.productViews, AppEnv> = async (c) => {
+export const productViews: Handler<typeof routes.productViews> = async (c) => {
   const query = c.req.valid("query");
   const to = query.to ?? utcDay(Date.now());
   const from = query.from ?? utcDay(dayStart(to) - 6 * DAY_MS);
@@ -35,7 +33,7 @@ export const productViews: RouteHandler<typeof routes.productViews, AppEnv> = as
   }
   const days = daysBetween(from, to);
 
-  const db = getDb(c.env.DB);
+  const { db } = c.var;
   const total = sql<number>`cast(${sum(productViewsDaily.views)} as integer)`;
   const top = await db
     .select({ sku: products.sku, name: products.name, brand: products.brand, total })

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { requireRole, requireUser } from "../../auth/require-auth";
+import { requireCaller, requireRole } from "../../auth/require-auth";
 import { bearerSecurity, errorResponses, jsonContent } from "../../lib/openapi";
 import { ProductViewsQuery, ProductViewsReportSchema } from "./reports.schemas";
 
@@ -14,7 +14,7 @@ export const productViews = createRoute({
     "days), most viewed first, each with its daily series. Counts come from the analytics queue, so views still in " +
     "the queue are not included yet; deleted products are left out.",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")] as const,
+  middleware: [requireCaller, requireRole("admin")] as const,
   request: { query: ProductViewsQuery },
   responses: {
     200: jsonContent(ProductViewsReportSchema, "The report"),

@@ -1,10 +1,9 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { and, eq, inArray } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { isAdmin } from "../../auth/require-auth";
-import { getDb } from "../../db/client";
+import type { Db } from "../../db/client";
 import { tasks } from "../../db/schema";
-import type { AppEnv, AuthUser } from "../../env";
+import type { Caller, Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { parseFieldSelection, pickFields } from "../../lib/fields";
 import { errorFields, log } from "../../lib/log";
@@ -43,10 +42,10 @@ type Part = { statements: BatchItem<"sqlite">[]; queueMessages: Prepared["queueM
  * write that happened, and a create would be made twice): the outbox rows stay `queued` and the every-minute
  * requeue sweep sends them.
  */
-async function commit(env: Env, parts: Part[]) {
+async function commit(db: Db, env: Env, parts: Part[]) {
   const [first, ...rest] = parts.flatMap((part) => part.statements);
   if (!first) return;
-  const results = await getDb(env.DB).batch([first, ...rest]);
+  const results = await db.batch([first, ...rest]);
   const queueMessages = armedMail(parts, results);
   try {
     await sendQueued(env, queueMessages);
@@ -58,13 +57,13 @@ async function commit(env: Env, parts: Part[]) {
   }
 }
 
-export const listTasks: RouteHandler<typeof routes.listTasks, AppEnv> = async (c) => {
+export const listTasks: Handler<typeof routes.listTasks> = async (c) => {
   const query = c.req.valid("query");
   const selected = parseFieldSelection(TASK_FIELDS, query.fields, query.omit);
   const ordering = parseOrdering(query.ordering, TASK_ORDERING, { field: "created_at", direction: "desc" });
   const pagination = { limit: query.limit, offset: query.offset };
-  const db = getDb(c.env.DB);
-  const where = await listConditions(db, query, { emailSubstring: isAdmin(c.get("user")) });
+  const { db, caller } = c.var;
+  const where = await listConditions(db, query, { emailSubstring: isAdmin(caller) });
   if (where === null) return c.json(page([], 0, pagination), 200);
   const { rows, total } = await listTaskRows(db, where, ordering, pagination);
   return c.json(
@@ -77,19 +76,20 @@ export const listTasks: RouteHandler<typeof routes.listTasks, AppEnv> = async (c
   );
 };
 
-export const getTask: RouteHandler<typeof routes.getTask, AppEnv> = async (c) => {
+export const getTask: Handler<typeof routes.getTask> = async (c) => {
   const { id } = c.req.valid("param");
   const { fields, omit } = c.req.valid("query");
   const selected = parseFieldSelection(TASK_FIELDS, fields, omit);
-  const row = await loadTask(getDb(c.env.DB), id);
+  const row = await loadTask(c.var.db, id);
   if (!row) notFound(id);
   return c.json(pickFields(toTask(row), selected), 200);
 };
 
-export const createTask: RouteHandler<typeof routes.createTask, AppEnv> = async (c) => {
+export const createTask: Handler<typeof routes.createTask> = async (c) => {
   const body = c.req.valid("json");
-  const user = c.get("user");
-  const db = getDb(c.env.DB);
+  const { db, caller } = c.var;
+  // requireCaller checked the caller before this handler (a write checks first), so the row is at hand.
+  const user = await caller.row();
   const now = Date.now();
   const id = crypto.randomUUID();
   const expiresAt = fromIso(body.expires_at);
@@ -115,7 +115,7 @@ export const createTask: RouteHandler<typeof routes.createTask, AppEnv> = async 
     creatorDeletedAt: null,
   };
   const { creatorUsername: _u, creatorEmail: _e, creatorDeletedAt: _d, ...values } = row;
-  await commit(c.env, [
+  await commit(db, c.env, [
     { statements: [db.insert(tasks).values(values), ...expiry.statements], queueMessages: expiry.queueMessages },
   ]);
   c.header("Location", `/api/v1/tasks/${id}`);
@@ -123,36 +123,34 @@ export const createTask: RouteHandler<typeof routes.createTask, AppEnv> = async 
 };
 
 /** Applies one task's changes after the permission check; 403 when a non-status field changes for a non-owner. */
-async function updateOne(c: { env: Env; get: (key: "user") => AuthUser }, id: string, changes: TaskChanges) {
-  const db = getDb(c.env.DB);
+async function updateOne({ db, caller }: { db: Db; caller: Caller }, env: Env, id: string, changes: TaskChanges) {
   const row = await loadTask(db, id);
   if (!row) notFound(id);
-  const plan = planUpdate(db, c.env, row, changes, Date.now(), c.get("user").id);
-  if (!canEditAll(c.get("user"), row) && plan.changed.some((field) => field !== "status")) {
+  const plan = planUpdate(db, env, row, changes, Date.now(), caller.id);
+  if (!canEditAll(caller, row) && plan.changed.some((field) => field !== "status")) {
     throw new ApiError("forbidden", FORBIDDEN_EDIT, {
       errors: plan.changed
         .filter((field) => field !== "status")
         .map((field) => ({ path: field, message: "only the creator or an admin may change this" })),
     });
   }
-  await commit(c.env, [plan]);
+  await commit(db, env, [plan]);
   return toTask(plan.after);
 }
 
-export const replaceTask: RouteHandler<typeof routes.replaceTask, AppEnv> = async (c) => {
+export const replaceTask: Handler<typeof routes.replaceTask> = async (c) => {
   const { id } = c.req.valid("param");
-  return c.json(await updateOne(c, id, c.req.valid("json")), 200);
+  return c.json(await updateOne(c.var, c.env, id, c.req.valid("json")), 200);
 };
 
-export const patchTask: RouteHandler<typeof routes.patchTask, AppEnv> = async (c) => {
+export const patchTask: Handler<typeof routes.patchTask> = async (c) => {
   const { id } = c.req.valid("param");
-  return c.json(await updateOne(c, id, c.req.valid("json")), 200);
+  return c.json(await updateOne(c.var, c.env, id, c.req.valid("json")), 200);
 };
 
-export const deleteTask: RouteHandler<typeof routes.deleteTask, AppEnv> = async (c) => {
+export const deleteTask: Handler<typeof routes.deleteTask> = async (c) => {
   const { id } = c.req.valid("param");
-  const db = getDb(c.env.DB);
-  const user = c.get("user");
+  const { db, caller: user } = c.var;
   // One round trip when allowed: the permission is part of the DELETE, and RETURNING says whether it matched. Only
   // a refusal reads the row, to tell 404 from 403. The scan only ever notices rows that exist, so removing the row
   // is what cancels a pending notice.
@@ -176,10 +174,9 @@ function bulkFailure(failures: (Failure & { path: string })[], total: number, ve
   });
 }
 
-export const bulkUpdateTasks: RouteHandler<typeof routes.bulkUpdateTasks, AppEnv> = async (c) => {
+export const bulkUpdateTasks: Handler<typeof routes.bulkUpdateTasks> = async (c) => {
   const { tasks: items } = c.req.valid("json");
-  const user = c.get("user");
-  const db = getDb(c.env.DB);
+  const { db, caller: user } = c.var;
   const rows = new Map(
     (
       await loadTasks(
@@ -205,14 +202,13 @@ export const bulkUpdateTasks: RouteHandler<typeof routes.bulkUpdateTasks, AppEnv
     plans.push(plan);
   });
   if (failures.length > 0) bulkFailure(failures, items.length, "changed");
-  await commit(c.env, plans);
+  await commit(db, c.env, plans);
   return c.json({ items: plans.map((plan) => toTask(plan.after)) }, 200);
 };
 
-export const bulkDeleteTasks: RouteHandler<typeof routes.bulkDeleteTasks, AppEnv> = async (c) => {
+export const bulkDeleteTasks: Handler<typeof routes.bulkDeleteTasks> = async (c) => {
   const { ids } = c.req.valid("json");
-  const user = c.get("user");
-  const db = getDb(c.env.DB);
+  const { db, caller: user } = c.var;
   const rows = new Map((await loadTasks(db, ids)).map((row) => [row.id, row]));
   const failures: (Failure & { path: string })[] = [];
   ids.forEach((id, index) => {

@@ -4,7 +4,7 @@ import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { isAdmin } from "../../auth/require-auth";
 import type { Db } from "../../db/client";
 import { counters, type TaskStatus, tasks, users } from "../../db/schema";
-import type { AuthUser } from "../../env";
+import type { Caller } from "../../env";
 import type { Ordering } from "../../lib/ordering";
 import type { Pagination } from "../../lib/pagination";
 import { fromIso, toIso } from "../../lib/time";
@@ -53,7 +53,7 @@ export async function loadTask(db: Db, id: string): Promise<TaskRow | undefined>
   return row;
 }
 
-export function canEditAll(user: AuthUser, row: Pick<TaskRow, "createdBy">): boolean {
+export function canEditAll(user: Pick<Caller, "id" | "role">, row: Pick<TaskRow, "createdBy">): boolean {
   return row.createdBy === user.id || isAdmin(user);
 }
 

@@ -1,4 +1,3 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, count, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import { retireAccountTokens } from "../../auth/account-tokens";
 import {
@@ -14,9 +13,9 @@ import { clientKey } from "../../auth/client";
 import { hashPassword } from "../../auth/passwords";
 import { creationLimit, takeAttempt } from "../../auth/rate-limit";
 import { revokeUserTokens } from "../../auth/refresh";
-import { type Db, getDb } from "../../db/client";
+import type { Db } from "../../db/client";
 import { users } from "../../db/schema";
-import type { AppEnv } from "../../env";
+import type { Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
@@ -56,7 +55,7 @@ async function mapConflicts<T>(write: Promise<T>): Promise<T> {
   }
 }
 
-export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
+export const list: Handler<typeof routes.list> = async (c) => {
   const { limit, offset, role, search, ordering } = c.req.valid("query");
   const order = parseOrdering(ordering, USER_ORDERING, { field: "created_at", direction: "desc" });
   const conditions: SQL[] = [isNull(users.deletedAt)];
@@ -69,7 +68,7 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
     );
   }
   const where = and(...conditions);
-  const db = getDb(c.env.DB);
+  const { db } = c.var;
   const column = orderColumns[order.field];
   const [rows, [{ total }]] = await db.batch([
     db
@@ -84,10 +83,10 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   return c.json(page(rows.map(toUser), total, { limit, offset }), 200);
 };
 
-export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
+export const create: Handler<typeof routes.create> = async (c) => {
   const body = c.req.valid("json");
-  authorize(c.get("user"), null, { kind: "create", role: body.role });
-  const db = getDb(c.env.DB);
+  const { db, caller } = c.var;
+  authorize(caller, null, { kind: "create", role: body.role });
   const now = Date.now();
   await assertAvailable(db, c.env, body);
   await takeAttempt(
@@ -114,17 +113,17 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
   return c.json(toUser(row), 201);
 };
 
-export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
-  const row = await liveUser(getDb(c.env.DB), c.req.valid("param").id);
+export const get: Handler<typeof routes.get> = async (c) => {
+  const row = await liveUser(c.var.db, c.req.valid("param").id);
   return c.json(toUser(row), 200);
 };
 
-export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
+export const update: Handler<typeof routes.update> = async (c) => {
   const { id } = c.req.valid("param");
   const body = c.req.valid("json");
-  const db = getDb(c.env.DB);
+  const { db, caller } = c.var;
   const target = await liveUser(db, id);
-  authorize(c.get("user"), target, { kind: "update", role: body.role });
+  authorize(caller, target, { kind: "update", role: body.role });
 
   const password = body.password?.toLowerCase();
   if (password && (password === target.email || password === target.username)) {
@@ -168,11 +167,11 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
   return c.json(toUser({ ...target, ...changes }), 200);
 };
 
-export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
+export const remove: Handler<typeof routes.remove> = async (c) => {
   const { id } = c.req.valid("param");
-  const db = getDb(c.env.DB);
+  const { db, caller } = c.var;
   const target = await liveUser(db, id);
-  authorize(c.get("user"), target, { kind: "delete" });
+  authorize(caller, target, { kind: "delete" });
   const now = Date.now();
   await db.batch([
     db
