@@ -182,6 +182,28 @@ describe("production safety", () => {
     expect(body.detail).not.toContain("JWT_SECRET");
   });
 
+  it("refuses to serve with a bad setting instead of using a default: 503, the reason only in the log", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const res = await createApp().fetch(
+      new Request("http://localhost/api/v1/products"),
+      { ...env, LOGIN_MAX_FAILURES: "lots", CURSOR_FLUSH_SECONDS: "0" },
+      createExecutionContext(),
+    );
+    const lines = logged.mock.calls.map(([line]) => JSON.parse(String(line)));
+    logged.mockRestore();
+    const body = await expectProblem(res, 503);
+    expect(body.detail).not.toContain("LOGIN_MAX_FAILURES");
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        message: "refusing to serve: invalid settings",
+        problems: [
+          'LOGIN_MAX_FAILURES is not a whole number from 1: "lots"',
+          'CURSOR_FLUSH_SECONDS is not a whole number from 1 to 60: "0"',
+        ],
+      }),
+    );
+  });
+
   it("serves in production with a strong secret", async () => {
     const res = await createApp().fetch(
       new Request("http://localhost/health"),

@@ -1,9 +1,9 @@
 import { createMiddleware } from "hono/factory";
 import { BOOKMARK_PATTERN, getDb, RequestD1, serverTiming } from "../db/client";
 import type { AppEnv, OptionalCallerEnv } from "../env";
-import { configProblems } from "../lib/config";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
+import { servingProblems } from "../lib/settings";
 
 /**
  * The page and the docs load only from this origin: scripts from /vendor and /assets, the WebSocket back to 'self'.
@@ -53,17 +53,6 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
 /** An X-Request-Id the client sent is kept when it is short and plain (hono/request-id's rule), else a new one. */
 const CLIENT_REQUEST_ID = /^[\w\-=]{1,255}$/;
 
-/** Checked once per isolate: the bindings do not change while it lives. */
-const configChecked = new WeakMap<object, string[]>();
-function problemsOf(env: Env): string[] {
-  let problems = configChecked.get(env);
-  if (!problems) {
-    problems = configProblems(env);
-    configChecked.set(env, problems);
-  }
-  return problems;
-}
-
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const NO_D1 = serverTiming({ roundTrips: 0, rowsRead: 0, rowsWritten: 0, ms: 0 });
 
@@ -72,7 +61,7 @@ const NO_D1 = serverTiming({ roundTrips: 0, rowsRead: 0, rowsWritten: 0, ms: 0 }
  * bench/figures/edge.mjs to keep the constant route near bare Hono):
  *
  * - the request id (`X-Request-Id`, kept from the client when plain);
- * - the configuration guard (production refuses to serve with unsafe secrets), checked once per isolate;
+ * - the settings guard: a bad setting or an unsafe production secret is a 503 (settings are parsed once per isolate);
  * - the request's services in `c.var` (see RequestVariables in src/env.ts): `d1`, a Sessions API session started
  *   from the client's `X-D1-Bookmark` (reads at least that fresh), `first-unconstrained` for other reads (any
  *   replica), `first-primary` for writes, metered; and `db`, drizzle over it;
@@ -109,13 +98,13 @@ export const edge = createMiddleware<AppEnv & OptionalCallerEnv>(async (c, next)
 });
 
 /**
- * Inside `edge` (so its refusals still get the headers and the log line): the configuration guard, then the
+ * Inside `edge` (so its refusals still get the headers and the log line): the settings guard, then the
  * request's services, set once here and read by name (`c.var.db`, `c.var.d1`).
  */
 export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
-  const problems = problemsOf(c.env);
+  const problems = servingProblems(c.env);
   if (problems.length > 0) {
-    log("error", "refusing to serve: unsafe configuration", { problems, request_id: c.get("requestId") });
+    log("error", "refusing to serve: invalid settings", { problems, request_id: c.get("requestId") });
     throw new ApiError(
       "service_unavailable",
       "The service is not configured; the operator has been told why in the logs.",

@@ -37,10 +37,7 @@ describe("configuration", () => {
       maxFailures: 10,
       windowMs: 60_000,
     });
-    expect(loginLimits({ ...env, LOGIN_MAX_FAILURES: "", LOGIN_WINDOW_SECONDS: "nope" })).toEqual({
-      maxFailures: 5,
-      windowMs: 900_000,
-    });
+    expect(() => loginLimits({ ...env, LOGIN_MAX_FAILURES: "", LOGIN_WINDOW_SECONDS: "nope" })).toThrow("LOGIN_WINDOW");
   });
 
   it("keys per address and account; with a device token only the device's own key", () => {

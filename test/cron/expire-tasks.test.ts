@@ -131,8 +131,9 @@ describe("expiry rules (pure)", () => {
     expect(expiryMessage(task, 5000).kind).toBe("task.expired");
     expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "15" })).toBe(15 * MINUTE);
     expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "5" })).toBe(5 * MINUTE);
-    expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "nonsense" })).toBe(15 * MINUTE);
-    expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "-3" })).toBe(0);
+    expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "0" })).toBe(0);
+    expect(() => noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "nonsense" })).toThrow("EXPIRY_NOTICE_MINUTES");
+    expect(() => noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "-3" })).toThrow("EXPIRY_NOTICE_MINUTES");
   });
 });
 

@@ -53,9 +53,9 @@ describe("cursor retention (daily cron)", () => {
     expect(second.cutoff).toBe(new Date(now - 30 * DAY).toISOString());
   });
 
-  it("falls back to 30 days for a missing or nonsensical setting", () => {
+  it("is 30 days when the setting is empty, and refuses a nonsensical one instead of guessing", () => {
     expect(retentionDays({ ...env, CURSOR_RETENTION_DAYS: "" })).toBe(30);
-    expect(retentionDays({ ...env, CURSOR_RETENTION_DAYS: "0" })).toBe(30);
+    expect(() => retentionDays({ ...env, CURSOR_RETENTION_DAYS: "0" })).toThrow("CURSOR_RETENTION_DAYS");
     expect(retentionDays({ ...env, CURSOR_RETENTION_DAYS: "7" })).toBe(7);
   });
 });

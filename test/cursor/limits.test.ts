@@ -19,10 +19,8 @@ function run(n: number, t: number, x0 = 0) {
 describe("limits, pure", () => {
   it("reads the settings with the documented defaults", () => {
     expect(cursorLimits(env)).toEqual(DEFAULT_LIMITS);
-    expect(cursorLimits({ CURSOR_MAX_EVENTS_PER_SECOND: "0", CURSOR_IDLE_MINUTES: "2" })).toMatchObject({
-      eventsPerSecond: 500,
-      idleMs: 120_000,
-    });
+    expect(cursorLimits({ CURSOR_IDLE_MINUTES: "2" })).toMatchObject({ eventsPerSecond: 500, idleMs: 120_000 });
+    expect(() => cursorLimits({ CURSOR_MAX_EVENTS_PER_SECOND: "0" })).toThrow("CURSOR_MAX_EVENTS_PER_SECOND");
   });
 
   it("token bucket: a full burst, then the refill rate; Retry-After rounds up", () => {

@@ -43,16 +43,15 @@ async function mailAt(email: string, count: number, now: number, actorId: string
 }
 
 describe("mail budgets: settings", () => {
-  it("reads MAIL_MAX_PER_RECIPIENT_HOUR and MAIL_MAX_PER_ACTOR_HOUR, falling back on bad values", () => {
+  it("reads MAIL_MAX_PER_RECIPIENT_HOUR and MAIL_MAX_PER_ACTOR_HOUR, refusing bad values", () => {
     expect(mailBudgets(env)).toEqual({ perRecipientHour: 20, perActorHour: 50 });
     expect(mailBudgets({ MAIL_MAX_PER_RECIPIENT_HOUR: "3", MAIL_MAX_PER_ACTOR_HOUR: "0" })).toEqual({
       perRecipientHour: 3,
       perActorHour: 0,
     });
-    expect(mailBudgets({ MAIL_MAX_PER_RECIPIENT_HOUR: "-1", MAIL_MAX_PER_ACTOR_HOUR: "lots" })).toEqual({
-      perRecipientHour: DEFAULT_MAX_PER_RECIPIENT_HOUR,
-      perActorHour: DEFAULT_MAX_PER_ACTOR_HOUR,
-    });
+    expect(() => mailBudgets({ MAIL_MAX_PER_RECIPIENT_HOUR: "-1", MAIL_MAX_PER_ACTOR_HOUR: "lots" })).toThrow(
+      "MAIL_MAX",
+    );
   });
 
   it("budgets the notice kinds only; verification and reset mail have their own limit", () => {
