@@ -171,7 +171,7 @@ export const TAGS: Record<string, string> = {
   notifications: "A user's in-app notices.",
   outbox: "Every mail the app wrote, its delivery status and attempts (admin).",
   products: "The product catalog: anyone reads, admins write; every change is kept in a history.",
-  reports: "Figures aggregated from the analytics queue (admin).",
+  reports: "Figures aggregated from the `views` queue (admin).",
   cursor: "Live cursor analytics: sessions, event batches, WebSocket frames and statistics.",
 };
 

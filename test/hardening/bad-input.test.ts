@@ -38,7 +38,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const RUNS_PER_OPERATION = 14;
 
 const recorder = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
-const testEnv = { ...env, MAIL_QUEUE: recorder, ANALYTICS_QUEUE: recorder } as Env;
+const testEnv = { ...env, MAIL_QUEUE: recorder, VIEWS_QUEUE: recorder } as Env;
 
 type Case = {
   label: string;

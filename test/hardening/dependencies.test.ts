@@ -290,7 +290,7 @@ function cursorMessages(sessionId: string, points: { x: number; y: number; t: nu
 }
 
 /** Views and cursor rollups travel on their own queues ("views", "telemetry"); each redelivers on its own. */
-async function deliverAnalytics(bodies: { id: string; body: unknown }[], db: D1Database, attempts = 1) {
+async function deliverViews(bodies: { id: string; body: unknown }[], db: D1Database, attempts = 1) {
   const results = { retryMessages: [] as { msgId: string }[], explicitAcks: [] as string[] };
   for (const queue of ["views", "telemetry"]) {
     const mine = bodies.filter(
@@ -333,7 +333,7 @@ describe("a queue consumer failing halfway through a batch", () => {
     const messages = [...views, ...cursor];
 
     // The first write of the batch (the product views) fails; the second group (cursor events) commits.
-    const first = await deliverAnalytics(messages, dbFailingBatch(1));
+    const first = await deliverViews(messages, dbFailingBatch(1));
     expect(first.retryMessages.map((m) => m.msgId).sort()).toEqual(views.map((v) => v.id).sort());
     expect(first.explicitAcks.sort()).toEqual(cursor.map((c) => c.id).sort());
 
@@ -356,9 +356,9 @@ describe("a queue consumer failing halfway through a batch", () => {
     expect((await state()).events).toBe(3);
 
     // The runtime redelivers the retried messages, and (at least once) may redeliver the acked ones too.
-    await deliverAnalytics(messages, env.DB, 2);
+    await deliverViews(messages, env.DB, 2);
     const settled = await state();
-    await deliverAnalytics(messages, env.DB, 3);
+    await deliverViews(messages, env.DB, 3);
     const after = await state();
     expect(after).toEqual(settled);
     expect(after).toEqual({ views: 5, daily: 5, events: 3, session: { event_count: 3, total_distance: 10 } });

@@ -11,7 +11,7 @@ import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { toIso } from "../../lib/time";
 import { sendQueued } from "../../mail/enqueue";
-import type { ProductViewMessage } from "../../queues/product-views";
+import type { ProductViewMessage } from "../../queues/views";
 import {
   ANONYMOUS_CACHE_CONTROL,
   cached,
@@ -58,7 +58,7 @@ function sendAfterResponse<E extends AppEnv>(c: Context<E>, queueMessages: Param
 /** Counts one view without delaying the response: the queue send runs after it, and a failure is only logged. */
 function countView(c: Context<AppEnv>, sku: string) {
   const message: ProductViewMessage = { type: "product.view", id: crypto.randomUUID(), sku, at: Date.now() };
-  const sending = c.env.ANALYTICS_QUEUE.send(message, { contentType: "json" }).catch((error) =>
+  const sending = c.env.VIEWS_QUEUE.send(message, { contentType: "json" }).catch((error) =>
     log("error", "product view: queue send failed; view not counted", { sku, ...errorFields(error) }),
   );
   c.executionCtx.waitUntil(sending);

@@ -67,7 +67,7 @@ export const getProduct = createRoute({
   tags,
   summary: "Read one product",
   description:
-    "Anyone may read a product. Each read by an anonymous caller (200 or 304) counts one view, sent to the `analytics` " +
+    "Anyone may read a product. Each read by an anonymous caller (200 or 304) counts one view, sent to the `views` " +
     "queue after the response; reads with a token do not count. The weak ETag covers every field except `views`, so " +
     "a cached copy stays valid while views are counted; `views` in a 200 is exact up to messages still in the queue.",
   security: optionalBearerSecurity,

@@ -11,7 +11,7 @@ export const productViews = createRoute({
   summary: "Most viewed products (admin)",
   description:
     "The `limit` products with the most anonymous views between `from` and `to` (UTC days, inclusive, at most 366 " +
-    "days), most viewed first, each with its daily series. Counts come from the analytics queue, so views still in " +
+    "days), most viewed first, each with its daily series. Counts come from the `views` queue, so views still in " +
     "the queue are not included yet; deleted products are left out.",
   security: bearerSecurity,
   middleware: [requireCaller, requireRole("admin")] as const,
