@@ -1,8 +1,8 @@
 import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { outbox } from "../db/schema";
+import type { MailQueueBody } from "../db/write-plan";
 import { errorFields, log } from "../lib/log";
-import type { MailQueueBody } from "../mail/enqueue";
 import { mailerFromEnv, senderFromEnv } from "../mail/mailchannels";
 import type { Mailer, SendResult } from "../mail/mailer";
 import { backoffSeconds } from "./backoff";

@@ -1,8 +1,8 @@
 import { and, eq, inArray } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import { isAdmin } from "../../auth/require-auth";
 import type { Db } from "../../db/client";
 import { tasks } from "../../db/schema";
+import type { WritePlan } from "../../db/write-plan";
 import type { Caller, Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { parseFieldSelection, pickFields } from "../../lib/fields";
@@ -10,7 +10,7 @@ import { errorFields, log } from "../../lib/log";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { fromIso } from "../../lib/time";
-import { type Prepared, sendQueued } from "../../mail/enqueue";
+import { sendQueued } from "../../mail/enqueue";
 import { armedMail, expiryOnWrite } from "../../tasks/expiry";
 import {
   canEditAll,
@@ -20,8 +20,8 @@ import {
   loadTasks,
   planUpdate,
   type TaskRow,
+  type TaskUpdate,
   toTask,
-  type WritePlan,
 } from "./tasks.queries";
 import type * as routes from "./tasks.routes";
 import { TASK_FIELDS, TASK_ORDERING, type TaskChanges } from "./tasks.schemas";
@@ -33,8 +33,6 @@ function notFound(id: string): never {
   throw new ApiError("not_found", `No task with id ${id}.`);
 }
 
-type Part = { statements: BatchItem<"sqlite">[]; queueMessages: Prepared["queueMessages"] };
-
 /**
  * Runs the parts' statements as one transaction, then queues the mail of the notices it actually wrote (a part's
  * notice is guarded, and its arm, the part's last statement, says whether it was written: see tasks/expiry.ts).
@@ -42,7 +40,7 @@ type Part = { statements: BatchItem<"sqlite">[]; queueMessages: Prepared["queueM
  * write that happened, and a create would be made twice): the outbox rows stay `queued` and the every-minute
  * requeue sweep sends them.
  */
-async function commit(db: Db, env: Env, parts: Part[]) {
+async function commit(db: Db, env: Env, parts: WritePlan[]) {
   const [first, ...rest] = parts.flatMap((part) => part.statements);
   if (!first) return;
   const results = await db.batch([first, ...rest]);
@@ -187,7 +185,7 @@ export const bulkUpdateTasks: Handler<typeof routes.bulkUpdateTasks> = async (c)
   );
   const now = Date.now();
   const failures: (Failure & { path: string })[] = [];
-  const plans: WritePlan[] = [];
+  const plans: TaskUpdate[] = [];
   items.forEach(({ id, ...changes }, index) => {
     const row = rows.get(id);
     if (!row) {

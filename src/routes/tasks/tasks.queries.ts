@@ -1,14 +1,13 @@
 import { and, asc, count, desc, eq, getTableColumns, gt, inArray, lt, or, type SQL, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { isAdmin } from "../../auth/require-auth";
 import type { Db } from "../../db/client";
 import { counters, type TaskStatus, tasks, users } from "../../db/schema";
+import type { WritePlan } from "../../db/write-plan";
 import type { Caller } from "../../env";
 import type { Ordering } from "../../lib/ordering";
 import type { Pagination } from "../../lib/pagination";
 import { fromIso, toIso } from "../../lib/time";
-import type { Prepared } from "../../mail/enqueue";
 import { expiryOnWrite } from "../../tasks/expiry";
 import type { TASK_ORDERING, Task, TaskChanges } from "./tasks.schemas";
 
@@ -169,13 +168,13 @@ export async function listTasks(
   return { rows, total: counted?.total ?? 0 };
 }
 
-export type WritePlan = {
+/**
+ * A task update as a write plan: the UPDATE, then (for a new expiry already past) the guarded notice and its arm,
+ * last; its mail is queued only if the arm returned the task (tasks/expiry.ts armedMail).
+ */
+export type TaskUpdate = WritePlan & {
   /** Fields whose value differs from the stored one. */
   changed: (keyof TaskChanges)[];
-  /** The UPDATE, then (for a new expiry already past) the guarded notice and its arm, last. */
-  statements: BatchItem<"sqlite">[];
-  /** Mail to queue only if the arm returned the task (tasks/expiry.ts armedMail). */
-  queueMessages: Prepared["queueMessages"];
   /** The task as written (`notifiedFor` is not part of any response and is left as read). */
   after: TaskRow;
 };
@@ -191,7 +190,7 @@ export function planUpdate(
   changes: TaskChanges,
   now: number,
   actorId: string,
-): WritePlan {
+): TaskUpdate {
   const next = {
     title: changes.title ?? row.title,
     description: changes.description ?? row.description,
