@@ -2,12 +2,6 @@ import { cursorSessionStub } from "../cursor/cursor-session";
 import { errorFields, log } from "../lib/log";
 import { settings } from "../lib/settings";
 
-export const DEFAULT_RETENTION_DAYS = 30;
-
-export function retentionDays(env: Env): number {
-  return settings(env).cursorRetentionDays;
-}
-
 /** Sessions removed per run: each costs one Durable Object call; whatever is left goes on the next run. */
 export const MAX_SESSIONS_PER_RUN = 200;
 
@@ -69,5 +63,5 @@ const CURSOR_SESSION_TABLES = ["cursor_rollups"] as const;
 
 /** The daily cron job: whole sessions past retention (their objects' storage, archives and D1 rows). */
 export function cursorRetention(env: Env, now: Date): Promise<ExpireResult> {
-  return expireCursorSessions(env, now, { retentionDays: retentionDays(env) });
+  return expireCursorSessions(env, now, { retentionDays: settings(env).cursorRetentionDays });
 }

@@ -1,6 +1,9 @@
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { z } from "@hono/zod-openapi";
-import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode } from "./errors";
+import { PROBLEM_CONTENT_TYPE, type ProblemCode } from "./errors";
+
+/** Where every resource router is mounted (health and the docs are outside it). */
+export const API_PREFIX = "/api/v1";
 
 export const ProblemSchema = z
   .object({
@@ -99,7 +102,6 @@ export const UuidParam = (name: string) =>
   });
 
 export type { ProblemCode };
-export { PROBLEMS };
 
 // ---------------------------------------------------------------------------------------------------------------
 // What every operation says without each route repeating it. `completeContract` runs once over the registry after
@@ -153,7 +155,7 @@ export const RESPONSE_HEADERS = {
   },
   "Set-Cookie-Device": {
     description:
-      "The device token of a successful sign-in as an HttpOnly, SameSite=Strict cookie scoped to /api/v1/auth " +
+      `The device token of a successful sign-in as an HttpOnly, SameSite=Strict cookie scoped to ${API_PREFIX}/auth ` +
       "(OWASP device cookies: attempts that present it are limited on that device alone).",
     required: false,
     schema: { type: "string" },
@@ -180,14 +182,14 @@ const SECURITY_SCHEMES = {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "An access token from POST /api/v1/auth/login (15 minutes).",
+    description: `An access token from POST ${API_PREFIX}/auth/login (15 minutes).`,
   },
   [CURSOR_SESSION_AUTH]: {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
     description:
-      "A cursor session token from POST /api/v1/cursor/sessions (24 hours), good for that session's routes only. " +
+      `A cursor session token from POST ${API_PREFIX}/cursor/sessions (24 hours), good for that session's routes only. ` +
       "Sent as `Authorization: Bearer <token>`, or as `?token=` on the WebSocket route.",
   },
 } as const;

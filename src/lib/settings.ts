@@ -76,8 +76,8 @@ const origin = z
   });
 
 /** The JWT secret that ships in .dev.vars.example; never acceptable in production. */
-export const DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef0123456789";
-export const MIN_SECRET_BYTES = 32;
+const DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef0123456789";
+const MIN_SECRET_BYTES = 32;
 
 /** The `[vars]` of wrangler.toml, each with its default: the one list of settings. */
 const vars = {

@@ -23,8 +23,6 @@ import { type MailMessage, notificationStatements } from "../mail/enqueue";
  * writer of the same value cannot re-arm what the first one noticed. Deleting the task or marking it done cancels.
  */
 
-export const DEFAULT_NOTICE_MINUTES = 15;
-
 export type ExpiryTask = { id: string; title: string; expiresAt: number };
 export type Creator = { id: string; email: string; username: string; deletedAt: number | null };
 

@@ -1,7 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import indexHtml from "../../public/index.html?raw";
-import { CONTENT_SECURITY_POLICY, HSTS, MAX_BODY_BYTES } from "../../src/app";
+import { MAX_BODY_BYTES } from "../../src/app";
+import { CONTENT_SECURITY_POLICY, HSTS } from "../../src/middleware/edge";
 import { call } from "../helpers";
 import { type Callers, makeCallers, printSummary } from "./support";
 

@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CONTENT_SECURITY_POLICY, HSTS } from "../../src/app";
+import { CONTENT_SECURITY_POLICY, HSTS } from "../../src/middleware/edge";
 import { call } from "../helpers";
 
 /**

@@ -7,6 +7,7 @@ import { ApiError } from "../../lib/errors";
 import { parseFieldSelection, pickFields } from "../../lib/fields";
 import { errorFields, log } from "../../lib/log";
 import { parsePriceParam, priceToCents } from "../../lib/money";
+import { API_PREFIX } from "../../lib/openapi";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { toIso } from "../../lib/time";
@@ -172,7 +173,7 @@ export const createProduct: Handler<typeof routes.createProduct> = async (c) => 
   await db.batch([db.insert(products).values(row), ...record.statements]);
   await purge(row.sku);
   sendAfterResponse(c, record.queueMessages);
-  return c.json(toProduct(row), 201, { Location: `/api/v1/products/${row.sku}` });
+  return c.json(toProduct(row), 201, { Location: `${API_PREFIX}/products/${row.sku}` });
 };
 
 /**

@@ -7,6 +7,7 @@ import type { Caller, Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { parseFieldSelection, pickFields } from "../../lib/fields";
 import { errorFields, log } from "../../lib/log";
+import { API_PREFIX } from "../../lib/openapi";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { fromIso } from "../../lib/time";
@@ -116,7 +117,7 @@ export const createTask: Handler<typeof routes.createTask> = async (c) => {
   await commit(db, c.env, [
     { statements: [db.insert(tasks).values(values), ...expiry.statements], queueMessages: expiry.queueMessages },
   ]);
-  c.header("Location", `/api/v1/tasks/${id}`);
+  c.header("Location", `${API_PREFIX}/tasks/${id}`);
   return c.json(toTask(row), 201);
 };
 

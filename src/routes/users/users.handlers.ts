@@ -17,6 +17,7 @@ import type { Db } from "../../db/client";
 import { users } from "../../db/schema";
 import type { Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
+import { API_PREFIX } from "../../lib/openapi";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { forbiddenReason, type UserAction } from "./users.policy";
@@ -109,7 +110,7 @@ export const create: Handler<typeof routes.create> = async (c) => {
     tokenVersion: 0,
   };
   await mapConflicts(db.insert(users).values(row));
-  c.header("Location", `/api/v1/users/${row.id}`);
+  c.header("Location", `${API_PREFIX}/users/${row.id}`);
   return c.json(toUser(row), 201);
 };
 
