@@ -3,9 +3,11 @@
 //
 //   BENCH_DURATION=8     seconds per measured route (after a 1 s warm-up)
 //   BENCH_CONNECTIONS=32 concurrent connections for throughput runs
-//   BENCH_ONLY=workerd,wrangler,bundle,login,rest,edge,cursor,views,growth   a subset (results go to results.json.tmp)
+//   BENCH_ONLY=workerd,wrangler,bundle,login,rest,edge,cursor,views,growth   a subset: its figures replace the same
+//                figures in bench/results.json and docs/benchmarks.md, marked with their run (see mergeSubset)
+//   BENCH_CHAIN_ROUNDS=7 BENCH_CHAIN_SECONDS=3   interleaved rounds of the edge figure's middleware chain
 import { execSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { ensureDevVars, ensureToolchain, ROOT } from "../scripts/lib.mjs";
@@ -29,6 +31,9 @@ const { DEMO_USERS } = await import("../scripts/seed.mjs");
 
 const only = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
 const want = (part) => only.length === 0 || only.includes(part);
+/** Figures that only one harness carries: asking for the figure starts that harness. */
+const ONLY_IN = { edge: "workerd", growth: "workerd" };
+const wantHarness = (kind) => want(kind) || only.some((part) => ONLY_IN[part] === kind);
 const member = DEMO_USERS.find((u) => u.role === "member");
 const admin = DEMO_USERS.find((u) => u.role === "admin");
 
@@ -130,12 +135,12 @@ try {
 
   // Migrations, demo data and the ten view-counting products, prepared once and copied for each harness.
   const template = join(work, "state-template");
-  if (want("workerd") || want("wrangler")) {
+  if (wantHarness("workerd") || wantHarness("wrangler")) {
     log("state: migrations, demo data, benchmark products");
     await prepareState(template, viewProductsSql());
   }
 
-  if (want("workerd")) {
+  if (wantHarness("workerd")) {
     // The same bundle with the queue consumer's D1 binding wrapped to count statements (fetch is untouched).
     const instrumented = buildWorker(join(work, "build-instrumented"), "bench/instrumented.ts");
     const stateDir = join(work, "state-workerd");
@@ -161,7 +166,7 @@ try {
     }
   }
 
-  if (want("wrangler")) {
+  if (wantHarness("wrangler")) {
     const stateDir = join(work, "state-wrangler");
     cpSync(template, stateDir, { recursive: true });
     await harness(
@@ -182,9 +187,44 @@ try {
 
 results.machine.loadavg_end = loadavg().map((n) => n.toFixed(2));
 results.total_s = Math.round((Date.now() - started) / 1000);
-const file = join(ROOT, "bench", only.length === 0 ? "results.json" : "results.json.tmp");
-writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-// Only a full run replaces the figures in the docs; a subset goes to results.json.tmp alone.
-const doc = only.length === 0 ? writeBenchmarksDoc(results) : null;
+/**
+ * A subset run's figures replace the same figures of bench/results.json (the last full run), each listed in
+ * `subset_runs` with its date and BENCH_ONLY, so the committed file and the docs hold the newest measurement of every
+ * figure and say which came from which run. A failed subset run replaces nothing.
+ */
+function mergeSubset(full, subset) {
+  const merged = structuredClone(full);
+  const figures = [];
+  for (const key of ["bundle", "login"]) {
+    if (subset[key]) {
+      merged[key] = subset[key];
+      figures.push(key);
+    }
+  }
+  for (const [name, harness] of Object.entries(subset.harnesses)) {
+    merged.harnesses[name] ??= { description: harness.description };
+    for (const [key, value] of Object.entries(harness)) {
+      if (key === "description" || key === "runtime_errors") continue;
+      merged.harnesses[name][key] = value;
+      figures.push(`${name}.${key}`);
+    }
+  }
+  const earlier = (full.subset_runs ?? []).map((run) => ({
+    ...run,
+    figures: run.figures.filter((figure) => !figures.includes(figure)),
+  }));
+  merged.subset_runs = [
+    ...earlier.filter((run) => run.figures.length > 0),
+    { date: subset.date, only, machine: subset.machine, settings: subset.settings, figures },
+  ];
+  return merged;
+}
+
+const resultsFile = join(ROOT, "bench", "results.json");
+const merge = only.length > 0 && !failed && existsSync(resultsFile);
+const written = merge ? mergeSubset(JSON.parse(readFileSync(resultsFile, "utf8")), results) : results;
+const file = only.length === 0 || merge ? resultsFile : join(ROOT, "bench", "results.json.tmp");
+writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`);
+const doc = only.length === 0 || merge ? writeBenchmarksDoc(written) : null;
 console.log(`\n${formatReport(results)}\n\nwritten to ${file}${doc ? ` and ${doc}` : ""}`);
 process.exit(failed ? 1 : 0);

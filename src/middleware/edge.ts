@@ -73,10 +73,10 @@ export const edge = createMiddleware<AppEnv & OptionalCallerEnv>(async (c, next)
   const sent = c.req.header("x-request-id");
   const requestId = sent && CLIENT_REQUEST_ID.test(sent) ? sent : crypto.randomUUID();
   c.set("requestId", requestId);
-  c.header("X-Request-Id", requestId);
   await next();
 
-  // After the response (onError's included: a throw below this middleware is answered before control comes back).
+  // After the response (onError's included: a throw below this middleware is answered before control comes back),
+  // so every header is set once, on the response that leaves.
   const headers = c.res.headers;
   headers.set("X-Request-Id", requestId);
   for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
