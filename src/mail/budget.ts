@@ -27,7 +27,7 @@ export type SuppressedReason = "recipient_budget" | "actor_budget";
 
 export type MailBudgets = { perRecipientHour: number; perActorHour: number };
 
-/** The budgets from the settings; a negative or unreadable value falls back to the default. */
+/** The budgets from the settings (a negative or unreadable value is refused there, never replaced). */
 export function mailBudgets(env: SettingsSource) {
   const { mailMaxPerRecipientHour, mailMaxPerActorHour } = settings(env);
   return { perRecipientHour: mailMaxPerRecipientHour, perActorHour: mailMaxPerActorHour } satisfies MailBudgets;
