@@ -7,13 +7,14 @@
  * - `/__bench/trivial`: a fetch handler that answers constant JSON, nothing else (the runtime's floor);
  * - `/__bench/hono`: a bare Hono app with one route answering the same JSON (the framework's floor);
  * - `/__bench/seed?table=products|tasks&rows=N`: tops the table up to N rows in one statement (list reads at scale);
- * - `/__bench/chain/<step>`: the constant route behind the app's middleware, one piece more per step (what each costs).
+ * - `/__bench/chain/<step>`: the constant route behind the app's middleware, one piece more per step (what each costs;
+ *   bench/figures/edge.mjs measures them against each other in interleaved rounds).
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../src/env";
 import worker from "../src/index";
 import { log } from "../src/lib/log";
-import { edge, edgeGuard } from "../src/middleware/edge";
+import { edge, requestContext } from "../src/middleware/edge";
 
 export { CursorSession } from "../src/cursor/cursor-session";
 
@@ -72,15 +73,23 @@ const CONSTANT = JSON.stringify({ status: "ok" });
 const constant = (app: Hono<AppEnv>, path: string) => app.get(path, (c) => c.json({ status: "ok" }));
 /** The chain built up piece by piece, each step a Hono app of its own answering the constant route. */
 const CHAIN: Record<string, Hono<AppEnv>> = {
+  // The log line alone, with the fields edge writes for the constant route.
   "/__bench/chain/log": constant(
     new Hono<AppEnv>().use(async (c, next) => {
+      const started = Date.now();
       await next();
-      log("info", "request", { request_id: "bench", method: c.req.method, path: c.req.path, status: c.res.status });
+      log("info", "request", {
+        request_id: crypto.randomUUID(),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        duration_ms: Date.now() - started,
+      });
     }),
     "/__bench/chain/log",
   ),
   "/__bench/chain/edge": constant(new Hono<AppEnv>().use(edge), "/__bench/chain/edge"),
-  "/__bench/chain/guard": constant(new Hono<AppEnv>().use(edge, edgeGuard), "/__bench/chain/guard"),
+  "/__bench/chain/context": constant(new Hono<AppEnv>().use(edge, requestContext), "/__bench/chain/context"),
 };
 
 async function seed(env: Env, url: URL): Promise<Response> {

@@ -3,11 +3,11 @@
 //
 //   BENCH_DURATION=8     seconds per measured route (after a 1 s warm-up)
 //   BENCH_CONNECTIONS=32 concurrent connections for throughput runs
-//   BENCH_ONLY=workerd,wrangler,bundle,console,login,rest,edge,cursor,views,growth   a subset (results go to
-//                        results.json.tmp; a subset of only bundle and console, which load nothing, updates those
-//                        figures in bench/results.json and docs/benchmarks.md in place)
+//   BENCH_ONLY=workerd,wrangler,bundle,console,login,rest,edge,cursor,views,growth   a subset: its figures replace the same
+//                figures in bench/results.json and docs/benchmarks.md, marked with their run (see mergeSubset)
+//   BENCH_CHAIN_ROUNDS=7 BENCH_CHAIN_SECONDS=3   interleaved rounds of the edge figure's middleware chain
 import { execSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { ensureDevVars, ensureToolchain, ROOT } from "../scripts/lib.mjs";
@@ -32,6 +32,9 @@ const { DEMO_USERS } = await import("../scripts/seed.mjs");
 
 const only = (process.env.BENCH_ONLY ?? "").split(",").filter(Boolean);
 const want = (part) => only.length === 0 || only.includes(part);
+/** Figures that only one harness carries: asking for the figure starts that harness. */
+const ONLY_IN = { edge: "workerd", growth: "workerd" };
+const wantHarness = (kind) => want(kind) || only.some((part) => ONLY_IN[part] === kind);
 const member = DEMO_USERS.find((u) => u.role === "member");
 const admin = DEMO_USERS.find((u) => u.role === "admin");
 
@@ -140,12 +143,12 @@ try {
 
   // Migrations, demo data and the ten view-counting products, prepared once and copied for each harness.
   const template = join(work, "state-template");
-  if (want("workerd") || want("wrangler")) {
+  if (wantHarness("workerd") || wantHarness("wrangler")) {
     log("state: migrations, demo data, benchmark products");
     await prepareState(template, viewProductsSql());
   }
 
-  if (want("workerd")) {
+  if (wantHarness("workerd")) {
     // The same bundle with the queue consumer's D1 binding wrapped to count statements (fetch is untouched).
     const instrumented = buildWorker(join(work, "build-instrumented"), "bench/instrumented.ts");
     const stateDir = join(work, "state-workerd");
@@ -171,7 +174,7 @@ try {
     }
   }
 
-  if (want("wrangler")) {
+  if (wantHarness("wrangler")) {
     const stateDir = join(work, "state-wrangler");
     cpSync(template, stateDir, { recursive: true });
     await harness(
@@ -192,17 +195,44 @@ try {
 
 results.machine.loadavg_end = loadavg().map((n) => n.toFixed(2));
 results.total_s = Math.round((Date.now() - started) / 1000);
-// A full run replaces the figures in the docs. A subset of figures that load nothing (the Worker's and the console's
-// sizes) is merged into the last full run's results, each keeping when it was measured; any other subset goes to
-// results.json.tmp alone.
-const STATIC_FIGURES = ["bundle", "console"];
-const staticOnly = only.length > 0 && only.every((part) => STATIC_FIGURES.includes(part));
-const committed = join(ROOT, "bench", "results.json");
-const written = staticOnly
-  ? { ...JSON.parse(readFileSync(committed, "utf8")), ...Object.fromEntries(only.map((part) => [part, results[part]])) }
-  : results;
-const file = only.length === 0 || staticOnly ? committed : join(ROOT, "bench", "results.json.tmp");
+/**
+ * A subset run's figures replace the same figures of bench/results.json (the last full run), each listed in
+ * `subset_runs` with its date and BENCH_ONLY, so the committed file and the docs hold the newest measurement of every
+ * figure and say which came from which run. A failed subset run replaces nothing.
+ */
+function mergeSubset(full, subset) {
+  const merged = structuredClone(full);
+  const figures = [];
+  for (const key of ["bundle", "console", "login"]) {
+    if (subset[key]) {
+      merged[key] = subset[key];
+      figures.push(key);
+    }
+  }
+  for (const [name, harness] of Object.entries(subset.harnesses)) {
+    merged.harnesses[name] ??= { description: harness.description };
+    for (const [key, value] of Object.entries(harness)) {
+      if (key === "description" || key === "runtime_errors") continue;
+      merged.harnesses[name][key] = value;
+      figures.push(`${name}.${key}`);
+    }
+  }
+  const earlier = (full.subset_runs ?? []).map((run) => ({
+    ...run,
+    figures: run.figures.filter((figure) => !figures.includes(figure)),
+  }));
+  merged.subset_runs = [
+    ...earlier.filter((run) => run.figures.length > 0),
+    { date: subset.date, only, machine: subset.machine, settings: subset.settings, figures },
+  ];
+  return merged;
+}
+
+const resultsFile = join(ROOT, "bench", "results.json");
+const merge = only.length > 0 && !failed && existsSync(resultsFile);
+const written = merge ? mergeSubset(JSON.parse(readFileSync(resultsFile, "utf8")), results) : results;
+const file = only.length === 0 || merge ? resultsFile : join(ROOT, "bench", "results.json.tmp");
 writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`);
-const doc = only.length === 0 || staticOnly ? writeBenchmarksDoc(written) : null;
+const doc = only.length === 0 || merge ? writeBenchmarksDoc(written) : null;
 console.log(`\n${formatReport(results)}\n\nwritten to ${file}${doc ? ` and ${doc}` : ""}`);
 process.exit(failed ? 1 : 0);

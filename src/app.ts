@@ -11,10 +11,10 @@ import { createRouter } from "./lib/create-router";
 import { clientCausedDatabaseError, isDatabaseError } from "./lib/db-errors";
 import { ApiError, codeForStatus, problemResponse } from "./lib/errors";
 import { errorFields, log } from "./lib/log";
-import { completeContract, usedTags } from "./lib/openapi";
+import { API_PREFIX, completeContract, usedTags } from "./lib/openapi";
 import { settings } from "./lib/settings";
 import { clientLimit } from "./middleware/client-limit";
-import { edge, edgeGuard } from "./middleware/edge";
+import { edge, requestContext } from "./middleware/edge";
 import { authRouter } from "./routes/auth/auth.index";
 import { cursorRouter } from "./routes/cursor/cursor.index";
 import { healthRouter } from "./routes/health/health.index";
@@ -25,14 +25,11 @@ import { reportsRouter } from "./routes/reports/reports.index";
 import { tasksRouter } from "./routes/tasks/tasks.index";
 import { usersRouter } from "./routes/users/users.index";
 
-export const API_PREFIX = "/api/v1";
 export const MAX_BODY_BYTES = 1024 * 1024;
-
-export { CONTENT_SECURITY_POLICY, HSTS } from "./middleware/edge";
 
 type Router = OpenAPIHono<AppEnv>;
 
-/** Resource routers mounted under /api/v1, in the order they appear in the docs. */
+/** Resource routers mounted under API_PREFIX, in the order they appear in the docs. */
 const apiRouters: Router[] = [
   // resource routers: one line each, e.g. authRouter, usersRouter, tasksRouter, ...
   authRouter,
@@ -48,8 +45,8 @@ const apiRouters: Router[] = [
 export function createApp() {
   const app = createRouter();
 
-  // Request id, configuration guard, the request's metered D1 session, security headers, Server-Timing, the log line.
-  app.use("*", edge, edgeGuard);
+  // Request id, configuration guard, the request's services (c.var), security headers, Server-Timing, the log line.
+  app.use("*", edge, requestContext);
   app.use(
     "/api/*",
     cors({

@@ -143,14 +143,7 @@ describe("one error model: application/problem+json", () => {
   });
 });
 
-describe("headers", () => {
-  it("sets a request id and security headers on every response", async () => {
-    const res = await call("/health");
-    expect(res.headers.get("x-request-id")).toMatch(/.+/);
-    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
-  });
-
+describe("CORS", () => {
   it("allows CORS only for allowlisted origins", async () => {
     const allowed = await call("/api/v1/nothing", {
       method: "OPTIONS",
@@ -162,33 +155,6 @@ describe("headers", () => {
       headers: { origin: "https://evil.example", "access-control-request-method": "GET" },
     });
     expect(denied.headers.get("access-control-allow-origin")).toBeNull();
-  });
-});
-
-describe("production safety", () => {
-  it.each([
-    ["missing", ""],
-    ["short", "too-short"],
-    ["the development default", "dev-only-secret-change-me-0123456789abcdef0123456789"],
-  ])("refuses to serve with a JWT_SECRET that is %s", async (_label, secret) => {
-    const spy = vi.spyOn(console, "error").mockImplementation(() => {});
-    const res = await createApp().fetch(
-      new Request("http://localhost/health"),
-      { ...env, ENVIRONMENT: "production", JWT_SECRET: secret },
-      createExecutionContext(),
-    );
-    spy.mockRestore();
-    const body = await expectProblem(res, 503);
-    expect(body.detail).not.toContain("JWT_SECRET");
-  });
-
-  it("serves in production with a strong secret", async () => {
-    const res = await createApp().fetch(
-      new Request("http://localhost/health"),
-      { ...env, ENVIRONMENT: "production", JWT_SECRET: "a-real-production-secret-of-more-than-32-bytes" },
-      createExecutionContext(),
-    );
-    expect(res.status).toBe(200);
   });
 });
 

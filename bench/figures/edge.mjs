@@ -1,7 +1,7 @@
-// REST at the edge (issue 15): floors, the middleware chain, D1 cost per route from Server-Timing, Worker CPU per
-// request, the catalog cache cold and warm, and list reads at 1,000 and 100,000 rows. One workerd process, one run.
+// REST at the edge: floors, the middleware chain piece by piece, D1 cost per route from Server-Timing, Worker CPU
+// per request, the catalog cache cold and warm, and list reads at 1,000 and 100,000 rows. One workerd process.
 import { readdirSync, readFileSync } from "node:fs";
-import { fixedAmount, measure, request, round } from "../lib/load.mjs";
+import { fixedAmount, measure, median, request, round } from "../lib/load.mjs";
 
 export const EDGE_TARGETS = {
   /** the app's constant route against a bare Hono route */
@@ -65,12 +65,86 @@ async function d1Of(url, init = {}) {
   };
 }
 
-/** A measured run with the Worker CPU it cost (workerd's CPU time over the requests served). */
-async function measured(pids, run) {
-  const before = cpuSeconds(pids);
-  const result = await run();
+/** A measured run with the Worker CPU it cost: workerd's CPU time over the measured requests (warm-up excluded). */
+async function measured(pids, url, options = {}) {
+  let before = cpuSeconds(pids);
+  const result = await measure(url, {
+    ...options,
+    beforeRun: () => {
+      before = cpuSeconds(pids);
+    },
+  });
   const cpu = cpuSeconds(pids) - before;
   return { ...result, cpu_ms_per_request: result.requests ? round((cpu * 1000) / result.requests, 3) : null };
+}
+
+/**
+ * The constant route behind one more piece of the app per step, each step a path of its own in the same workerd
+ * (bench/instrumented.ts); `app` is the app itself. Each step's cost is what it adds to the step before.
+ */
+const CHAIN = [
+  { key: "trivial", path: "/__bench/trivial", label: "trivial fetch handler (constant JSON)" },
+  { key: "hono", path: "/__bench/hono", label: "bare Hono route (constant JSON)" },
+  { key: "log", path: "/__bench/chain/log", label: "+ the per-request log line", piece: "the per-request log line" },
+  {
+    key: "edge",
+    path: "/__bench/chain/edge",
+    label: "+ edge (request id, security headers, Server-Timing)",
+    piece: "edge's request id, security headers and Server-Timing",
+  },
+  {
+    key: "context",
+    path: "/__bench/chain/context",
+    label: "+ requestContext (settings guard, bookmark, c.var.d1 and c.var.db)",
+    piece: "requestContext (settings guard, bookmark check, c.var.d1 and c.var.db)",
+  },
+  {
+    key: "app",
+    path: "/health/live",
+    label: "= app GET /health/live (+ methodNotAllowed, the app's router)",
+    piece: "methodNotAllowed and the app's router of every route",
+  },
+];
+
+/**
+ * Floors and chain in interleaved rounds: every round measures every step (in an order rotated by one each round, so
+ * drift and warm-up fall on each step alike), and each step's ratio to bare Hono is taken within its round. The
+ * medians over the rounds are what is reported; the spread says how far a single round can stray.
+ */
+async function chainRounds(rt, pids, { rounds, seconds }) {
+  const samples = Object.fromEntries(CHAIN.map((step) => [step.key, []]));
+  for (let r = 0; r < rounds; r += 1) {
+    for (let i = 0; i < CHAIN.length; i += 1) {
+      const step = CHAIN[(i + r) % CHAIN.length];
+      const result = await measured(pids, `${rt.baseUrl}${step.path}`, { duration: seconds, warmup: 0.5 });
+      if (result.non2xx + result.errors > 0) throw new Error(`${step.path}: ${result.non2xx + result.errors} failures`);
+      samples[step.key].push(result);
+    }
+  }
+  const hono = samples.hono;
+  const steps = CHAIN.map((step, index) => {
+    const runs = samples[step.key];
+    const previous = index > 1 ? samples[CHAIN[index - 1].key] : null;
+    const rpsRatios = runs.map((run, r) => run.rps / hono[r].rps);
+    const cpuRatios = runs.map((run, r) => hono[r].cpu_ms_per_request / run.cpu_ms_per_request);
+    const added = previous ? runs.map((run, r) => run.cpu_ms_per_request - previous[r].cpu_ms_per_request) : null;
+    return {
+      key: step.key,
+      label: step.label,
+      piece: step.piece ?? null,
+      rps: round(median(runs.map((run) => run.rps)), 1),
+      p50_ms: median(runs.map((run) => run.p50_ms)),
+      p99_ms: median(runs.map((run) => run.p99_ms)),
+      cpu_ms_per_request: round(median(runs.map((run) => run.cpu_ms_per_request)), 3),
+      rps_ratio_to_hono: round(median(rpsRatios), 3),
+      rps_ratio_range: [round(Math.min(...rpsRatios), 2), round(Math.max(...rpsRatios), 2)],
+      cpu_ratio_to_hono: round(median(cpuRatios), 3),
+      cpu_ratio_range: [round(Math.min(...cpuRatios), 2), round(Math.max(...cpuRatios), 2)],
+      cpu_ms_added: added ? round(median(added), 3) : null,
+      cpu_ms_added_range: added ? [round(Math.min(...added), 3), round(Math.max(...added), 3)] : null,
+    };
+  });
+  return { rounds, seconds_per_step: seconds, steps };
 }
 
 export async function edgeFigures(rt, { memberToken, admin }) {
@@ -84,46 +158,27 @@ export async function edgeFigures(rt, { memberToken, admin }) {
   const pids = workerdPids();
   const out = { workerd_pids: pids.length, floors: [], routes: [], scale: [] };
 
-  // Floors and the chain, interleaved so drift evens out: trivial, hono, app, app, hono, trivial.
-  const floor = async (key, label, path) => ({ key, label, ...(await measured(pids, () => measure(url(path)))) });
-  const first = [
-    await floor("trivial", "trivial fetch handler (constant JSON)", "/__bench/trivial"),
-    await floor("hono", "bare Hono route (constant JSON)", "/__bench/hono"),
-    await floor("app", "app GET /health/live (whole middleware chain)", "/health/live"),
-  ];
-  const second = [
-    await floor("app", "", "/health/live"),
-    await floor("hono", "", "/__bench/hono"),
-    await floor("trivial", "", "/__bench/trivial"),
-  ];
-  for (const row of first) {
-    const again = second.find((r) => r.key === row.key);
-    out.floors.push({
-      ...row,
-      rps: round((row.rps + again.rps) / 2, 1),
-      rps_runs: [row.rps, again.rps],
-      p50_ms: Math.max(row.p50_ms, again.p50_ms),
-      p99_ms: Math.max(row.p99_ms, again.p99_ms),
-      cpu_ms_per_request: round((row.cpu_ms_per_request + again.cpu_ms_per_request) / 2, 3),
-    });
-  }
-  // What each piece of the chain costs: the constant route behind one more piece per step.
-  out.chain_steps = [];
-  for (const [key, label] of [
-    ["log", "bare Hono + the per-request log line"],
-    ["edge", "bare Hono + edge (request id, security headers, Server-Timing, log line)"],
-    ["guard", "… + edgeGuard (config check, bookmark, lazy D1 session)"],
-  ]) {
-    const result = await measured(pids, () => measure(url(`/__bench/chain/${key}`)));
-    out.chain_steps.push({ key, label, ...result });
-  }
-  const rps = (key) => out.floors.find((r) => r.key === key).rps;
-  for (const step of out.chain_steps) step.ratio_to_hono = round(step.rps / rps("hono"), 3);
+  const chain = await chainRounds(rt, pids, {
+    rounds: Number(process.env.BENCH_CHAIN_ROUNDS ?? 7),
+    seconds: Number(process.env.BENCH_CHAIN_SECONDS ?? 3),
+  });
+  out.chain_rounds = chain;
+  const app = chain.steps.find((step) => step.key === "app");
+  const pieces = chain.steps.filter((step) => step.cpu_ms_added !== null);
+  const largest = pieces.reduce((a, b) => (b.cpu_ms_added > a.cpu_ms_added ? b : a));
+  const honoCpu = chain.steps.find((step) => step.key === "hono").cpu_ms_per_request;
   out.chain = {
-    ratio: round(rps("app") / rps("hono"), 3),
+    rps_ratio: app.rps_ratio_to_hono,
+    cpu_ratio: app.cpu_ratio_to_hono,
     target: EDGE_TARGETS.chain,
-    pass: rps("app") / rps("hono") >= EDGE_TARGETS.chain,
+    pass: app.rps_ratio_to_hono >= EDGE_TARGETS.chain && app.cpu_ratio_to_hono >= EDGE_TARGETS.chain,
+    largest_piece: {
+      piece: largest.piece,
+      cpu_ms_added: largest.cpu_ms_added,
+      share_of_bare_hono: round(largest.cpu_ms_added / honoCpu, 3),
+    },
   };
+  const appRps = app.rps;
 
   // A product for the item reads, created through the API (as an admin).
   const created = await request(url("/api/v1/products"), {
@@ -165,19 +220,21 @@ export async function edgeFigures(rt, { memberToken, admin }) {
     if (route.cold) {
       coldRun += 1;
       const paths = Array.from({ length: 3000 }, (_, i) => `/api/v1/products?limit=20&cold=${coldRun}-${i}`);
-      result = await measured(pids, () => fixedAmount(rt.baseUrl, paths, { amount: paths.length, maxSeconds: 60 }));
+      const before = cpuSeconds(pids);
+      result = await fixedAmount(rt.baseUrl, paths, { amount: paths.length, maxSeconds: 60 });
+      result.cpu_ms_per_request = round(((cpuSeconds(pids) - before) * 1000) / result.requests, 3);
       cost = await d1Of(url(`/api/v1/products?limit=20&cold=probe-${Date.now()}`));
     } else {
       // Warm the cache (for the anonymous routes) and read the cost of one request like the measured ones.
       await d1Of(url(route.path), { method: route.method, headers: route.headers, body: route.body });
       cost = await d1Of(url(route.path), { method: route.method, headers: route.headers, body: route.body });
-      result = await measured(pids, () => measure(url(route.path), route));
+      result = await measured(pids, url(route.path), route);
     }
     out.routes.push({
       key: route.key,
       label: route.label,
       ...result,
-      ratio_to_app: round(result.rps / rps("app"), 3),
+      ratio_to_app: round(result.rps / appRps, 3),
       x_cache: cost.cache,
       d1_round_trips: cost.rt ?? null,
       rows_read: cost.read ?? null,

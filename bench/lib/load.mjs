@@ -20,10 +20,14 @@ function run(options) {
 }
 
 /**
- * Fixed-concurrency load on one request shape: a short warm-up (discarded), then the measured run.
+ * Fixed-concurrency load on one request shape: a short warm-up (discarded), then the measured run (`beforeRun` is
+ * called between the two, e.g. to read a CPU counter over the measured run alone).
  * Returns requests/s, latency p50/p99 (ms) and every non-2xx or error, so a failing route is never reported as fast.
  */
-export async function measure(url, { method = "GET", headers = {}, body, connections, duration, warmup } = {}) {
+export async function measure(
+  url,
+  { method = "GET", headers = {}, body, connections, duration, warmup, beforeRun } = {},
+) {
   const base = {
     url,
     method,
@@ -33,6 +37,7 @@ export async function measure(url, { method = "GET", headers = {}, body, connect
   };
   const warm = warmup ?? SETTINGS.warmupSeconds;
   if (warm > 0) await run({ ...base, duration: warm });
+  beforeRun?.();
   const result = await run({ ...base, duration: duration ?? SETTINGS.durationSeconds });
   return summarize(result);
 }
@@ -72,6 +77,13 @@ function summarize(result) {
     connections: result.connections,
     duration_s: round(seconds, 1),
   };
+}
+
+/** The middle value (the lower of the two middle ones for an even count); null for none. */
+export function median(values) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 export function percentile(values, p) {

@@ -2,6 +2,7 @@
 // generated part of docs/benchmarks.md.
 import { readFileSync, writeFileSync } from "node:fs";
 
+const round = (value) => Math.round(value);
 const mark = (pass) => (pass === true ? "ok" : pass === false ? "MISSED" : "");
 
 function table(headers, rows) {
@@ -21,6 +22,13 @@ export function formatReport(results) {
   out.push(`# npm run bench, ${results.date}`);
   out.push(`machine: ${m.cpu}, ${m.nproc} cores, ${m.memory}; load average at start ${m.loadavg_start.join(" ")}`);
   out.push(`settings: ${results.settings.connections} connections, ${results.settings.duration_s} s per route`);
+  for (const run of results.subset_runs ?? []) {
+    const load = run.machine?.loadavg_start?.join(" ");
+    out.push(
+      `measured later, by BENCH_ONLY=${run.only.join(",")} npm run bench at ${run.date} (${run.machine?.cpu}, load ` +
+        `average at start ${load}): ${run.figures.join(", ")}`,
+    );
+  }
   if (results.bundle) {
     const b = results.bundle;
     out.push(
@@ -171,22 +179,49 @@ export function formatReport(results) {
 /** Floors, chain, per-route D1 cost and CPU, cache cold/warm, rows read at scale (bench/figures/edge.mjs). */
 export function edgeReport(edge) {
   const out = [];
+  const chain = edge.chain_rounds;
+  if (!chain) return "edge: figures of an older shape; run BENCH_ONLY=edge npm run bench";
+  const range = ([low, high]) => `${low}–${high}`;
   out.push(
-    `floors and the middleware chain (workerd CPU per request from /proc)\n${table(
-      ["route", "req/s", "p50 ms", "p99 ms", "CPU ms/req"],
-      edge.floors.map((f) => [f.label, f.rps, f.p50_ms, f.p99_ms, f.cpu_ms_per_request]),
-    )}`,
-  );
-  if (edge.chain_steps) {
-    out.push(
-      `\nthe chain piece by piece (same constant route)\n${table(
-        ["step", "req/s", "p50 ms", "p99 ms", "÷ bare Hono", "CPU ms/req"],
-        edge.chain_steps.map((s) => [s.label, s.rps, s.p50_ms, s.p99_ms, s.ratio_to_hono, s.cpu_ms_per_request]),
+    `floors and the middleware chain, one piece more per step: ${chain.rounds} interleaved rounds of ` +
+      `${chain.seconds_per_step} s per step, medians (ratios to bare Hono taken within each round; workerd CPU per ` +
+      `request from /proc)\n${table(
+        [
+          "step",
+          "req/s",
+          "p50 ms",
+          "p99 ms",
+          "req/s ÷ Hono",
+          "(range)",
+          "CPU ms/req",
+          "Hono CPU ÷ this",
+          "(range)",
+          "CPU ms added",
+          "(range)",
+        ],
+        chain.steps.map((s) => [
+          s.label,
+          s.rps,
+          s.p50_ms,
+          s.p99_ms,
+          s.rps_ratio_to_hono,
+          range(s.rps_ratio_range),
+          s.cpu_ms_per_request,
+          s.cpu_ratio_to_hono,
+          range(s.cpu_ratio_range),
+          s.cpu_ms_added,
+          s.cpu_ms_added_range ? range(s.cpu_ms_added_range) : null,
+        ]),
       )}`,
-    );
-  }
+  );
   out.push(
-    `app constant route / bare Hono: ${edge.chain.ratio} (target ≥ ${edge.chain.target}) ${mark(edge.chain.pass)}`,
+    `app constant route / bare Hono: ${edge.chain.rps_ratio} in req/s, ${edge.chain.cpu_ratio} in CPU per request ` +
+      `(target ≥ ${edge.chain.target} in both) ${mark(edge.chain.pass)}`,
+  );
+  const piece = edge.chain.largest_piece;
+  out.push(
+    `the piece that costs most: ${piece.piece}, ${piece.cpu_ms_added} ms CPU per request ` +
+      `(${round(piece.share_of_bare_hono * 100)} % of a bare Hono request)`,
   );
   out.push(
     `\nroutes (D1 cost from Server-Timing of one request like the measured ones)\n${table(

@@ -70,7 +70,7 @@ export function freePort() {
 
 const QUEUE_LINE = /QUEUE\W+(\S+)\W+(\d+)\/(\d+)/;
 
-/** Shared by both runtimes: queue batch lines ("QUEUE analytics 100/100") and the bench.d1 lines, parsed. */
+/** Shared by both runtimes: queue batch lines ("QUEUE views 100/100") and the bench.d1 lines, parsed. */
 function logSink() {
   const sink = { queueBatches: [], d1: [], telemetry: [], errors: [], lines: 0 };
   sink.line = (text) => {

@@ -2,11 +2,12 @@ import { and, eq, isNull } from "drizzle-orm";
 import { type Db, getDb } from "../db/client";
 import type { AccountTokenPurpose } from "../db/schema";
 import { users } from "../db/schema";
+import type { WritePlan } from "../db/write-plan";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
 import { publicOrigin } from "../lib/public-origin";
 import { type SettingsSource, settings } from "../lib/settings";
-import { mailStatements, type Prepared, sendQueued } from "../mail/enqueue";
+import { mailStatements, sendQueued } from "../mail/enqueue";
 import { sealToken, WITHHELD } from "../mail/seal";
 import { issueAccountToken } from "./account-tokens";
 import { limits, takeAttempt } from "./rate-limit";
@@ -60,7 +61,7 @@ export async function accountMailPlan(
   purpose: AccountTokenPurpose,
   now: number,
   options: { unlessLiveSince?: number } = {},
-): Promise<Prepared & { outboxId: string | undefined }> {
+): Promise<WritePlan & { outboxId: string | undefined }> {
   const { issued, statements, issuedGuard } = await issueAccountToken(db, user, purpose, now, options);
   const mail = mailStatements(
     db,
@@ -87,11 +88,11 @@ export async function accountMailPlan(
  */
 export async function resendVerificationMail(
   env: Env,
+  db: Db,
   user: Recipient & { emailVerifiedAt: number | null },
   now: number,
 ): Promise<void> {
   if (user.emailVerifiedAt !== null) throw new ApiError("conflict", "The email address is already verified.");
-  const db = getDb(env.DB);
   await takeAttempt(db, [limits.resend(env, user.id)], now, "Too many verification mails asked for");
   const plan = await accountMailPlan(db, env, user, "verify_email", now);
   const [first, ...rest] = plan.statements;
@@ -116,8 +117,14 @@ export function isPasswordResetRequest(body: unknown): body is PasswordResetRequ
  * queue message, whatever the address. Nothing here reads or writes anything that depends on whether the address
  * has an account, so no status, header, row or timing can tell.
  */
-export async function requestPasswordReset(env: Env, email: string, client: string, now: number): Promise<void> {
-  await takeAttempt(getDb(env.DB), [limits.forgot(client)], now, "Too many password-reset requests");
+export async function requestPasswordReset(
+  env: Env,
+  db: Db,
+  email: string,
+  client: string,
+  now: number,
+): Promise<void> {
+  await takeAttempt(db, [limits.forgot(client)], now, "Too many password-reset requests");
   const body: PasswordResetRequest = { type: "password-reset", email };
   await env.MAIL_QUEUE.send(body, { contentType: "json" });
 }

@@ -2,6 +2,7 @@ import { eq, inArray, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { rateLimits } from "../db/schema";
 import { ApiError } from "../lib/errors";
+import { EXPORT_MAX_PER_WINDOW, EXPORT_WINDOW_SECONDS } from "../lib/export-limits";
 import { type SettingsSource, settings } from "../lib/settings";
 
 /**
@@ -83,6 +84,12 @@ export const limits = {
   }),
   /** Forgot-password requests from one client. */
   forgot: (client: string): Limit => ({ key: `forgot:${client}`, max: FORGOT_PER_CLIENT, windowMs: FORGOT_WINDOW_MS }),
+  /** CSV exports by one signed-in user, or by one anonymous client (the catalog's export is public). */
+  exports: (who: { userId: string } | { client: string }): Limit => ({
+    key: "userId" in who ? `export:user:${who.userId}` : `export:client:${who.client}`,
+    max: EXPORT_MAX_PER_WINDOW,
+    windowMs: EXPORT_WINDOW_SECONDS * 1000,
+  }),
   /** Verification mails the signed-in owner asks for again (ACCOUNT_MAIL_MAX_PER_HOUR), a budget of its own. */
   resend: (env: SettingsSource, userId: string): Limit => ({
     key: `resend:${userId}`,

@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { type Db, getDb } from "../db/client";
+import type { Db } from "../db/client";
 import { users } from "../db/schema";
 import { ApiError } from "../lib/errors";
 import { claimAccountToken, peekAccountToken, retireAccountTokens } from "./account-tokens";
@@ -14,8 +14,7 @@ import { handOut, type SignedIn, type UserRow } from "./sign-in";
 export const INVALID_ACCOUNT_TOKEN = "The token is invalid, expired or already used; ask for a new mail.";
 
 /** Spends a verification token and marks the address it was sent to verified (if the account still has it). */
-export async function verifyEmail(env: Env, token: string, now: number): Promise<void> {
-  const db = getDb(env.DB);
+export async function verifyEmail(db: Db, token: string, now: number): Promise<void> {
   const claimed = await claimAccountToken(db, token, "verify_email", now);
   if (!claimed) throw new ApiError("bad_request", INVALID_ACCOUNT_TOKEN);
   await db
@@ -56,8 +55,7 @@ export function passwordStatements(
  * leaves the token usable); the token is then spent by one conditional DELETE, so of two concurrent resets with it
  * exactly one goes on. The mail reached the owner, which proves the address too.
  */
-export async function resetPassword(env: Env, token: string, password: string, now: number): Promise<void> {
-  const db = getDb(env.DB);
+export async function resetPassword(env: Env, db: Db, token: string, password: string, now: number): Promise<void> {
   const found = await peekAccountToken(db, token, "password_reset", now);
   if (!found) throw new ApiError("bad_request", INVALID_ACCOUNT_TOKEN);
   assertPasswordAllowed(password, found.user);
@@ -79,11 +77,11 @@ export async function resetPassword(env: Env, token: string, password: string, n
  */
 export async function changePassword(
   env: Env,
+  db: Db,
   callerId: string,
   passwords: { current: string; next: string },
   now: number,
 ): Promise<SignedIn> {
-  const db = getDb(env.DB);
   const attempts = limits.passwordChange(env, callerId);
   await takeAttempt(db, [attempts], now, "Too many password-change attempts");
   const [row] = await db.select().from(users).where(eq(users.id, callerId)).limit(1);

@@ -1,9 +1,9 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
-import { type Db, getDb } from "../db/client";
+import type { Db, RequestD1 } from "../db/client";
 import { type Role, refreshTokens, users } from "../db/schema";
-import type { AppEnv, AuthUser } from "../env";
+import type { AppEnv, AuthUser, Caller, OptionalCallerEnv, SignedInEnv } from "../env";
 import { ApiError } from "../lib/errors";
 import { bearerToken, WWW_AUTHENTICATE } from "./bearer";
 import { CONSOLE_HEADER, consoleAccessToken, sentAccessCookie } from "./console";
@@ -25,7 +25,7 @@ const CALLER_COLUMNS = {
 } as const;
 
 /**
- * The caller's row, as a query a handler (or the request's D1, see {@link deferCaller}) can put in a db.batch()
+ * The caller's row, as a query a handler (or the request's D1, see {@link deferredCaller}) can put in a db.batch()
  * beside its own statements, so the check costs no round trip of its own.
  */
 export function callerQuery(db: Db, claims: Claims) {
@@ -52,11 +52,12 @@ export function callerQuery(db: Db, claims: Claims) {
  * tokens at once, and so does the end of the one sign-in a token belongs to (logout, refresh token reuse).
  */
 export function checkCaller(row: AuthUser | undefined, claims: Claims): AuthUser {
-  if (!row || row.role !== claims.role || row.tokenVersion !== claims.version) {
-    throw new ApiError("unauthorized", "The token is no longer valid; sign in again.", { headers: WWW_AUTHENTICATE });
-  }
+  if (!row || row.role !== claims.role || row.tokenVersion !== claims.version) throw noLongerValid();
   return row;
 }
+
+const noLongerValid = () =>
+  new ApiError("unauthorized", "The token is no longer valid; sign in again.", { headers: WWW_AUTHENTICATE });
 
 /** callerQuery's row as D1 returns it outside drizzle (column names), decoded by the same columns. */
 function callerFromRow(row: Record<string, unknown> | undefined): AuthUser | undefined {
@@ -79,91 +80,78 @@ function fromBearer(header: string): string {
 }
 
 /**
- * Resolves the caller from `Authorization: Bearer <access token>` with its own D1 read (for callers outside the
- * request chain). Returns null when no Authorization header was sent; a header that is present but bad is a 401.
+ * The caller of an access token (from `Authorization` or the console's cookie) checked with a read of its own, for
+ * the routes that decide between credentials themselves (the cursor session routes take a session token or an
+ * admin's access token); a bad token is a 401.
  */
-export async function authenticate(env: Env, header: string | undefined): Promise<AuthUser | null> {
-  if (header === undefined) return null;
-  return authenticateToken(env, fromBearer(header));
-}
-
-/** The caller of an access token (from a header or the console's cookie), with its own D1 read; a bad one is a 401. */
-export async function authenticateToken(env: Env, token: string): Promise<AuthUser> {
+export async function authenticateToken(env: Env, db: Db, token: string): Promise<AuthUser> {
   const claims = await verify(env, token);
-  const db = getDb(env.DB);
   const [row] = await callerQuery(db, claims);
   return checkCaller(row, claims);
 }
 
-const LATER_FIELDS = ["email", "username", "createdAt", "updatedAt", "emailVerifiedAt", "tokenVersion"] as const;
-
-/**
- * The caller as known from the token (id and role, both checked against the row) until the row arrives; reading any
- * other field before the check ran is a programming error and says so, rather than answering a made-up value.
- */
-function provisionalCaller(claims: Claims): AuthUser {
-  const user = { id: claims.userId, role: claims.role } as AuthUser;
-  for (const key of LATER_FIELDS) {
-    Object.defineProperty(user, key, {
-      configurable: true,
-      enumerable: true,
-      get() {
-        throw new Error(`caller.${key} read before the caller check: read D1 first, or await loadCaller(c)`);
-      },
-    });
-  }
-  return user;
+/** authenticateToken for an `Authorization` header: null when none was sent, a 401 when it is not a Bearer token. */
+export async function authenticate(env: Env, db: Db, header: string | undefined): Promise<AuthUser | null> {
+  if (header === undefined) return null;
+  return authenticateToken(env, db, fromBearer(header));
 }
 
 /**
- * Signs the caller in without a round trip of its own: the caller's row joins the request's first read-only D1 call
- * (one batch), and is checked before the handler sees any row of that call. Until then `c.var.user` holds the id and
- * role from the token. A write that comes first runs the check alone before itself.
+ * The caller whose check joins the request's first read-only D1 call (one batch) and runs before the handler sees
+ * any row of that call, so a signed-in read costs one round trip. A write that comes first runs the check alone
+ * before itself; so does `row()` when no read has taken it along yet.
  */
-function deferCaller(c: Context<AppEnv>, claims: Claims) {
-  const db = c.get("session")();
-  const user = provisionalCaller(claims);
-  const { sql, params } = callerQuery(getDb(c.env.DB), claims).toSQL();
-  db.defer(db.prepare(sql).bind(...params), (row) => {
-    const checked = checkCaller(callerFromRow(row), claims);
-    for (const key of LATER_FIELDS) Object.defineProperty(user, key, { value: checked[key], enumerable: true });
+function deferredCaller(d1: RequestD1, db: Db, claims: Claims): Caller {
+  let checked: AuthUser | undefined;
+  const { sql, params } = callerQuery(db, claims).toSQL();
+  d1.defer(d1.prepare(sql).bind(...params), (row) => {
+    checked = checkCaller(callerFromRow(row), claims);
   });
-  c.set("user", user);
+  return {
+    id: claims.userId,
+    role: claims.role,
+    async row() {
+      await d1.settle();
+      // Unset only when the check refused the caller (that refusal already failed the read that carried it).
+      if (!checked) throw noLongerValid();
+      return checked;
+    },
+  };
 }
 
-/** The caller's full row now: runs the deferred check alone when no read has taken it along yet. */
-export async function loadCaller(c: Context<AppEnv>): Promise<AuthUser> {
-  await c.get("d1")?.settle();
-  return c.get("user");
+/** The caller checked now, with a read of its own (a write's first statement must not run for a stranger). */
+async function checkedCaller(db: Db, claims: Claims): Promise<Caller> {
+  const [row] = await callerQuery(db, claims);
+  const user = checkCaller(row, claims);
+  return { id: user.id, role: user.role, row: async () => user };
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
-
-async function signIn(c: Context<AppEnv>, token: string, deferWrites: boolean) {
-  const claims = await verify(c.env, token);
-  if (c.get("session") && (deferWrites || SAFE_METHODS.has(c.req.method))) {
-    deferCaller(c, claims);
-    return;
-  }
-  const [row] = await callerQuery(getDb(c.env.DB), claims);
-  c.set("user", checkCaller(row, claims));
-}
 
 /**
  * A signed-in answer is the caller's own: no cache may keep it (`no-store`), and one that differs by caller says so
  * (`Vary: Authorization`). Set before the handler runs, so error answers carry them too; a handler may still set
  * its own Cache-Control.
  */
-function privateAnswer(c: Context<AppEnv>) {
+function privateAnswer(c: Context) {
   c.header("Cache-Control", "private, no-store");
   c.header("Vary", "Authorization", { append: true });
 }
 
-function signedIn(options: { required: boolean; deferWrites: boolean }) {
+/**
+ * The access token the request presents: the Bearer token of `Authorization`, else the console's access cookie under
+ * the console's rule (src/auth/console.ts: the `X-Console` header and the app's own Origin); null when neither.
+ */
+function presentedToken(c: Context): string | null {
+  const header = c.req.header("authorization");
+  return header === undefined ? consoleAccessToken(c) : fromBearer(header);
+}
+
+type SignedIn = { required: boolean; deferWrites: boolean };
+
+function signedInMiddleware(options: SignedIn): MiddlewareHandler<AppEnv> {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const header = c.req.header("authorization");
-    // Bearer wins; without it, the console's access cookie under the console's rule (src/auth/console.ts).
-    const token = header === undefined ? consoleAccessToken(c) : fromBearer(header);
+    const token = presentedToken(c);
     if (token === null) {
       if (!options.required) {
         // An anonymous answer of a route that also serves signed-in callers: it differs by caller.
@@ -180,38 +168,51 @@ function signedIn(options: { required: boolean; deferWrites: boolean }) {
       );
     }
     privateAnswer(c);
-    await signIn(c, token, options.deferWrites);
+    const claims = await verify(c.env, token);
+    const { d1, db } = c.var;
+    if (options.deferWrites || SAFE_METHODS.has(c.req.method)) {
+      c.set("caller", deferredCaller(d1, db, claims));
+    } else {
+      c.set("caller", await checkedCaller(db, claims));
+    }
     await next();
     // No answer leaves without the caller check, also when the handler made no read (or failed before one).
-    await c.get("d1")?.settle();
+    await d1.settle();
   });
 }
 
-/**
- * 401 unless a valid access token is presented; sets `c.var.user`. On GET and HEAD the user check rides along with
- * the handler's first read (see deferCaller): a signed-in read is one D1 round trip. Writes check first, alone.
- */
-export const requireUser = signedIn({ required: true, deferWrites: false });
+/** The middleware typed by what it sets: `c.var.caller` always (required) or when a token was sent (optional). */
+function signedIn(options: SignedIn & { required: true }): MiddlewareHandler<AppEnv & SignedInEnv>;
+function signedIn(options: SignedIn & { required: false }): MiddlewareHandler<AppEnv & OptionalCallerEnv>;
+function signedIn(options: SignedIn): MiddlewareHandler<AppEnv & SignedInEnv> | MiddlewareHandler<AppEnv> {
+  return signedInMiddleware(options);
+}
 
 /**
- * requireUser for writes whose handler reads D1 before it uses anything of the caller but id and role: the check
- * joins that read too, so such a write is two round trips (read, write) instead of three.
+ * 401 unless a valid access token is presented; sets `c.var.caller`. On GET and HEAD the caller check rides along
+ * with the handler's first read (see deferredCaller): a signed-in read is one D1 round trip. Writes check first, alone.
  */
-export const requireUserBatched = signedIn({ required: true, deferWrites: true });
+export const requireCaller = signedIn({ required: true, deferWrites: false });
 
-/** Sets `c.var.user` when a valid token is presented, leaves it unset for anonymous callers; a bad token is a 401. */
-export const optionalUser = signedIn({ required: false, deferWrites: false });
+/**
+ * requireCaller for writes whose handler reads D1 before it needs the caller's row (id and role come from the
+ * token): the check joins that read too, so such a write is two round trips (read, write) instead of three.
+ */
+export const requireCallerBatched = signedIn({ required: true, deferWrites: true });
 
-/** After requireUser: 403 unless the caller has one of the roles. The superuser passes every admin check. */
+/** Sets `c.var.caller` when a valid token is presented, leaves it unset for anonymous callers; a bad token is a 401. */
+export const optionalCaller = signedIn({ required: false, deferWrites: false });
+
+/** After requireCaller: 403 unless the caller has one of the roles. The superuser passes every admin check. */
 export function requireRole(...roles: Role[]) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    const user = c.get("user");
+  return createMiddleware<AppEnv & SignedInEnv>(async (c, next) => {
+    const user = c.get("caller");
     const allowed = roles.includes(user.role) || (user.role === "superuser" && roles.includes("admin"));
     if (!allowed) throw new ApiError("forbidden", `This needs the ${roles.join(" or ")} role.`);
     await next();
   });
 }
 
-export function isAdmin(user: AuthUser): boolean {
+export function isAdmin(user: Pick<Caller, "role">): boolean {
   return user.role === "admin" || user.role === "superuser";
 }

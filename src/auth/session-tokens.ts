@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { decodeProtectedHeader } from "jose";
+import type { Db } from "../db/client";
 import type { AppEnv } from "../env";
 import { ApiError } from "../lib/errors";
 import { settings } from "../lib/settings";
@@ -91,6 +92,7 @@ export type SessionCaller = { kind: "session" } | { kind: "admin"; userId: strin
  */
 export async function authorizeSession(
   env: Env,
+  db: Db,
   sessionId: string,
   authorization: string | undefined,
   queryToken?: string,
@@ -118,7 +120,7 @@ export async function authorizeSession(
     return { kind: "session" };
   }
   // Anything else must be an access token (verified with its own type pinned); only admins pass.
-  const user = await authenticate(env, `Bearer ${token}`);
+  const user = await authenticate(env, db, `Bearer ${token}`);
   if (!user) throw new ApiError("unauthorized", "The token is invalid.", { headers: WWW_AUTHENTICATE });
   if (!options.allowAdmin || !isAdmin(user)) {
     throw new ApiError("forbidden", "Only this session's token (or an admin) may do this.");
@@ -140,12 +142,12 @@ export async function authorizeSessionRequest(
   if (authorization === undefined && options.queryToken === undefined) {
     const cookie = options.websocket ? websocketAccessToken(c) : consoleAccessToken(c);
     if (cookie) {
-      const user = await authenticateToken(c.env, cookie);
+      const user = await authenticateToken(c.env, c.var.db, cookie);
       if (!isAdmin(user)) throw new ApiError("forbidden", "Only this session's token (or an admin) may do this.");
       return { kind: "admin", userId: user.id };
     }
   }
-  return authorizeSession(c.env, sessionId, authorization, options.queryToken);
+  return authorizeSession(c.env, c.var.db, sessionId, authorization, options.queryToken);
 }
 
 const Uuid = z.uuid();
@@ -158,7 +160,7 @@ const Uuid = z.uuid();
 export const requireSessionToken = createMiddleware<AppEnv>(async (c, next) => {
   const id = c.req.param("id");
   if (id && Uuid.safeParse(id).success) {
-    await authorizeSession(c.env, id, c.req.header("authorization"), undefined, { allowAdmin: false });
+    await authorizeSession(c.env, c.var.db, id, c.req.header("authorization"), undefined, { allowAdmin: false });
   }
   await next();
 });

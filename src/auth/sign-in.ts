@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { type Db, getDb } from "../db/client";
+import type { Db } from "../db/client";
 import { users } from "../db/schema";
 import { ApiError } from "../lib/errors";
 import { settings } from "../lib/settings";
@@ -83,10 +83,10 @@ export const BAD_CREDENTIALS = "Invalid email or password.";
  */
 export async function signInWithPassword(
   env: Env,
+  db: Db,
   input: { email: string; password: string; deviceToken: string | undefined; client: string },
   now: number,
 ): Promise<SignedIn> {
-  const db = getDb(env.DB);
   const device = await deviceClaims(env, input.deviceToken);
   let user = await liveUserByEmail(db, input.email);
   const counted = [
@@ -121,11 +121,11 @@ export async function signInWithPassword(
  */
 export async function registerMember(
   env: Env,
+  db: Db,
   input: { email: string; password: string; username?: string },
   client: string,
   now: number,
 ): Promise<SignedIn> {
-  const db = getDb(env.DB);
   await assertAvailable(db, env, { email: input.email, username: input.username });
   await takeAttempt(
     db,
@@ -161,24 +161,24 @@ export async function registerMember(
 }
 
 /** A refresh token traded for the next one of its sign-in, with an access token of the user's current role. */
-export async function rotateSignIn(env: Env, presented: string, now: number): Promise<SignedIn> {
-  const { user, issued } = await rotateRefreshToken(getDb(env.DB), env, presented, now);
+export async function rotateSignIn(env: Env, db: Db, presented: string, now: number): Promise<SignedIn> {
+  const { user, issued } = await rotateRefreshToken(db, env, presented, now);
   return handOut(env, user, issued, now, false);
 }
 
 /** Ends the sign-in a refresh token belongs to (unknown tokens: nothing, RFC 7009). */
-export async function endSignIn(env: Env, presented: string): Promise<void> {
-  await revokeFamilyOf(getDb(env.DB), presented);
+export async function endSignIn(db: Db, presented: string): Promise<void> {
+  await revokeFamilyOf(db, presented);
 }
 
 /**
  * Ends the console's sign-in: the one its refresh token belongs to, or else the one its access token names (`sid`);
  * an access token that does not verify names none.
  */
-export async function endConsoleSignIn(env: Env, tokens: { refresh?: string; access?: string }): Promise<void> {
-  if (tokens.refresh) return endSignIn(env, tokens.refresh);
+export async function endConsoleSignIn(env: Env, db: Db, tokens: { refresh?: string; access?: string }): Promise<void> {
+  if (tokens.refresh) return endSignIn(db, tokens.refresh);
   const claims = tokens.access ? await verifyAccessToken(env, tokens.access).catch(() => null) : null;
-  if (claims?.sessionId) await endFamily(getDb(env.DB), claims.sessionId);
+  if (claims?.sessionId) await endFamily(db, claims.sessionId);
 }
 
 /** Statements that end every sign-in and every access token of a user (the token version goes up). */

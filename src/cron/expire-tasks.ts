@@ -2,8 +2,9 @@ import { and, eq, lte, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type Db, getDb } from "../db/client";
 import { tasks, users } from "../db/schema";
+import type { WritePlan } from "../db/write-plan";
 import { errorFields, log } from "../lib/log";
-import { type Prepared, sendQueued } from "../mail/enqueue";
+import { sendQueued } from "../mail/enqueue";
 import {
   armStatement,
   type Creator,
@@ -81,7 +82,7 @@ async function selectDue(db: Db, horizon: number, limit: number): Promise<DueTas
 /** Guarded notices and the arm of one chunk in one batch; queues the mail of the tasks this batch armed. */
 async function noticeChunk(db: Db, env: Env, chunk: DueTask[], now: number, result: ScanResult): Promise<void> {
   const statements: BatchItem<"sqlite">[] = [];
-  const mail = new Map<string, Prepared["queueMessages"]>();
+  const mail = new Map<string, WritePlan["queueMessages"]>();
   // Where each task's notice starts: its first statement is the budget check (noticeStatements).
   const budgetAt = new Map<string, number>();
   for (const task of chunk) {
@@ -94,7 +95,7 @@ async function noticeChunk(db: Db, env: Env, chunk: DueTask[], now: number, resu
   const results = await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   const armed = new Set((results.at(-1) as { id: string }[]).map((row) => row.id));
   result.batches += 1;
-  const queueMessages: Prepared["queueMessages"] = [];
+  const queueMessages: WritePlan["queueMessages"] = [];
   for (const task of chunk) {
     const at = budgetAt.get(task.id);
     if (at !== undefined && (results[at] as unknown[]).length > 0) {

@@ -1,15 +1,15 @@
 import { drizzle } from "drizzle-orm/d1";
-import * as schema from "./schema";
 
 export type Db = ReturnType<typeof getDb>;
 
 /**
- * A drizzle client over a D1 binding; cheap to create, so one per request or batch. Inside a request the binding is
- * the request's {@link RequestD1} (set by the edge middleware), so every query is metered and runs in the request's
- * D1 session without the handler knowing.
+ * A drizzle client over D1: in a request, over the request's {@link RequestD1} (`c.var.db`, made by the
+ * requestContext middleware); in queue consumers, crons and the Durable Object, over the `DB` binding. No schema is
+ * passed (nothing uses drizzle's relational `db.query` API), which keeps a client cheap enough to make per request.
  */
-export function getDb(d1: D1Database) {
-  return drizzle(d1, { schema });
+export function getDb(d1: D1Database | RequestD1) {
+  // RequestD1 has every method drizzle's d1 driver calls (prepare, batch and the statements' methods).
+  return drizzle(d1 as D1Database);
 }
 
 /** What one request cost in D1: round trips (a statement or a batch each), rows read and written, time waited. */
@@ -63,8 +63,8 @@ export function namesAreUnique(sql: string): boolean {
  * The D1 of one request: a Sessions API session (`withSession`) so reads may go to a nearby replica while a bookmark
  * keeps them at least as fresh as what the client saw, metered so the response can tell its cost in Server-Timing.
  *
- * It stands in for the `DB` binding (drizzle's d1 driver only calls prepare, batch and the statement methods), so
- * handlers keep calling `getDb(c.env.DB)`. Every executed statement and every batch is one round trip; `raw()` (what
+ * drizzle runs over it as over a binding (its d1 driver only calls prepare, batch and the statement methods): handlers
+ * use it as `c.var.db`. Every executed statement and every batch is one round trip; `raw()` (what
  * drizzle runs for a select) runs as a one-statement batch because D1 returns no `meta` (rows read) for it, its rows
  * turned into arrays in column order as drizzle does for batch results, unless two result columns share a name.
  *
@@ -74,20 +74,27 @@ export function namesAreUnique(sql: string): boolean {
  */
 export class RequestD1 {
   readonly cost: D1Cost = { roundTrips: 0, rowsRead: 0, rowsWritten: 0, ms: 0 };
-  readonly session: D1DatabaseSession | D1Database;
+  #session: D1DatabaseSession | D1Database | undefined;
   #deferred: Deferred | undefined;
 
   constructor(
     readonly base: D1Database,
-    constraintOrBookmark: string,
-  ) {
-    // Test doubles of the binding may lack withSession; they then serve as their own session.
-    this.session = typeof base.withSession === "function" ? base.withSession(constraintOrBookmark) : base;
+    private readonly constraintOrBookmark: string,
+  ) {}
+
+  /** The Sessions API session, started on first use: a request that never reads D1 pays nothing for it. */
+  get session(): D1DatabaseSession | D1Database {
+    if (!this.#session) {
+      const base = this.base;
+      // Test doubles of the binding may lack withSession; they then serve as their own session.
+      this.#session = typeof base.withSession === "function" ? base.withSession(this.constraintOrBookmark) : base;
+    }
+    return this.#session;
   }
 
   /** The bookmark of the latest query of this session (null before the first one). */
   getBookmark(): string | null {
-    return (this.session as Partial<D1DatabaseSession>).getBookmark?.() ?? null;
+    return (this.#session as Partial<D1DatabaseSession> | undefined)?.getBookmark?.() ?? null;
   }
 
   prepare(query: string): D1PreparedStatement {

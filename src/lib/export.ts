@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { clientKey } from "../auth/client";
-import { takeAttempt } from "../auth/rate-limit";
+import { limits, takeAttempt } from "../auth/rate-limit";
 import type { Db } from "../db/client";
-import type { AppEnv, AuthUser } from "../env";
+import type { AppEnv } from "../env";
 import { type Cell, CSV_CONTENT_TYPE, csvDisposition, csvStream } from "./csv";
 import { ApiError } from "./errors";
 import { EXPORT_MAX_PER_WINDOW, EXPORT_MAX_ROWS, EXPORT_WINDOW_SECONDS } from "./export-limits";
@@ -75,9 +75,10 @@ export async function* pagesOf<Row>(
  * of one more; `count` tells the exact number for the refusal), then counts it against the caller's export allowance
  * (after the refusal, so a filter that is too wide costs none of it).
  */
-export async function admitExport(
-  c: Context<AppEnv>,
+export async function admitExport<E extends AppEnv>(
+  c: Context<E>,
   db: Db,
+  caller: { id: string } | undefined,
   what: string,
   matched: number,
   count: () => Promise<number>,
@@ -90,15 +91,13 @@ export async function admitExport(
       { extra: { total, max_rows: EXPORT_MAX_ROWS } },
     );
   }
-  const user = c.get("user") as AuthUser | undefined;
-  const key = user ? `export:user:${user.id}` : `export:client:${await clientKey(c)}`;
-  const limit = { key, max: EXPORT_MAX_PER_WINDOW, windowMs: EXPORT_WINDOW_SECONDS * 1000 };
+  const limit = limits.exports(caller ? { userId: caller.id } : { client: await clientKey(c) });
   await takeAttempt(db, [limit], Date.now(), "Too many exports");
 }
 
 /** The streamed CSV answer: the header row, then a record per row of each page as the client reads. */
-export function csvAnswer<Row>(
-  c: Context<AppEnv>,
+export function csvAnswer<Row, E extends AppEnv>(
+  c: Context<E>,
   options: {
     name: string;
     total: number;

@@ -1,6 +1,9 @@
 import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import { z } from "@hono/zod-openapi";
-import { PROBLEM_CONTENT_TYPE, PROBLEMS, type ProblemCode } from "./errors";
+import { PROBLEM_CONTENT_TYPE, type ProblemCode } from "./errors";
+
+/** Where every resource router is mounted (health and the docs are outside it). */
+export const API_PREFIX = "/api/v1";
 
 export const ProblemSchema = z
   .object({
@@ -107,7 +110,6 @@ export const UuidParam = (name: string) =>
   });
 
 export type { ProblemCode };
-export { PROBLEMS };
 
 // ---------------------------------------------------------------------------------------------------------------
 // What every operation says without each route repeating it. `completeContract` runs once over the registry after
@@ -162,7 +164,7 @@ export const RESPONSE_HEADERS = {
   },
   "Set-Cookie-Device": {
     description:
-      "The device token of a successful sign-in as an HttpOnly, SameSite=Strict cookie scoped to /api/v1/auth " +
+      `The device token of a successful sign-in as an HttpOnly, SameSite=Strict cookie scoped to ${API_PREFIX}/auth ` +
       "(OWASP device cookies: attempts that present it count on the account's device budget, not its lock). The " +
       "console's routes (/auth/session…) also set or clear `__Host-access` and `__Host-refresh` (HttpOnly, Secure, " +
       "SameSite=Strict, Path=/).",
@@ -182,7 +184,7 @@ export const TAGS: Record<string, string> = {
   notifications: "A user's in-app notices.",
   outbox: "Every mail the app wrote, its delivery status and attempts (admin).",
   products: "The product catalog: anyone reads, admins write; every change is kept in a history.",
-  reports: "Figures aggregated from the analytics queue (admin).",
+  reports: "Figures aggregated from the `views` queue (admin).",
   cursor: "Live cursor analytics: sessions, event batches, WebSocket frames and statistics.",
 };
 
@@ -191,14 +193,14 @@ const SECURITY_SCHEMES = {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "An access token from POST /api/v1/auth/login (15 minutes).",
+    description: `An access token from POST ${API_PREFIX}/auth/login (15 minutes).`,
   },
   [CURSOR_SESSION_AUTH]: {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
     description:
-      "A cursor session token from POST /api/v1/cursor/sessions (24 hours), good for that session's routes only. " +
+      `A cursor session token from POST ${API_PREFIX}/cursor/sessions (24 hours), good for that session's routes only. ` +
       "Sent as `Authorization: Bearer <token>`, or as `?token=` on the WebSocket route.",
   },
   [CONSOLE_COOKIE_AUTH]: {

@@ -1,34 +1,33 @@
 import { z } from "zod";
-import { log } from "./log";
 
 /**
- * Every setting the Worker reads, parsed once per isolate by one zod schema (issue 16). The input is the Worker's
- * `env`: the `[vars]` of wrangler.toml (strings) and the secrets. The schema coerces the strings to numbers, booleans
- * and lists and applies the defaults that wrangler.toml documents. Secrets are not settings: they stay in `env`,
+ * Every setting the Worker reads, in one zod schema whose output is the typed settings object: each `[vars]` key of
+ * wrangler.toml (strings) is coerced, given the default wrangler.toml documents, and comes out under its camelCase
+ * name (`LOGIN_MAX_FAILURES` → `loginMaxFailures`), plus `production`. Secrets are not settings: they stay in `env`,
  * read where they are used.
  *
- * A bad value (`LOGIN_MAX_FAILURES = "lots"`, `CURSOR_FLUSH_SECONDS = "0"`, `PUBLIC_ORIGIN = "ftp://x"`) never fails a
- * request: that setting falls back to its default and one warning per setting is logged per isolate. An unset or
- * empty value is the default, silently. Production safety (the JWT secret) is configProblems' job (src/lib/config.ts),
- * which refuses to serve rather than fall back.
+ * An unset or empty value is the default. A bad value (`LOGIN_MAX_FAILURES = "lots"`, `CURSOR_FLUSH_SECONDS = "0"`,
+ * `PUBLIC_ORIGIN = "ftp://x"`) is refused, never replaced: settings() throws a SettingsError naming every bad value,
+ * and the Worker answers 503 to every request (see servingProblems; the reasons go to the log) until it is fixed.
  */
 
 const WHOLE = /^-?\d+$/;
 
-/** A whole number ("30", " -2 "); "", unset, "30abc", "1e3", "3.5" are not (intVar's rule, kept). */
-function whole(fallback: number, valid: (n: number) => boolean = () => true, map: (n: number) => number = (n) => n) {
+/** A whole number within [min, max] ("30", " 2 "); "", unset: the default; "30abc", "1e3", "3.5" are refused. */
+function whole(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) {
   return z
     .string()
     .optional()
     .transform((value, ctx) => {
       const trimmed = (value ?? "").trim();
-      if (trimmed === "") return map(fallback);
+      if (trimmed === "") return fallback;
       const n = Number(trimmed);
-      if (!WHOLE.test(trimmed) || !valid(n)) {
-        ctx.addIssue({ code: "custom", message: `not a valid whole number: ${JSON.stringify(value)}` });
+      if (!WHOLE.test(trimmed) || n < min || n > max) {
+        const range = max === Number.MAX_SAFE_INTEGER ? `from ${min}` : `from ${min} to ${max}`;
+        ctx.addIssue({ code: "custom", message: `is not a whole number ${range}: ${JSON.stringify(value)}` });
         return z.NEVER;
       }
-      return map(n);
+      return n;
     });
 }
 
@@ -58,7 +57,7 @@ function trimmed() {
     .transform((value) => (value ?? "").trim());
 }
 
-/** An http(s) origin, or null when empty. */
+/** An http(s) origin, normalised (`new URL(...).href`), or null when empty. */
 const origin = z
   .string()
   .optional()
@@ -70,197 +69,158 @@ const origin = z
       url = new URL(trimmed);
     } catch {}
     if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
-      ctx.addIssue({ code: "custom", message: `not an http(s) origin: ${JSON.stringify(value)}` });
+      ctx.addIssue({ code: "custom", message: `is not an http(s) origin: ${JSON.stringify(value)}` });
       return z.NEVER;
     }
     return url.href;
   });
 
-const atLeast = (min: number) => (n: number) => n >= min;
-const clampAtLeast = (min: number) => (n: number) => Math.max(min, n);
+/** The JWT secret that ships in .dev.vars.example; never acceptable in production. */
+const DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef0123456789";
+const MIN_SECRET_BYTES = 32;
 
-export const settingsSchema = z.object({
+/** The `[vars]` of wrangler.toml, each with its default: the one list of settings. */
+const vars = {
   ENVIRONMENT: text("development"),
   CORS_ORIGINS: z
     .string()
     .optional()
     .transform((value) =>
-      (value ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean),
+      Object.freeze(
+        (value ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
     ),
   ALLOW_SIGNUP: flag(true),
   JWT_ISSUER: text("edge-backoffice"),
   JWT_AUDIENCE: text("edge-backoffice-api"),
-  ACCESS_TOKEN_TTL_SECONDS: whole(900, atLeast(1)),
-  // The lifetimes and limits below were always clamped to at least 1 (0 means 1), not refused.
-  REFRESH_TOKEN_TTL_DAYS: whole(30, undefined, clampAtLeast(1)),
-  LOGIN_MAX_FAILURES: whole(5, undefined, clampAtLeast(1)),
-  LOGIN_WINDOW_SECONDS: whole(900, undefined, clampAtLeast(1)),
-  DEVICE_TOKEN_TTL_DAYS: whole(180, undefined, clampAtLeast(1)),
-  SIGNUP_MAX_PER_ADDRESS: whole(20, undefined, clampAtLeast(1)),
-  SIGNUP_WINDOW_SECONDS: whole(3600, undefined, clampAtLeast(1)),
-  ACCOUNT_MAIL_MAX_PER_HOUR: whole(3, undefined, clampAtLeast(1)),
-  EXPIRY_NOTICE_MINUTES: whole(15, undefined, clampAtLeast(0)),
-  CURSOR_RETENTION_DAYS: whole(30, atLeast(1)),
-  CURSOR_MAX_EVENTS_PER_SECOND: whole(500, atLeast(1)),
-  CURSOR_MAX_EVENTS_BURST: whole(2_000, atLeast(1)),
-  CURSOR_MAX_EVENTS_PER_EVENT_SECOND: whole(1_000, atLeast(1)),
-  CURSOR_MAX_EVENTS_PER_SESSION: whole(500_000, atLeast(1)),
-  CURSOR_IDLE_MINUTES: whole(30, atLeast(1)),
-  CURSOR_FLUSH_SECONDS: whole(2, atLeast(1), (n) => Math.min(n, 60)),
+  ACCESS_TOKEN_TTL_SECONDS: whole(900, 1),
+  REFRESH_TOKEN_TTL_DAYS: whole(30, 1),
+  LOGIN_MAX_FAILURES: whole(5, 1),
+  LOGIN_WINDOW_SECONDS: whole(900, 1),
+  DEVICE_TOKEN_TTL_DAYS: whole(180, 1),
+  SIGNUP_MAX_PER_ADDRESS: whole(20, 1),
+  SIGNUP_WINDOW_SECONDS: whole(3600, 1),
+  ACCOUNT_MAIL_MAX_PER_HOUR: whole(3, 1),
+  EXPIRY_NOTICE_MINUTES: whole(15, 0),
+  CURSOR_RETENTION_DAYS: whole(30, 1),
+  CURSOR_MAX_EVENTS_PER_SECOND: whole(500, 1),
+  CURSOR_MAX_EVENTS_BURST: whole(2_000, 1),
+  CURSOR_MAX_EVENTS_PER_EVENT_SECOND: whole(1_000, 1),
+  CURSOR_MAX_EVENTS_PER_SESSION: whole(500_000, 1),
+  CURSOR_IDLE_MINUTES: whole(30, 1),
+  CURSOR_FLUSH_SECONDS: whole(2, 1, 60),
   MAILCHANNELS_API_URL: text("https://api.mailchannels.net"),
   MAIL_FROM_EMAIL: text("backoffice@example.com"),
-  MAIL_FROM_NAME: text("Edge Backoffice"),
+  /** null when empty: the mail then has no display name. */
+  MAIL_FROM_NAME: text("Edge Backoffice").transform((value) => value || null),
   DKIM_DOMAIN: trimmed(),
   DKIM_SELECTOR: trimmed(),
-  MAIL_MAX_PER_RECIPIENT_HOUR: whole(20, atLeast(0)),
-  MAIL_MAX_PER_ACTOR_HOUR: whole(50, atLeast(0)),
+  MAIL_MAX_PER_RECIPIENT_HOUR: whole(20, 0),
+  MAIL_MAX_PER_ACTOR_HOUR: whole(50, 0),
   PUBLIC_ORIGIN: origin,
-  TASKS_MAX_PER_USER: whole(5_000, atLeast(1)),
-  NOTICES_MAX_PER_USER_DAY: whole(200, atLeast(1)),
-  NOTIFICATION_RETENTION_DAYS: whole(90, atLeast(1)),
-  VIEWS_MAX_PER_DAY: whole(500_000, atLeast(1)),
+  TASKS_MAX_PER_USER: whole(5_000, 1),
+  NOTICES_MAX_PER_USER_DAY: whole(200, 1),
+  NOTIFICATION_RETENTION_DAYS: whole(90, 1),
+  VIEWS_MAX_PER_DAY: whole(500_000, 1),
   SERVER_TIMING_D1_DETAIL: flag(true),
-  // Secrets: only whether they are set.
-});
+};
 
-type Parsed = z.output<typeof settingsSchema>;
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}`
+  : Lowercase<S>;
+type CamelKeys<T> = { readonly [K in keyof T & string as CamelCase<K>]: T[K] };
 
-/** The typed settings: numbers in the unit their name says, lists as arrays, secrets excluded. */
-export type Settings = Readonly<{
-  environment: string;
-  production: boolean;
-  corsOrigins: readonly string[];
-  allowSignup: boolean;
-  jwtIssuer: string;
-  jwtAudience: string;
-  accessTokenTtlSeconds: number;
-  refreshTokenTtlDays: number;
-  loginMaxFailures: number;
-  loginWindowSeconds: number;
-  deviceTokenTtlDays: number;
-  signupMaxPerAddress: number;
-  signupWindowSeconds: number;
-  accountMailMaxPerHour: number;
-  expiryNoticeMinutes: number;
-  cursorRetentionDays: number;
-  cursorMaxEventsPerSecond: number;
-  cursorMaxEventsBurst: number;
-  cursorMaxEventsPerEventSecond: number;
-  cursorMaxEventsPerSession: number;
-  cursorIdleMinutes: number;
-  cursorFlushSeconds: number;
-  mailchannelsApiUrl: string;
-  mailFromEmail: string;
-  /** null when MAIL_FROM_NAME is empty. */
-  mailFromName: string | null;
-  dkimDomain: string;
-  dkimSelector: string;
-  mailMaxPerRecipientHour: number;
-  mailMaxPerActorHour: number;
-  /** The normalised PUBLIC_ORIGIN (`new URL(...).href`), or null when empty. */
-  publicOrigin: string | null;
-  tasksMaxPerUser: number;
-  noticesMaxPerUserDay: number;
-  notificationRetentionDays: number;
-  viewsMaxPerDay: number;
-  serverTimingD1Detail: boolean;
-}>;
+const camelCase = (name: string) =>
+  name.toLowerCase().replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
-function shape(p: Parsed): Settings {
-  return Object.freeze({
-    environment: p.ENVIRONMENT,
-    production: p.ENVIRONMENT === "production",
-    corsOrigins: Object.freeze(p.CORS_ORIGINS),
-    allowSignup: p.ALLOW_SIGNUP,
-    jwtIssuer: p.JWT_ISSUER,
-    jwtAudience: p.JWT_AUDIENCE,
-    accessTokenTtlSeconds: p.ACCESS_TOKEN_TTL_SECONDS,
-    refreshTokenTtlDays: p.REFRESH_TOKEN_TTL_DAYS,
-    loginMaxFailures: p.LOGIN_MAX_FAILURES,
-    loginWindowSeconds: p.LOGIN_WINDOW_SECONDS,
-    deviceTokenTtlDays: p.DEVICE_TOKEN_TTL_DAYS,
-    signupMaxPerAddress: p.SIGNUP_MAX_PER_ADDRESS,
-    signupWindowSeconds: p.SIGNUP_WINDOW_SECONDS,
-    accountMailMaxPerHour: p.ACCOUNT_MAIL_MAX_PER_HOUR,
-    expiryNoticeMinutes: p.EXPIRY_NOTICE_MINUTES,
-    cursorRetentionDays: p.CURSOR_RETENTION_DAYS,
-    cursorMaxEventsPerSecond: p.CURSOR_MAX_EVENTS_PER_SECOND,
-    cursorMaxEventsBurst: p.CURSOR_MAX_EVENTS_BURST,
-    cursorMaxEventsPerEventSecond: p.CURSOR_MAX_EVENTS_PER_EVENT_SECOND,
-    cursorMaxEventsPerSession: p.CURSOR_MAX_EVENTS_PER_SESSION,
-    cursorIdleMinutes: p.CURSOR_IDLE_MINUTES,
-    cursorFlushSeconds: p.CURSOR_FLUSH_SECONDS,
-    mailchannelsApiUrl: p.MAILCHANNELS_API_URL,
-    mailFromEmail: p.MAIL_FROM_EMAIL,
-    mailFromName: p.MAIL_FROM_NAME || null,
-    dkimDomain: p.DKIM_DOMAIN,
-    dkimSelector: p.DKIM_SELECTOR,
-    mailMaxPerRecipientHour: p.MAIL_MAX_PER_RECIPIENT_HOUR,
-    mailMaxPerActorHour: p.MAIL_MAX_PER_ACTOR_HOUR,
-    publicOrigin: p.PUBLIC_ORIGIN,
-    tasksMaxPerUser: p.TASKS_MAX_PER_USER,
-    noticesMaxPerUserDay: p.NOTICES_MAX_PER_USER_DAY,
-    notificationRetentionDays: p.NOTIFICATION_RETENTION_DAYS,
-    viewsMaxPerDay: p.VIEWS_MAX_PER_DAY,
-    serverTimingD1Detail: p.SERVER_TIMING_D1_DETAIL,
-  });
+/** `{ LOGIN_MAX_FAILURES: 5 }` → `{ loginMaxFailures: 5 }`, typed by the same rule. */
+function camelKeys<T extends Record<string, unknown>>(values: T): CamelKeys<T> {
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [camelCase(name), value])) as CamelKeys<T>;
 }
 
+export const settingsSchema = z
+  .object(vars)
+  .transform((values) => Object.freeze({ ...camelKeys(values), production: values.ENVIRONMENT === "production" }));
+
+/** The typed settings: numbers in the unit their name says, lists as frozen arrays, secrets excluded. Frozen. */
+export type Settings = z.output<typeof settingsSchema>;
+
 /** What settings() accepts: the Worker's env, or any part of it (tests pass a few keys). */
-export type SettingsSource = Partial<Record<keyof z.input<typeof settingsSchema>, unknown>>;
+export type SettingsSource = Partial<Record<keyof typeof vars | "JWT_SECRET", unknown>>;
 
-const KEYS = Object.keys(settingsSchema.shape) as (keyof typeof settingsSchema.shape)[];
-const cache = new WeakMap<object, Settings>();
-const warned = new Set<string>();
-const NO_ENV: SettingsSource = Object.freeze({});
+/** Settings that cannot be served: every bad value, as `NAME what is wrong with it`. */
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid settings: ${problems.join("; ")}`);
+    this.name = "SettingsError";
+  }
+}
 
-/** Parse without the cache; bad values fall back to their defaults and are returned as `rejected`. */
-export function parseSettings(env: SettingsSource): { settings: Settings; rejected: string[] } {
-  const source = env as Record<string, unknown>;
-  const input: Record<string, unknown> = {};
-  // Only strings are settings; a non-string (a binding under a setting's name, a number in a test) is a bad value.
-  const rejected = new Set<string>();
-  for (const key of KEYS) {
-    const value = source[key];
-    if (value === undefined || typeof value === "string") input[key] = value;
-    else rejected.add(key);
-  }
-  let result = settingsSchema.safeParse(input);
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      const key = issue.path[0];
-      if (typeof key === "string") {
-        rejected.add(key);
-        input[key] = undefined;
-      }
-    }
-    // Unset is always valid (the default), so this second parse succeeds.
-    result = settingsSchema.safeParse(input);
-    if (!result.success) throw result.error;
-  }
-  return { settings: shape(result.data), rejected: [...rejected].sort() };
+/** The settings of `env`, or a SettingsError naming every bad value. Not cached: settings() is the cached one. */
+export function parseSettings(env: SettingsSource): Settings | SettingsError {
+  const result = settingsSchema.safeParse(env);
+  if (result.success) return result.data;
+  // A non-string under a setting's name (a binding, a number in a test) is refused like any bad value.
+  return new SettingsError(
+    result.error.issues.map(
+      (issue) => `${issue.path.join(".")} ${issue.code === "custom" ? issue.message : "is not a string"}`,
+    ),
+  );
 }
 
 /**
- * The settings of this env, parsed on first use and then served from a cache keyed by the env object (the Worker's
- * env is one object per isolate; a test passing a modified copy gets its own parse). Frozen.
+ * Why production must not serve with this JWT secret (null: it may). Only production is strict: local runs and tests
+ * use the development default on purpose.
  */
-export function settings(env: SettingsSource): Settings {
-  // No env at all (an app.request() without bindings) reads as nothing set: the defaults.
-  env ??= NO_ENV;
-  let cached = cache.get(env);
-  if (!cached) {
-    const parsed = parseSettings(env);
-    cached = parsed.settings;
-    cache.set(env, cached);
-    for (const key of parsed.rejected) {
-      if (warned.has(key)) continue;
-      warned.add(key);
-      log("warn", "setting has an invalid value; using its default", { setting: key });
-    }
+function unsafeSecret(env: SettingsSource, production: boolean): string | null {
+  if (!production) return null;
+  const secret = env.JWT_SECRET;
+  if (typeof secret !== "string" || !secret) return "JWT_SECRET is not set";
+  if (new TextEncoder().encode(secret).length < MIN_SECRET_BYTES) {
+    return `JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes`;
   }
-  return cached;
+  if (secret === DEV_JWT_SECRET) return "JWT_SECRET is the development default";
+  return null;
+}
+
+/** One isolate's reading of its env: the settings (or why not), and why it must not serve (empty: it may). */
+type Reading = { settings: Settings | SettingsError; problems: readonly string[] };
+
+const readings = new WeakMap<object, Reading>();
+const NO_ENV: SettingsSource = Object.freeze({});
+
+/**
+ * Parsed on the env's first use and kept for the env object: the Worker's env is one object for the isolate's life,
+ * so an isolate parses once (a test that passes a modified copy gets a parse of its own).
+ */
+function reading(env: SettingsSource): Reading {
+  // No env at all (an app.request() without bindings) reads as nothing set: the defaults.
+  const source = env ?? NO_ENV;
+  let found = readings.get(source);
+  if (!found) {
+    const parsed = parseSettings(source);
+    const secret = parsed instanceof SettingsError ? null : unsafeSecret(source, parsed.production);
+    const problems = parsed instanceof SettingsError ? parsed.problems : secret ? [secret] : [];
+    found = { settings: parsed, problems: Object.freeze(problems) };
+    readings.set(source, found);
+  }
+  return found;
+}
+
+/** The settings of this env, parsed once per isolate. Throws the SettingsError, every time, when a value is bad. */
+export function settings(env: SettingsSource): Settings {
+  const { settings } = reading(env);
+  if (settings instanceof SettingsError) throw settings;
+  return settings;
+}
+
+/**
+ * Why the Worker must refuse to serve with this env: every bad setting, or production's JWT secret missing, shorter
+ * than MIN_SECRET_BYTES or the development default. Empty when it may serve. Known from the same single parse.
+ */
+export function servingProblems(env: SettingsSource): readonly string[] {
+  return reading(env).problems;
 }

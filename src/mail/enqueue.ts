@@ -1,8 +1,8 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import { type Db, getDb } from "../db/client";
 import { insertSelect } from "../db/insert-select";
 import { notifications, outbox, users } from "../db/schema";
+import type { WritePlan } from "../db/write-plan";
 import { toIso } from "../lib/time";
 import { budgetedOutboxInsert, isBudgeted } from "./budget";
 import { renderMail, renderNotification } from "./templates";
@@ -35,10 +35,6 @@ export function unverifiedRecipient(email: string, kind: MailKind, base: OutboxD
     suppressedReason: sql`CASE WHEN ${unverified} THEN 'recipient_unverified' ELSE ${base.suppressedReason} END`,
   };
 }
-
-/** The body of a message on the `mail` queue: the outbox row id. The consumer reads everything else from D1. */
-export type MailQueueBody = { id: string };
-export type Prepared = { statements: BatchItem<"sqlite">[]; queueMessages: MessageSendRequest<MailQueueBody>[] };
 
 /**
  * Who caused a mail and under what condition it is written at all:
@@ -77,12 +73,12 @@ export function mailStatements(
   entity?: Entity,
   now: number = Date.now(),
   options: MailOptions = {},
-): Prepared {
+): WritePlan {
   const rendered = renderMail(message);
   const about = entityOf(message, entity);
   const budgeted = isBudgeted(message.kind);
   const seen = new Set<string>();
-  const prepared: Prepared = { statements: [], queueMessages: [] };
+  const prepared: WritePlan = { statements: [], queueMessages: [] };
   for (const recipient of recipients) {
     const email = recipient.email.trim();
     const key = email.toLowerCase();
@@ -136,7 +132,7 @@ export function notificationStatements(
   entity?: Entity,
   now: number = Date.now(),
   options: MailOptions = {},
-): Prepared {
+): WritePlan {
   const about = entityOf(message, entity);
   const { title, body } = renderNotification(message);
   const payload = notificationPayload(message);
@@ -182,13 +178,13 @@ export function notificationPayload(message: MailMessage): Record<string, unknow
  * After the caller's batch committed: MAIL_QUEUE.sendBatch in chunks of at most 100 messages. Sending only after the
  * commit means a message never points at a row that does not exist; a row whose send failed stays `queued`.
  */
-export async function sendQueued(env: Env, queueMessages: Prepared["queueMessages"]): Promise<void> {
+export async function sendQueued(env: Env, queueMessages: WritePlan["queueMessages"]): Promise<void> {
   for (let i = 0; i < queueMessages.length; i += SEND_BATCH_MAX) {
     await env.MAIL_QUEUE.sendBatch(queueMessages.slice(i, i + SEND_BATCH_MAX));
   }
 }
 
-async function run(env: Env, prepared: Prepared): Promise<void> {
+async function run(env: Env, prepared: WritePlan): Promise<void> {
   const [first, ...rest] = prepared.statements;
   if (!first) return;
   await getDb(env.DB).batch([first, ...rest]);

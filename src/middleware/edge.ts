@@ -1,10 +1,9 @@
 import { createMiddleware } from "hono/factory";
-import { BOOKMARK_PATTERN, RequestD1, serverTiming } from "../db/client";
-import type { AppEnv } from "../env";
-import { configProblems } from "../lib/config";
+import { BOOKMARK_PATTERN, getDb, RequestD1, serverTiming } from "../db/client";
+import type { AppEnv, OptionalCallerEnv } from "../env";
 import { ApiError } from "../lib/errors";
 import { log } from "../lib/log";
-import { settings } from "../lib/settings";
+import { servingProblems, settings } from "../lib/settings";
 
 /**
  * The page and the docs load only from this origin: scripts from /vendor and /assets, the WebSocket back to 'self'.
@@ -54,77 +53,41 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
 /** An X-Request-Id the client sent is kept when it is short and plain (hono/request-id's rule), else a new one. */
 const CLIENT_REQUEST_ID = /^[\w\-=]{1,255}$/;
 
-const SESSION = Symbol("request D1 session");
-const envPrototypes = new WeakMap<object, object>();
-
-/**
- * The request's bindings: the real ones, except `DB`, which is the request's D1. The bindings are copied once per
- * isolate onto a plain prototype (a spread on every request reads every binding) that defines `DB` as a getter for
- * the request's session; each request gets an object on that prototype holding its session. The prototype is a plain
- * copy, not the env itself: workerd's env is an exotic object, and a property set on an object inheriting from it
- * lands on the shared env.
- */
-function requestEnv(env: Env, session: () => RequestD1): Env {
-  let prototype = envPrototypes.get(env);
-  if (!prototype) {
-    prototype = Object.defineProperty({ ...env }, "DB", {
-      get(this: { [SESSION]: () => RequestD1 }) {
-        return this[SESSION]();
-      },
-      enumerable: true,
-    });
-    envPrototypes.set(env, prototype);
-  }
-  const requestBindings = Object.create(prototype) as { [SESSION]: () => RequestD1 };
-  requestBindings[SESSION] = session;
-  return requestBindings as unknown as Env;
-}
-
-/** Checked once per isolate: the bindings do not change while it lives. */
-const configChecked = new WeakMap<object, string[]>();
-function problemsOf(env: Env): string[] {
-  let problems = configChecked.get(env);
-  if (!problems) {
-    problems = configProblems(env);
-    configChecked.set(env, problems);
-  }
-  return problems;
-}
-
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const NO_D1 = serverTiming({ roundTrips: 0, rowsRead: 0, rowsWritten: 0, ms: 0 });
 
 /**
- * The cross-cutting chain in two middlewares (`edge` outside, `edgeGuard` inside it; five before, merged,
- * precomputed and measured piece by piece in bench/figures/edge.mjs to keep the constant route near bare Hono):
+ * The cross-cutting chain in two middlewares (`edge` outside, `requestContext` inside it; measured piece by piece in
+ * bench/figures/edge.mjs to keep the constant route near bare Hono):
  *
  * - the request id (`X-Request-Id`, kept from the client when plain);
- * - the configuration guard (production refuses to serve with unsafe secrets), checked once per isolate;
- * - the request's D1: a Sessions API session started from the client's `X-D1-Bookmark` (reads at least that fresh),
- *   `first-unconstrained` for other reads (any replica), `first-primary` for writes; metered, and put in place of the
- *   `DB` binding so every handler uses it;
+ * - the settings guard: a bad setting or an unsafe production secret is a 503 (settings are parsed once per isolate);
+ * - the request's services in `c.var` (see RequestVariables in src/env.ts): `d1`, a Sessions API session started
+ *   from the client's `X-D1-Bookmark` (reads at least that fresh), `first-unconstrained` for other reads (any
+ *   replica), `first-primary` for writes, metered; and `db`, drizzle over it;
  * - after the response: the security headers (HSTS only over HTTPS), `Server-Timing` with the request's D1 cost,
  *   `X-D1-Bookmark` to send back, and one structured log line.
  */
-export const edge = createMiddleware<AppEnv>(async (c, next) => {
+export const edge = createMiddleware<AppEnv & OptionalCallerEnv>(async (c, next) => {
   const started = Date.now();
-  // Read before edgeGuard puts the request's own env in place (a fresh object per request).
-  const d1Detail = settings(c.env).serverTimingD1Detail;
   const sent = c.req.header("x-request-id");
   const requestId = sent && CLIENT_REQUEST_ID.test(sent) ? sent : crypto.randomUUID();
   c.set("requestId", requestId);
-  c.header("X-Request-Id", requestId);
   await next();
 
-  // After the response (onError's included: a throw below this middleware is answered before control comes back).
+  // After the response (onError's included: a throw below this middleware is answered before control comes back),
+  // so every header is set once, on the response that leaves.
   const headers = c.res.headers;
   headers.set("X-Request-Id", requestId);
   for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
   if (c.req.url.startsWith("https:")) headers.set("Strict-Transport-Security", HSTS);
-  const db = c.get("d1");
-  // D1 figures only where the deployment shows them (SERVER_TIMING_D1_DETAIL): rows read can tell data apart.
-  headers.set("Server-Timing", d1Detail ? (db ? serverTiming(db.cost) : NO_D1) : `d1;dur=${db?.cost.ms ?? 0}`);
-  const bookmark = db?.getBookmark() ?? c.req.header("x-d1-bookmark");
+  const d1 = c.get("d1");
+  // D1 figures only where the deployment shows them (SERVER_TIMING_D1_DETAIL): rows read can tell data apart. With
+  // bad settings (answered 503 by requestContext) the figures are withheld too.
+  const d1Detail = servingProblems(c.env).length === 0 && settings(c.env).serverTimingD1Detail;
+  const used = d1 && d1.cost.roundTrips > 0 ? d1.cost : undefined;
+  headers.set("Server-Timing", d1Detail ? (used ? serverTiming(used) : NO_D1) : `d1;dur=${used?.ms ?? 0}`);
+  const bookmark = d1?.getBookmark() ?? c.req.header("x-d1-bookmark");
   if (bookmark) headers.set("X-D1-Bookmark", bookmark);
   const status = c.res.status;
   log(status >= 500 ? "error" : "info", "request", {
@@ -133,16 +96,19 @@ export const edge = createMiddleware<AppEnv>(async (c, next) => {
     path: c.req.path,
     status,
     duration_ms: Date.now() - started,
-    user_id: c.get("user")?.id,
-    d1: db && db.cost.roundTrips > 0 ? db.cost : undefined,
+    user_id: c.get("caller")?.id,
+    d1: d1 && d1.cost.roundTrips > 0 ? d1.cost : undefined,
   });
 });
 
-/** Inside `edge` (so its refusals still get the headers and the log line): the configuration guard and the D1. */
-export const edgeGuard = createMiddleware<AppEnv>(async (c, next) => {
-  const problems = problemsOf(c.env);
+/**
+ * Inside `edge` (so its refusals still get the headers and the log line): the settings guard, then the
+ * request's services, set once here and read by name (`c.var.db`, `c.var.d1`).
+ */
+export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
+  const problems = servingProblems(c.env);
   if (problems.length > 0) {
-    log("error", "refusing to serve: unsafe configuration", { problems, request_id: c.get("requestId") });
+    log("error", "refusing to serve: invalid settings", { problems, request_id: c.get("requestId") });
     throw new ApiError(
       "service_unavailable",
       "The service is not configured; the operator has been told why in the logs.",
@@ -154,18 +120,13 @@ export const edgeGuard = createMiddleware<AppEnv>(async (c, next) => {
       errors: [{ path: "X-D1-Bookmark", message: "send back the X-D1-Bookmark of an earlier response unchanged" }],
     });
   }
-  // Made on first use: a route that never touches D1 (the constant route, a cache hit) pays nothing for it.
-  const base = c.env.DB;
-  const constraint = bookmark ?? (SAFE_METHODS.has(c.req.method) ? "first-unconstrained" : "first-primary");
-  let db: RequestD1 | undefined;
-  const session = () => {
-    if (!db) {
-      db = new RequestD1(base, constraint);
-      c.set("d1", db);
-    }
-    return db;
-  };
-  c.set("session", session);
-  c.env = requestEnv(c.env, session);
+  // The session itself starts on the first query: a route that never touches D1 (the constant route, a cache hit)
+  // pays two small objects for it.
+  const d1 = new RequestD1(
+    c.env.DB,
+    bookmark ?? (SAFE_METHODS.has(c.req.method) ? "first-unconstrained" : "first-primary"),
+  );
+  c.set("d1", d1);
+  c.set("db", getDb(d1));
   await next();
 });

@@ -1,8 +1,8 @@
 import { log } from "../lib/log";
 import { settings } from "../lib/settings";
-import { handleAnalyticsBatch } from "./analytics";
 import { handleMailBatch, handleMailDeadLetters } from "./mail";
 import { handleTelemetryBatch } from "./telemetry";
+import { handleViewsBatch } from "./views";
 
 export type QueueHandler = (batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext) => Promise<void>;
 
@@ -34,7 +34,7 @@ function deadLetters(kind: string): QueueHandler {
 
 /** Consumers by queue name (the names in wrangler.toml). Each acks or retries its own messages. */
 export const queueHandlers: Record<string, QueueHandler> = {
-  views: handleAnalyticsBatch,
+  views: (batch, env) => handleViewsBatch(batch, env),
   "views-dlq": deadLetters("views"),
   telemetry: async (batch, env) => {
     await handleTelemetryBatch(batch, env);

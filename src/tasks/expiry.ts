@@ -1,9 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { notifications, type TaskStatus, tasks } from "../db/schema";
+import type { WritePlan } from "../db/write-plan";
 import { type SettingsSource, settings } from "../lib/settings";
-import { type MailMessage, notificationStatements, type Prepared } from "../mail/enqueue";
+import { type MailMessage, notificationStatements } from "../mail/enqueue";
 
 /**
  * The task expiry rule, shared by the task routes (a write) and the every-minute scan (src/cron/expire-tasks.ts).
@@ -22,8 +22,6 @@ import { type MailMessage, notificationStatements, type Prepared } from "../mail
  * Moving `expires_at` re-arms (notified_for = null) unless the stored value already is the new one, so a racing
  * writer of the same value cannot re-arm what the first one noticed. Deleting the task or marking it done cancels.
  */
-
-export const DEFAULT_NOTICE_MINUTES = 15;
 
 export type ExpiryTask = { id: string; title: string; expiresAt: number };
 export type Creator = { id: string; email: string; username: string; deletedAt: number | null };
@@ -94,7 +92,7 @@ export function noticeStatements(
   creator: Creator,
   now: number,
   actorId: string | null,
-): Prepared {
+): WritePlan {
   if (creator.deletedAt !== null) return { statements: [], queueMessages: [] };
   const notice = notificationStatements(
     db,
@@ -122,11 +120,7 @@ export function noticeStatements(
  *    on a task not done, the guarded notice and then the arm (the last statement).
  *  - `queueMessages`: to send only if the arm returned the task (see `armedMail`).
  */
-export type ExpiryPlan = {
-  notifiedFor: SQL | null | undefined;
-  statements: BatchItem<"sqlite">[];
-  queueMessages: Prepared["queueMessages"];
-};
+export type ExpiryPlan = WritePlan & { notifiedFor: SQL | null | undefined };
 
 export function expiryOnWrite(
   db: Db,
@@ -166,11 +160,8 @@ export function expiryOnWrite(
  * Runs after a batch made of parts, each ending (when it has mail) with an arm statement: the queue messages of
  * the parts whose arm returned a row, i.e. whose notice this batch actually wrote.
  */
-export function armedMail(
-  parts: { statements: BatchItem<"sqlite">[]; queueMessages: Prepared["queueMessages"] }[],
-  results: unknown[],
-): Prepared["queueMessages"] {
-  const messages: Prepared["queueMessages"] = [];
+export function armedMail(parts: WritePlan[], results: unknown[]): WritePlan["queueMessages"] {
+  const messages: WritePlan["queueMessages"] = [];
   let offset = 0;
   for (const part of parts) {
     offset += part.statements.length;

@@ -5,7 +5,6 @@ import { dueQuery, scanExpiringTasks } from "../../src/cron/expire-tasks";
 import { getDb } from "../../src/db/client";
 import { tasks } from "../../src/db/schema";
 import worker from "../../src/index";
-import { expiryMessage, noticeWindowMs } from "../../src/tasks/expiry";
 import { api, createUser, type TestUser } from "../helpers";
 
 const MINUTE = 60_000;
@@ -85,7 +84,7 @@ async function noticeCounts(ids: string[]): Promise<Map<string, number>> {
   return counts;
 }
 
-describe("expiry rules (pure)", () => {
+describe("the scan's due query", () => {
   it("a task is due only when not done, with an expiry inside the window, not yet noticed for it", async () => {
     // The scan's own query over rows in D1, one row per case, at a fixed clock far in the future so no other test's
     // task is inside the horizon.
@@ -123,16 +122,6 @@ describe("expiry rules (pure)", () => {
       .filter(([, c]) => c.due)
       .map(([name]) => name);
     expect(due.sort()).toEqual(expected.sort());
-  });
-
-  it("says expiring before the time and expired from it on; the window comes from EXPIRY_NOTICE_MINUTES", () => {
-    const task = { id: "t", title: "T", expiresAt: 5000 };
-    expect(expiryMessage(task, 4999).kind).toBe("task.expiring");
-    expect(expiryMessage(task, 5000).kind).toBe("task.expired");
-    expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "15" })).toBe(15 * MINUTE);
-    expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "5" })).toBe(5 * MINUTE);
-    expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "nonsense" })).toBe(15 * MINUTE);
-    expect(noticeWindowMs({ EXPIRY_NOTICE_MINUTES: "-3" })).toBe(0);
   });
 });
 

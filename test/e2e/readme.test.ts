@@ -49,7 +49,7 @@ describe("the documentation's snippets, run as written against npm start", () =>
     expect(stdout).toMatch(/"distance":10\b/);
   });
 
-  // docs/accounts.md is left out on purpose: its snippets need a token from a mail (test/e2e/accounts.test.ts drives
+  // docs/accounts.md is left out on purpose: its snippets need a token from a mail (test/e2e/accounts-by-mail.test.ts drives
   // that flow with a MailChannels stand-in) and lock the demo member out for LOGIN_WINDOW_SECONDS.
   it.each([
     ["docs/tasks.md", /"ids"|204/],

@@ -13,7 +13,6 @@ import {
   type Op,
   openapiDocument,
   operationsOf,
-  printSummary,
   requestSchema,
   resolve,
   responseViolations,
@@ -38,7 +37,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const RUNS_PER_OPERATION = 14;
 
 const recorder = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue;
-const testEnv = { ...env, MAIL_QUEUE: recorder, ANALYTICS_QUEUE: recorder } as Env;
+const testEnv = { ...env, MAIL_QUEUE: recorder, VIEWS_QUEUE: recorder } as Env;
 
 type Case = {
   label: string;
@@ -410,10 +409,6 @@ const REFUSAL_MAY_WRITE: Record<string, string[]> = Object.fromEntries(
 describe("bad input on every operation", () => {
   it("never answers 5xx, refuses with documented problem+json, and a refused write changes nothing", async () => {
     const failures: string[] = [];
-    let generated = 0;
-    let fiveXx = 0;
-    let dataChanged = 0;
-    let refusedWrites = 0;
     const operations = operationsOf(doc);
     for (const [index, operation] of operations.entries()) {
       const row = MATRIX[operation.key];
@@ -430,10 +425,8 @@ describe("bad input on every operation", () => {
       for (const c of cases) {
         const before = isWrite ? await snapshot() : undefined;
         const res = await run(c, method, token);
-        generated += 1;
         const where = `${operation.key} [${c.label}] → ${res.status}`;
         if (res.status >= 500) {
-          fiveXx += 1;
           failures.push(`${where}: ${(await res.text()).slice(0, 200)}`);
           continue;
         }
@@ -445,13 +438,9 @@ describe("bad input on every operation", () => {
         }
         failures.push(...(await responseViolations(doc, operation, res)).map((v) => `${where}: ${v}`));
         if (before && res.status >= 400) {
-          refusedWrites += 1;
           const allowed = REFUSAL_MAY_WRITE[operation.key] ?? [];
           const changed = changedTables(before, await snapshot()).filter((t) => !allowed.includes(t));
-          if (changed.length > 0) {
-            dataChanged += 1;
-            failures.push(`${where}: a refused write changed ${changed.join(", ")}`);
-          }
+          if (changed.length > 0) failures.push(`${where}: a refused write changed ${changed.join(", ")}`);
         }
       }
       // Accepted cursor batches reach D1 through the session object's own queue: let that settle before moving on.
@@ -460,13 +449,6 @@ describe("bad input on every operation", () => {
         expect(await cursorSessionStub(env, w.session.id).snapshot()).not.toBeNull();
       }
     }
-    printSummary("bad-input", {
-      operations: operations.length,
-      cases: generated,
-      five_xx: fiveXx,
-      refused_writes_checked: refusedWrites,
-      refused_writes_that_changed_data: dataChanged,
-    });
     expect(failures).toEqual([]);
   }, 240_000);
 });

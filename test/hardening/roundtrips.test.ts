@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { d1Cost } from "../d1-cost";
 import { CALLERS, type Caller, MATRIX, makeWorld, type SessionCaller, send, tokenOf, type World } from "./operations";
 import { ROUND_TRIPS } from "./roundtrips";
-import { type Document, openapiDocument, operationsOf, printSummary } from "./support";
+import { type Document, openapiDocument, operationsOf } from "./support";
 
 let doc: Document;
 let w: World;
@@ -50,7 +50,6 @@ describe("D1 round trips of every operation (the table in test/hardening/roundtr
       res.webSocket?.close();
       await res.body?.cancel();
     }
-    printSummary("roundtrips", { operations: Object.keys(actual).length });
     expect(actual).toEqual(expected);
   }, 60_000);
 

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { notificationPayload } from "../../src/mail/enqueue";
 import { renderNotification } from "../../src/mail/templates";
 import { createUser } from "../helpers";
-import { printSummary } from "./support";
 
 /**
  * Bytes of D1 one row of each store a stranger can grow takes, measured: the database's size (`size_after`, whole
@@ -108,7 +107,8 @@ describe("bytes per row of the bounded stores", { timeout: 120_000 }, () => {
   });
 
   it("stay under the ceilings docs/hardening.md uses", () => {
-    printSummary("store-bytes", measured);
+    // The measured figures, for docs/hardening.md when a ceiling has to move.
+    console.log(`store bytes per row: ${JSON.stringify(measured)}`);
     for (const [store, ceiling] of Object.entries(CEILINGS)) {
       expect(measured[store as Store], store).toBeGreaterThan(0);
       expect(measured[store as Store], store).toBeLessThanOrEqual(ceiling);

@@ -346,8 +346,3 @@ export async function makeCursorSession(): Promise<CursorSessionFixture> {
 export function cursorEvents(count = 3, start = Date.now() - 30_000) {
   return Array.from({ length: count }, (_, i) => ({ x: i * 3, y: i * 4, t: start + i * 100 }));
 }
-
-/** One JSON line per suite, so counts can be read off a run: `npx vitest run test/hardening --silent=false`. */
-export function printSummary(suite: string, counts: Record<string, number>) {
-  console.log(`HARDENING_SUMMARY ${JSON.stringify({ suite, ...counts })}`);
-}

@@ -1,16 +1,31 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { parse } from "smol-toml";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseSettings, settings, settingsSchema } from "../../src/lib/settings";
+import { createApp } from "../../src/app";
+import { parseSettings, type SettingsSource, servingProblems, settings, settingsSchema } from "../../src/lib/settings";
 import wranglerToml from "../../wrangler.toml?raw";
+import { api, call, createUser } from "../helpers";
 
-describe("settings (one zod schema, parsed once per env object)", () => {
+/** The settings of `source`, failing the test when they are refused. */
+function valid(source: SettingsSource) {
+  const result = parseSettings(source);
+  if (result instanceof Error) throw result;
+  return result;
+}
+
+/** The problems that refuse `source` (none: the test fails). */
+function problems(source: SettingsSource): string[] {
+  const result = parseSettings(source);
+  if (!(result instanceof Error)) throw new Error("expected the settings to be refused");
+  return result.problems;
+}
+
+describe("settings (one zod schema, parsed once per isolate)", () => {
   afterEach(() => vi.restoreAllMocks());
 
   it("gives wrangler.toml's defaults when nothing is set", () => {
-    const { settings: s, rejected } = parseSettings({});
-    expect(rejected).toEqual([]);
-    expect(s).toMatchObject({
+    expect(valid({})).toEqual({
       environment: "development",
       production: false,
       corsOrigins: [],
@@ -41,6 +56,11 @@ describe("settings (one zod schema, parsed once per env object)", () => {
       mailMaxPerRecipientHour: 20,
       mailMaxPerActorHour: 50,
       publicOrigin: null,
+      tasksMaxPerUser: 5000,
+      noticesMaxPerUserDay: 200,
+      notificationRetentionDays: 90,
+      viewsMaxPerDay: 500_000,
+      serverTimingD1Detail: true,
     });
   });
 
@@ -49,81 +69,95 @@ describe("settings (one zod schema, parsed once per env object)", () => {
     expect(s.corsOrigins).toEqual(["http://localhost:8787", "http://127.0.0.1:8787"]);
     // The tests point MailChannels at a stand-in (vitest.config.ts); every other value is wrangler.toml's.
     const { corsOrigins, mailchannelsApiUrl } = s;
-    expect(s).toEqual({ ...parseSettings({}).settings, corsOrigins, mailchannelsApiUrl });
+    expect(s).toEqual({ ...valid({}), corsOrigins, mailchannelsApiUrl });
   });
 
   it("coerces strings: whole numbers, flags, lists, origins", () => {
-    const { settings: s, rejected } = parseSettings({
-      ENVIRONMENT: "production",
-      CORS_ORIGINS: " https://a.example , ,https://b.example ",
-      ALLOW_SIGNUP: "OFF",
-      LOGIN_MAX_FAILURES: " 10 ",
-      LOGIN_WINDOW_SECONDS: "0",
-      EXPIRY_NOTICE_MINUTES: "-3",
-      CURSOR_FLUSH_SECONDS: "600",
-      MAIL_FROM_NAME: "",
-      MAIL_MAX_PER_ACTOR_HOUR: "0",
-      DKIM_DOMAIN: " example.com ",
-      PUBLIC_ORIGIN: "https://backoffice.example.com",
-    });
-    expect(rejected).toEqual([]);
-    expect(s).toMatchObject({
+    expect(
+      valid({
+        ENVIRONMENT: "production",
+        JWT_SECRET: "a-real-production-secret-of-more-than-32-bytes",
+        CORS_ORIGINS: " https://a.example , ,https://b.example ",
+        ALLOW_SIGNUP: "OFF",
+        LOGIN_MAX_FAILURES: " 10 ",
+        EXPIRY_NOTICE_MINUTES: "0",
+        CURSOR_FLUSH_SECONDS: "60",
+        MAIL_FROM_NAME: "",
+        MAIL_MAX_PER_ACTOR_HOUR: "0",
+        DKIM_DOMAIN: " example.com ",
+        PUBLIC_ORIGIN: "https://backoffice.example.com",
+      }),
+    ).toMatchObject({
       production: true,
       corsOrigins: ["https://a.example", "https://b.example"],
       allowSignup: false,
       loginMaxFailures: 10,
-      loginWindowSeconds: 1, // clamped, as before
-      expiryNoticeMinutes: 0, // clamped, as before
-      cursorFlushSeconds: 60, // at most a minute
+      expiryNoticeMinutes: 0,
+      cursorFlushSeconds: 60,
       mailFromName: null,
       mailMaxPerActorHour: 0,
       dkimDomain: "example.com",
       publicOrigin: "https://backoffice.example.com/",
     });
-    for (const yes of ["true", "1", "yes", "anything"])
-      expect(parseSettings({ ALLOW_SIGNUP: yes }).settings.allowSignup).toBe(true);
+    for (const yes of ["true", "1", "yes", "anything"]) expect(valid({ ALLOW_SIGNUP: yes }).allowSignup).toBe(true);
   });
 
-  it("falls back to the default for each bad value, keeps the good ones, and names the bad ones", () => {
-    const { settings: s, rejected } = parseSettings({
-      ACCESS_TOKEN_TTL_SECONDS: "1e3",
-      LOGIN_MAX_FAILURES: "lots",
-      REFRESH_TOKEN_TTL_DAYS: "3.5",
-      CURSOR_RETENTION_DAYS: "0",
-      CURSOR_MAX_EVENTS_BURST: "30abc",
-      MAIL_MAX_PER_RECIPIENT_HOUR: "-1",
-      PUBLIC_ORIGIN: "javascript:alert(1)",
-      LOGIN_WINDOW_SECONDS: "60",
-      JWT_ISSUER: 42,
-    });
-    expect(rejected).toEqual([
-      "ACCESS_TOKEN_TTL_SECONDS",
-      "CURSOR_MAX_EVENTS_BURST",
-      "CURSOR_RETENTION_DAYS",
-      "JWT_ISSUER",
-      "LOGIN_MAX_FAILURES",
-      "MAIL_MAX_PER_RECIPIENT_HOUR",
-      "PUBLIC_ORIGIN",
-      "REFRESH_TOKEN_TTL_DAYS",
+  it("refuses every bad value at once, naming each and why, and never falls back to a default", () => {
+    expect(
+      problems({
+        ACCESS_TOKEN_TTL_SECONDS: "1e3",
+        LOGIN_MAX_FAILURES: "lots",
+        REFRESH_TOKEN_TTL_DAYS: "3.5",
+        LOGIN_WINDOW_SECONDS: "0",
+        EXPIRY_NOTICE_MINUTES: "-3",
+        CURSOR_RETENTION_DAYS: "0",
+        CURSOR_FLUSH_SECONDS: "61",
+        CURSOR_MAX_EVENTS_BURST: "30abc",
+        MAIL_MAX_PER_RECIPIENT_HOUR: "-1",
+        PUBLIC_ORIGIN: "javascript:alert(1)",
+        JWT_ISSUER: 42,
+        SIGNUP_WINDOW_SECONDS: "60",
+      }).sort(),
+    ).toEqual(
+      [
+        'ACCESS_TOKEN_TTL_SECONDS is not a whole number from 1: "1e3"',
+        'REFRESH_TOKEN_TTL_DAYS is not a whole number from 1: "3.5"',
+        'LOGIN_MAX_FAILURES is not a whole number from 1: "lots"',
+        'LOGIN_WINDOW_SECONDS is not a whole number from 1: "0"',
+        "JWT_ISSUER is not a string",
+        'EXPIRY_NOTICE_MINUTES is not a whole number from 0: "-3"',
+        'CURSOR_RETENTION_DAYS is not a whole number from 1: "0"',
+        'CURSOR_MAX_EVENTS_BURST is not a whole number from 1: "30abc"',
+        'CURSOR_FLUSH_SECONDS is not a whole number from 1 to 60: "61"',
+        'MAIL_MAX_PER_RECIPIENT_HOUR is not a whole number from 0: "-1"',
+        'PUBLIC_ORIGIN is not an http(s) origin: "javascript:alert(1)"',
+      ].sort(),
+    );
+  });
+
+  it("refuses to serve production with a JWT secret that is missing, short or the development default", () => {
+    const production = (JWT_SECRET?: string) => servingProblems({ ENVIRONMENT: "production", JWT_SECRET });
+    expect(production()).toEqual(["JWT_SECRET is not set"]);
+    expect(production("short")).toEqual(["JWT_SECRET is shorter than 32 bytes"]);
+    expect(production("dev-only-secret-change-me-0123456789abcdef0123456789")).toEqual([
+      "JWT_SECRET is the development default",
     ]);
-    expect(s).toMatchObject({
-      accessTokenTtlSeconds: 900,
-      loginMaxFailures: 5,
-      refreshTokenTtlDays: 30,
-      cursorRetentionDays: 30,
-      cursorMaxEventsBurst: 2000,
-      mailMaxPerRecipientHour: 20,
-      publicOrigin: null,
-      jwtIssuer: "edge-backoffice",
-      loginWindowSeconds: 60,
-    });
+    expect(production("a-real-production-secret-of-more-than-32-bytes")).toEqual([]);
+    // Development runs on the development default on purpose; the secret is never one of the settings.
+    expect(servingProblems({ JWT_SECRET: "short" })).toEqual([]);
+    expect(settings({ ENVIRONMENT: "production", JWT_SECRET: "short" })).not.toHaveProperty("jwtSecret");
+    // A bad setting is a reason too.
+    expect(servingProblems({ LOGIN_MAX_FAILURES: "0" })).toEqual([
+      'LOGIN_MAX_FAILURES is not a whole number from 1: "0"',
+    ]);
   });
 
-  it("parses once per env object, returns a frozen object, and warns once per bad setting per isolate", () => {
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    const source = { LOGIN_MAX_FAILURES: "7", SIGNUP_MAX_PER_ADDRESS: "not-a-number-once-per-isolate" };
+  it("parses once per env object and returns a frozen object; a refusal is kept and thrown on every use", () => {
+    const parse = vi.spyOn(settingsSchema, "safeParse");
+    const source = { LOGIN_MAX_FAILURES: "7" };
     const first = settings(source);
     expect(settings(source)).toBe(first);
+    expect(parse).toHaveBeenCalledTimes(1);
     expect(Object.isFrozen(first)).toBe(true);
     expect(Object.isFrozen(first.corsOrigins)).toBe(true);
     expect(() => {
@@ -131,11 +165,35 @@ describe("settings (one zod schema, parsed once per env object)", () => {
     }).toThrow(TypeError);
     // A modified copy is another object: its own parse.
     const copy = { ...source, LOGIN_MAX_FAILURES: "8" };
-    expect(settings(copy)).not.toBe(first);
     expect(settings(copy).loginMaxFailures).toBe(8);
     expect(first.loginMaxFailures).toBe(7);
-    const warnings = warn.mock.calls.map(([line]) => JSON.parse(String(line)));
-    expect(warnings).toEqual([expect.objectContaining({ level: "warn", setting: "SIGNUP_MAX_PER_ADDRESS" })]);
+    const bad = { LOGIN_MAX_FAILURES: "lots" };
+    expect(() => settings(bad)).toThrow('LOGIN_MAX_FAILURES is not a whole number from 1: "lots"');
+    expect(() => settings(bad)).toThrow("LOGIN_MAX_FAILURES");
+    expect(parse).toHaveBeenCalledTimes(3);
+  });
+
+  it("the Worker parses its settings once per isolate, not once per request", async () => {
+    const parse = vi.spyOn(settingsSchema, "safeParse");
+    // The first request may be this isolate's first use of its env; from then on no request parses again.
+    expect((await call("/health/live")).status).toBe(200);
+    const before = parse.mock.calls.length;
+    const user = await createUser("member");
+    for (let i = 0; i < 3; i += 1) {
+      expect((await call("/health/live")).status).toBe(200);
+      expect((await api("/products?limit=1")).status).toBe(200);
+      expect((await api("/tasks?limit=1", { token: user.token })).status).toBe(200);
+      expect((await api("/notifications", { token: user.token })).status).toBe(200);
+    }
+    expect(parse.mock.calls.length).toBe(before);
+    // The spy does see a parse when there is one: a copy of the env is another object, parsed on its first request.
+    const res = await createApp().fetch(
+      new Request("http://localhost/health/live"),
+      { ...env },
+      createExecutionContext(),
+    );
+    expect(res.status).toBe(200);
+    expect(parse.mock.calls.length).toBe(before + 1);
   });
 
   it("covers exactly wrangler.toml's [vars], whose values are the schema's defaults and valid in both sections", () => {
@@ -144,14 +202,14 @@ describe("settings (one zod schema, parsed once per env object)", () => {
       env: { production: { vars: Record<string, string> } };
     };
     const secrets = ["JWT_SECRET", "SUPERUSER_EMAIL", "SUPERUSER_PASSWORD", "MAILCHANNELS_API_KEY", "DKIM_PRIVATE_KEY"];
-    const schemaVars = Object.keys(settingsSchema.shape).filter((key) => !secrets.includes(key));
+    const schemaVars = Object.keys(settingsSchema.in.shape).filter((key) => !secrets.includes(key));
     expect(schemaVars.sort()).toEqual(Object.keys(toml.vars).sort());
-    const local = parseSettings(toml.vars);
-    expect(local.rejected).toEqual([]);
     // The top level documents the defaults: every value but the local CORS list is the schema's own default.
-    expect({ ...local.settings, corsOrigins: [] }).toEqual(parseSettings({}).settings);
-    const production = parseSettings(toml.env.production.vars);
-    expect(production.rejected).toEqual([]);
-    expect(production.settings).toMatchObject({ production: true, allowSignup: false });
+    expect({ ...valid(toml.vars), corsOrigins: [] }).toEqual(valid({}));
+    const production = valid({
+      ...toml.env.production.vars,
+      JWT_SECRET: "a-real-production-secret-of-more-than-32-bytes",
+    });
+    expect(production).toMatchObject({ production: true, allowSignup: false });
   });
 });

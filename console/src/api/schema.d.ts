@@ -633,7 +633,7 @@ export interface paths {
         };
         /**
          * Read one product
-         * @description Anyone may read a product. Each read by an anonymous caller (200 or 304) counts one view, sent to the `analytics` queue after the response; reads with a token do not count. The weak ETag covers every field except `views`, so a cached copy stays valid while views are counted; `views` in a 200 is exact up to messages still in the queue.
+         * @description Anyone may read a product. Each read by an anonymous caller (200 or 304) counts one view, sent to the `views` queue after the response; reads with a token do not count. The weak ETag covers every field except `views`, so a cached copy stays valid while views are counted; `views` in a 200 is exact up to messages still in the queue.
          */
         get: operations["getProduct"];
         /**
@@ -665,7 +665,7 @@ export interface paths {
         };
         /**
          * Most viewed products (admin)
-         * @description The `limit` products with the most anonymous views between `from` and `to` (UTC days, inclusive, at most 366 days), most viewed first, each with its daily series. Counts come from the analytics queue, so views still in the queue are not included yet; deleted products are left out.
+         * @description The `limit` products with the most anonymous views between `from` and `to` (UTC days, inclusive, at most 366 days), most viewed first, each with its daily series. Counts come from the `views` queue, so views still in the queue are not included yet; deleted products are left out.
          */
         get: operations["reportProductViews"];
         put?: never;
@@ -685,7 +685,7 @@ export interface paths {
         };
         /**
          * One product's views per day (admin)
-         * @description The product's anonymous views on each UTC day from `from` to `to` (inclusive, at most 366 days; default the last 7 days to today), zero-filled, and their total. Counts come from the analytics queue, so views still in the queue are not included yet. 404 when no product has this sku (a deleted product's views are not reported).
+         * @description The product's anonymous views on each UTC day from `from` to `to` (inclusive, at most 366 days; default the last 7 days to today), zero-filled, and their total. Counts come from the views queue, so views still in the queue are not included yet. 404 when no product has this sku (a deleted product's views are not reported).
          */
         get: operations["reportProductViewsSeries"];
         put?: never;

@@ -1,4 +1,3 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requestPasswordReset, resendVerificationMail } from "../../auth/account-mail";
 import { toUser } from "../../auth/accounts";
@@ -10,7 +9,6 @@ import {
   resetPassword as resetWithToken,
   verifyEmail as verifyWithToken,
 } from "../../auth/recovery";
-import { loadCaller } from "../../auth/require-auth";
 import {
   endConsoleSignIn,
   endEverySignIn,
@@ -20,9 +18,9 @@ import {
   type SignedIn,
   signInWithPassword,
 } from "../../auth/sign-in";
-import { getDb } from "../../db/client";
-import type { AppEnv } from "../../env";
+import type { AppEnv, Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
+import { API_PREFIX } from "../../lib/openapi";
 import { settings } from "../../lib/settings";
 import type * as routes from "./auth.routes";
 
@@ -32,7 +30,7 @@ import type * as routes from "./auth.routes";
  */
 
 /** A Bearer client's answer: the tokens in the body (and the device token as its cookie too). */
-function tokenPair(c: Context<AppEnv>, signedIn: SignedIn) {
+function tokenPair<E extends AppEnv>(c: Context<E>, signedIn: SignedIn) {
   if (signedIn.deviceToken) setDeviceCookie(c, signedIn.deviceToken);
   return {
     access_token: signedIn.accessToken,
@@ -46,7 +44,7 @@ function tokenPair(c: Context<AppEnv>, signedIn: SignedIn) {
 }
 
 /** The console's answer: the tokens in cookies, the body without any. */
-function consoleSession(c: Context<AppEnv>, signedIn: SignedIn) {
+function consoleSession<E extends AppEnv>(c: Context<E>, signedIn: SignedIn) {
   setSessionCookies(c, signedIn);
   if (signedIn.deviceToken) setDeviceCookie(c, signedIn.deviceToken);
   return {
@@ -56,102 +54,104 @@ function consoleSession(c: Context<AppEnv>, signedIn: SignedIn) {
   };
 }
 
-/** A signed-in request that came without Authorization came by the console's cookie (requireUser took it). */
-const byCookie = (c: Context<AppEnv>) => c.req.header("authorization") === undefined;
+/** A signed-in request that came without Authorization came by the console's cookie (requireCaller took it). */
+const byCookie = <E extends AppEnv>(c: Context<E>) => c.req.header("authorization") === undefined;
 
-export const register: RouteHandler<typeof routes.register, AppEnv> = async (c) => {
-  const signedIn = await registerMember(c.env, c.req.valid("json"), await clientKey(c), Date.now());
-  c.header("Location", "/api/v1/auth/me");
+export const register: Handler<typeof routes.register> = async (c) => {
+  const signedIn = await registerMember(c.env, c.var.db, c.req.valid("json"), await clientKey(c), Date.now());
+  c.header("Location", `${API_PREFIX}/auth/me`);
   return c.json(tokenPair(c, signedIn), 201);
 };
 
-export const login: RouteHandler<typeof routes.login, AppEnv> = async (c) => {
+export const login: Handler<typeof routes.login> = async (c) => {
   const { email, password, device_token } = c.req.valid("json");
   const signedIn = await signInWithPassword(
     c.env,
+    c.var.db,
     { email, password, deviceToken: presentedDeviceToken(c, device_token), client: await clientKey(c) },
     Date.now(),
   );
   return c.json(tokenPair(c, signedIn), 200);
 };
 
-export const refresh: RouteHandler<typeof routes.refresh, AppEnv> = async (c) => {
-  const signedIn = await rotateSignIn(c.env, c.req.valid("json").refresh_token, Date.now());
+export const refresh: Handler<typeof routes.refresh> = async (c) => {
+  const signedIn = await rotateSignIn(c.env, c.var.db, c.req.valid("json").refresh_token, Date.now());
   return c.json(tokenPair(c, signedIn), 200);
 };
 
-export const logout: RouteHandler<typeof routes.logout, AppEnv> = async (c) => {
-  await endSignIn(c.env, c.req.valid("json").refresh_token);
+export const logout: Handler<typeof routes.logout> = async (c) => {
+  await endSignIn(c.var.db, c.req.valid("json").refresh_token);
   return c.body(null, 204);
 };
 
-// The caller's row, read by requireUser's check in the same round trip: no second read.
-export const me: RouteHandler<typeof routes.me, AppEnv> = async (c) => c.json(toUser(await loadCaller(c)), 200);
+// The caller's row, read by requireCaller's check in the same round trip: no second read.
+export const me: Handler<typeof routes.me> = async (c) => c.json(toUser(await c.var.caller.row()), 200);
 
-export const verifyEmail: RouteHandler<typeof routes.verifyEmail, AppEnv> = async (c) => {
-  await verifyWithToken(c.env, c.req.valid("json").token, Date.now());
+export const verifyEmail: Handler<typeof routes.verifyEmail> = async (c) => {
+  await verifyWithToken(c.var.db, c.req.valid("json").token, Date.now());
   return c.body(null, 204);
 };
 
-export const resendVerification: RouteHandler<typeof routes.resendVerification, AppEnv> = async (c) => {
-  await resendVerificationMail(c.env, await loadCaller(c), Date.now());
+export const resendVerification: Handler<typeof routes.resendVerification> = async (c) => {
+  await resendVerificationMail(c.env, c.var.db, await c.var.caller.row(), Date.now());
   return c.json({ message: "A mail is on its way." }, 202);
 };
 
-export const forgotPassword: RouteHandler<typeof routes.forgotPassword, AppEnv> = async (c) => {
+export const forgotPassword: Handler<typeof routes.forgotPassword> = async (c) => {
   // The same answer for every address: the lookup and the mail happen off the request path (the mail consumer).
-  await requestPasswordReset(c.env, c.req.valid("json").email, await clientKey(c), Date.now());
+  await requestPasswordReset(c.env, c.var.db, c.req.valid("json").email, await clientKey(c), Date.now());
   return c.json({ message: "If that address has an account, a mail with a reset link is on its way." }, 202);
 };
 
-export const resetPassword: RouteHandler<typeof routes.resetPassword, AppEnv> = async (c) => {
+export const resetPassword: Handler<typeof routes.resetPassword> = async (c) => {
   const { token, password } = c.req.valid("json");
-  await resetWithToken(c.env, token, password, Date.now());
+  await resetWithToken(c.env, c.var.db, token, password, Date.now());
   return c.body(null, 204);
 };
 
-export const changePassword: RouteHandler<typeof routes.changePassword, AppEnv> = async (c) => {
+export const changePassword: Handler<typeof routes.changePassword> = async (c) => {
   const { current_password, new_password } = c.req.valid("json");
   const signedIn = await changeOwnPassword(
     c.env,
-    c.get("user").id,
+    c.var.db,
+    c.var.caller.id,
     { current: current_password, next: new_password },
     Date.now(),
   );
   return c.json(byCookie(c) ? consoleSession(c, signedIn) : tokenPair(c, signedIn), 200);
 };
 
-export const logoutAll: RouteHandler<typeof routes.logoutAll, AppEnv> = async (c) => {
-  const db = getDb(c.env.DB);
-  await db.batch([...endEverySignIn(db, c.get("user").id, Date.now())]);
+export const logoutAll: Handler<typeof routes.logoutAll> = async (c) => {
+  const { db, caller } = c.var;
+  await db.batch([...endEverySignIn(db, caller.id, Date.now())]);
   if (byCookie(c)) clearSessionCookies(c);
   return c.body(null, 204);
 };
 
-export const config: RouteHandler<typeof routes.config, AppEnv> = async (c) =>
-  c.json({ signup: settings(c.env).allowSignup }, 200);
+export const config: Handler<typeof routes.config> = async (c) => c.json({ signup: settings(c.env).allowSignup }, 200);
 
-export const consoleSignIn: RouteHandler<typeof routes.consoleSignIn, AppEnv> = async (c) => {
+export const consoleSignIn: Handler<typeof routes.consoleSignIn> = async (c) => {
   const { email, password } = c.req.valid("json");
   const signedIn = await signInWithPassword(
     c.env,
+    c.var.db,
     { email, password, deviceToken: presentedDeviceToken(c, undefined), client: await clientKey(c) },
     Date.now(),
   );
   return c.json(consoleSession(c, signedIn), 200);
 };
 
-export const consoleRegister: RouteHandler<typeof routes.consoleRegister, AppEnv> = async (c) => {
-  const signedIn = await registerMember(c.env, c.req.valid("json"), await clientKey(c), Date.now());
-  c.header("Location", "/api/v1/auth/me");
+export const consoleRegister: Handler<typeof routes.consoleRegister> = async (c) => {
+  const signedIn = await registerMember(c.env, c.var.db, c.req.valid("json"), await clientKey(c), Date.now());
+  c.header("Location", `${API_PREFIX}/auth/me`);
   return c.json(consoleSession(c, signedIn), 201);
 };
 
-export const consoleRefresh: RouteHandler<typeof routes.consoleRefresh, AppEnv> = async (c) => {
+export const consoleRefresh: Handler<typeof routes.consoleRefresh> = async (c) => {
   const { refresh } = sessionCookies(c);
   try {
     if (!refresh) throw new ApiError("unauthorized", "No console sign-in: sign in again.");
-    return c.json(consoleSession(c, await rotateSignIn(c.env, refresh, Date.now())), 200);
+    return c.json(consoleSession(c, await rotateSignIn(c.env, c.var.db, refresh, Date.now())), 200);
   } catch (error) {
     // A refused refresh leaves nothing behind that looks like a sign-in.
     if (error instanceof ApiError && error.code === "unauthorized") clearSessionCookies(c);
@@ -159,8 +159,8 @@ export const consoleRefresh: RouteHandler<typeof routes.consoleRefresh, AppEnv> 
   }
 };
 
-export const consoleSignOut: RouteHandler<typeof routes.consoleSignOut, AppEnv> = async (c) => {
-  await endConsoleSignIn(c.env, sessionCookies(c));
+export const consoleSignOut: Handler<typeof routes.consoleSignOut> = async (c) => {
+  await endConsoleSignIn(c.env, c.var.db, sessionCookies(c));
   clearSessionCookies(c);
   return c.body(null, 204);
 };

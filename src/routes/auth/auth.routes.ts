@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { assertConsoleRequest } from "../../auth/console";
-import { requireUser } from "../../auth/require-auth";
+import { requireCaller } from "../../auth/require-auth";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent } from "../../lib/openapi";
@@ -126,7 +126,7 @@ export const me = createRoute({
     "Read from the database on every request, so a role change or deletion shows at once. `email_verified` says " +
     "whether the address has been proven (mailed token or password reset) or vouched for (created by an admin).",
   security: bearerSecurity,
-  middleware: [requireUser] as const,
+  middleware: [requireCaller] as const,
   responses: {
     200: jsonContent(UserSchema, "The caller"),
     ...errorResponses(401),
@@ -160,7 +160,7 @@ export const resendVerification = createRoute({
     "Retires the caller's earlier verification tokens and mails a new one. 409 when the address is already " +
     "verified; 429 with `Retry-After` past `ACCOUNT_MAIL_MAX_PER_HOUR` verification and reset mails to the address.",
   security: bearerSecurity,
-  middleware: [requireUser] as const,
+  middleware: [requireCaller] as const,
   responses: {
     202: jsonContent(AcceptedSchema, "Mail queued"),
     ...errorResponses(401, 409, 429),
@@ -215,7 +215,7 @@ export const changePassword = createRoute({
     "a fresh token pair for the caller; a console caller (cookie) gets a `ConsoleSession` and new cookies instead, " +
     "never tokens in the body. Does not change whether the email is verified.",
   security: bearerSecurity,
-  middleware: [requireUser] as const,
+  middleware: [requireCaller] as const,
   request: { body: jsonBody(ChangePasswordBody) },
   responses: {
     200: {
@@ -236,7 +236,7 @@ export const logoutAll = createRoute({
     "Revokes every refresh token of the caller and ends every access token issued so far, this one included " +
     "(the token version goes up). A console caller's cookies are cleared.",
   security: bearerSecurity,
-  middleware: [requireUser] as const,
+  middleware: [requireCaller] as const,
   responses: {
     204: { description: "Signed out everywhere" },
     ...errorResponses(401),

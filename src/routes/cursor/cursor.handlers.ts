@@ -1,4 +1,3 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { count, desc, eq, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { clientKey } from "../../auth/client";
@@ -7,9 +6,9 @@ import { ARCHIVE_PREFIX, archiveKey } from "../../cursor/archive";
 import { cursorSessionStub } from "../../cursor/cursor-session";
 import { refusalProblem } from "../../cursor/refusal";
 import { WRITER_HEADER } from "../../cursor/socket-gateway";
-import { getDb } from "../../db/client";
+import type { Db } from "../../db/client";
 import { cursorSessions } from "../../db/schema";
-import type { AppEnv } from "../../env";
+import type { AppEnv, Handler as RouteHandler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { page } from "../../lib/pagination";
 import { publicWebSocketUrl } from "../../lib/public-origin";
@@ -18,7 +17,7 @@ import { insertSessionWithinBudget } from "./cursor.queries";
 import type * as routes from "./cursor.routes";
 import { BATCH_INTERVAL_MS, BATCH_MAX_EVENTS, SAMPLE_INTERVAL_MS } from "./cursor.schemas";
 
-type Handler<R extends keyof typeof routes> = RouteHandler<(typeof routes)[R], AppEnv>;
+type Handler<R extends keyof typeof routes> = RouteHandler<(typeof routes)[R]>;
 
 /**
  * Sessions per client: the Workers Rate Limiting binding (simulated by `wrangler dev` and the test pool), keyed like
@@ -50,7 +49,7 @@ export const createSession: Handler<"createSession"> = async (c) => {
     viewportHeight: body.viewport.height,
     createdAt: now,
   };
-  if (!(await insertSessionWithinBudget(getDb(c.env.DB), values))) {
+  if (!(await insertSessionWithinBudget(c.var.db, values))) {
     throw new ApiError("rate_limited", "Too many cursor sessions are being started; try again later.", {
       headers: { "Retry-After": "60" },
     });
@@ -164,7 +163,7 @@ export const endSession: Handler<"endSession"> = async (c) => {
   await authorizeSessionRequest(c, id);
   const result = await cursorSessionStub(c.env, id).end();
   if (!result.found) throw new ApiError("not_found", "No cursor session with that id.");
-  await getDb(c.env.DB).update(cursorSessions).set({ endedAt: result.ended_at }).where(eq(cursorSessions.id, id));
+  await c.var.db.update(cursorSessions).set({ endedAt: result.ended_at }).where(eq(cursorSessions.id, id));
   return c.body(null, 204);
 };
 
@@ -172,12 +171,12 @@ export const endSession: Handler<"endSession"> = async (c) => {
  * Sessions with their totals: the session row's (written at the end) or, while it runs, its newest rollup's (one
  * index lookup each).
  */
-function sessionsQuery(env: Env) {
+function sessionsQuery(db: Db) {
   const newest = (column: string) =>
     sql.raw(
       `(SELECT ${column} FROM cursor_rollups r WHERE r.session_id = cursor_sessions.id ORDER BY r.bucket_start DESC LIMIT 1)`,
     );
-  return getDb(env.DB)
+  return db
     .select({
       session: cursorSessions,
       lastSeq: sql<number | null>`${newest("last_seq")}`,
@@ -206,22 +205,22 @@ function toSessionItem({ session: s, lastSeq, rollupDistance, lastT }: SessionRo
 export const listSessions: Handler<"listSessions"> = async (c) => {
   const { limit, offset } = c.req.valid("query");
   const [rows, [total]] = await Promise.all([
-    sessionsQuery(c.env).orderBy(desc(cursorSessions.createdAt)).limit(limit).offset(offset),
-    getDb(c.env.DB).select({ n: count() }).from(cursorSessions),
+    sessionsQuery(c.var.db).orderBy(desc(cursorSessions.createdAt)).limit(limit).offset(offset),
+    c.var.db.select({ n: count() }).from(cursorSessions),
   ]);
   return c.json(page(rows.map(toSessionItem), total?.n ?? 0, { limit, offset }), 200);
 };
 
 export const getSession: Handler<"getSession"> = async (c) => {
   const { id } = c.req.valid("param");
-  const [row] = await sessionsQuery(c.env).where(eq(cursorSessions.id, id)).limit(1);
+  const [row] = await sessionsQuery(c.var.db).where(eq(cursorSessions.id, id)).limit(1);
   if (!row) throw new ApiError("not_found", "No cursor session with that id.");
   return c.json(toSessionItem(row), 200);
 };
 
 export const getArchive: Handler<"getArchive"> = async (c) => {
   const { id } = c.req.valid("param");
-  const [session] = await getDb(c.env.DB)
+  const [session] = await c.var.db
     .select({ createdAt: cursorSessions.createdAt })
     .from(cursorSessions)
     .where(eq(cursorSessions.id, id))

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { requireRole, requireUser } from "../../auth/require-auth";
+import { requireCaller, requireRole } from "../../auth/require-auth";
 import { requireSessionToken } from "../../auth/session-tokens";
 import { EventsBatchSchema, ServerFrameSchema } from "../../cursor/protocol";
 import {
@@ -156,7 +156,7 @@ export const listSessions = createRoute({
   summary: "List cursor sessions (admin)",
   description: "Newest first, with the totals stored so far.",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")],
+  middleware: [requireCaller, requireRole("admin")],
   request: { query: PaginationQuery },
   responses: {
     200: jsonContent(SessionPageSchema, "A page of sessions"),
@@ -174,7 +174,7 @@ export const getSession = createRoute({
     "The session as the list shows it: its label, viewport, start, end (null while it runs) and totals stored so " +
     "far. For the live frames, open its WebSocket.",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")],
+  middleware: [requireCaller, requireRole("admin")],
   request: { params: UuidParam("id") },
   responses: {
     200: jsonContent(SessionSchema, "The session"),
@@ -192,7 +192,7 @@ export const getArchive = createRoute({
     "The raw events of an ended session as written to R2: gzip-compressed NDJSON, one `{seq,x,y,t}` per line in seq " +
     "order. 404 until the session has ended and its archive is written.",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")],
+  middleware: [requireCaller, requireRole("admin")],
   request: { params: UuidParam("id") },
   responses: {
     200: {
@@ -219,7 +219,7 @@ export const listArchives = createRoute({
   summary: "List session archives of a day (admin)",
   description: "The R2 objects under `cursor/YYYY/MM/DD/` for the sessions started that day (UTC), paged by cursor.",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")],
+  middleware: [requireCaller, requireRole("admin")],
   request: { query: ArchiveListQuery },
   responses: {
     200: jsonContent(ArchiveListSchema, "A page of archives"),

@@ -1,13 +1,12 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import pkg from "../../../package.json";
-import type { AppEnv } from "../../env";
+import type { Handler } from "../../env";
 import { errorFields, log } from "../../lib/log";
 import type { health, live } from "./health.routes";
 
-export const getHealth: RouteHandler<typeof health, AppEnv> = async (c) => {
+export const getHealth: Handler<typeof health> = async (c) => {
   const started = Date.now();
   try {
-    await c.env.DB.prepare("SELECT 1").first();
+    await c.var.d1.prepare("SELECT 1").first();
     return c.json(
       {
         status: "ok" as const,
@@ -35,4 +34,4 @@ export const getHealth: RouteHandler<typeof health, AppEnv> = async (c) => {
   }
 };
 
-export const getLive: RouteHandler<typeof live, AppEnv> = (c) => c.json({ status: "ok" as const }, 200);
+export const getLive: Handler<typeof live> = (c) => c.json({ status: "ok" as const }, 200);

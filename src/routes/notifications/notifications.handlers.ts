@@ -1,8 +1,6 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { and, count, desc, eq, isNotNull, isNull, type SQL } from "drizzle-orm";
-import { getDb } from "../../db/client";
 import { notifications } from "../../db/schema";
-import type { AppEnv } from "../../env";
+import type { Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { page } from "../../lib/pagination";
 import { toIso } from "../../lib/time";
@@ -23,15 +21,13 @@ function toNotification(row: typeof notifications.$inferSelect) {
   };
 }
 
-export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
+export const list: Handler<typeof routes.list> = async (c) => {
   const query = c.req.valid("query");
-  const user = c.get("user");
-  const filters: SQL[] = [eq(notifications.userId, user.id)];
+  const { db, caller } = c.var;
+  const filters: SQL[] = [eq(notifications.userId, caller.id)];
   if (query.unread === "true") filters.push(isNull(notifications.readAt));
   if (query.unread === "false") filters.push(isNotNull(notifications.readAt));
   const where = and(...filters);
-
-  const db = getDb(c.env.DB);
   const [rows, totals] = await db.batch([
     db
       .select()
@@ -45,11 +41,10 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   return c.json(page(rows.map(toNotification), totals[0]?.total ?? 0, query), 200);
 };
 
-export const markRead: RouteHandler<typeof routes.markRead, AppEnv> = async (c) => {
+export const markRead: Handler<typeof routes.markRead> = async (c) => {
   const { id } = c.req.valid("param");
-  const user = c.get("user");
-  const db = getDb(c.env.DB);
-  const mine = and(eq(notifications.id, id), eq(notifications.userId, user.id));
+  const { db, caller } = c.var;
+  const mine = and(eq(notifications.id, id), eq(notifications.userId, caller.id));
   // One round trip: set read_at only if still unread (keeping the first time), then read the row back.
   const [, rows] = await db.batch([
     db

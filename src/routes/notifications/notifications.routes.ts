@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { requireUser } from "../../auth/require-auth";
+import { requireCaller } from "../../auth/require-auth";
 import { bearerSecurity, errorResponses, jsonContent, UuidParam } from "../../lib/openapi";
 import { NotificationListQuery, NotificationPageSchema, NotificationSchema } from "./notifications.schemas";
 
@@ -16,7 +16,7 @@ export const list = createRoute({
     "`unread=true` keeps only those not yet read. Every notification also went out by mail (see the outbox). " +
     "Notifications are kept NOTIFICATION_RETENTION_DAYS (90 by default), read or not.",
   security: bearerSecurity,
-  middleware: [requireUser],
+  middleware: [requireCaller] as const,
   request: { query: NotificationListQuery },
   responses: {
     200: jsonContent(NotificationPageSchema, "A page of the caller's notifications"),
@@ -34,7 +34,7 @@ export const markRead = createRoute({
     "Sets `read_at` once; marking an already read notification again keeps the first time and answers 200. " +
     "Someone else's notification is a 404, the same as one that does not exist.",
   security: bearerSecurity,
-  middleware: [requireUser],
+  middleware: [requireCaller] as const,
   request: { params: UuidParam("id") },
   responses: {
     200: jsonContent(NotificationSchema, "The notification, read"),

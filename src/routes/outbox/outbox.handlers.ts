@@ -1,8 +1,6 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, count, desc, eq, type SQL } from "drizzle-orm";
-import { getDb } from "../../db/client";
 import { outbox } from "../../db/schema";
-import type { AppEnv } from "../../env";
+import type { Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
@@ -52,7 +50,7 @@ function toItem(row: Summary) {
   };
 }
 
-export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
+export const list: Handler<typeof routes.list> = async (c) => {
   const query = c.req.valid("query");
   const ordering = parseOrdering(query.ordering, OUTBOX_ORDERING, { field: "created_at", direction: "desc" });
   const filters: SQL[] = [];
@@ -61,7 +59,7 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   const where = filters.length > 0 ? and(...filters) : undefined;
   const sort = ordering.direction === "desc" ? desc : asc;
 
-  const db = getDb(c.env.DB);
+  const { db } = c.var;
   const [rows, totals] = await db.batch([
     db
       .select(summaryColumns)
@@ -76,9 +74,9 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   return c.json(page(rows.map(toItem), totals[0]?.total ?? 0, query), 200);
 };
 
-export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
+export const get: Handler<typeof routes.get> = async (c) => {
   const { id } = c.req.valid("param");
-  const [row] = await getDb(c.env.DB).select().from(outbox).where(eq(outbox.id, id)).limit(1);
+  const [row] = await c.var.db.select().from(outbox).where(eq(outbox.id, id)).limit(1);
   if (!row) throw new ApiError("not_found", "No mail with that id.");
   // An account mail's token is not in its bodies (a placeholder stands there; src/mail/seal.ts).
   return c.json({ ...toItem(row), text_body: row.textBody, html_body: row.htmlBody }, 200);

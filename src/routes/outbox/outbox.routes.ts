@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import { requireRole, requireUser } from "../../auth/require-auth";
+import { requireCaller, requireRole } from "../../auth/require-auth";
 import { bearerSecurity, errorResponses, jsonContent, UuidParam } from "../../lib/openapi";
 import { OutboxDetailSchema, OutboxListQuery, OutboxPageSchema } from "./outbox.schemas";
 
 const tags = ["outbox"];
-const adminOnly = [requireUser, requireRole("admin")];
+const adminOnly: [typeof requireCaller, ReturnType<typeof requireRole>] = [requireCaller, requireRole("admin")];
 
 export const list = createRoute({
   method: "get",

@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../../db/client";
 import { insertSelect } from "../../db/insert-select";
 import { productHistory } from "../../db/schema";
+import type { WritePlan } from "../../db/write-plan";
 import type { AuthUser } from "../../env";
 import { centsToPrice, formatCents } from "../../lib/money";
-import { mailStatements, type Prepared } from "../../mail/enqueue";
+import { mailStatements } from "../../mail/enqueue";
 import type { ProductRow } from "./products.queries";
 
 export type Action = "create" | "update" | "delete";
@@ -43,11 +43,7 @@ function renderPrices(changes: Record<string, Change>, render: (cents: number) =
   return { ...changes, price: { from: one(price.from), to: one(price.to) } };
 }
 
-export type ChangeRecord = {
-  historyId: string;
-  statements: BatchItem<"sqlite">[];
-  queueMessages: Prepared["queueMessages"];
-};
+export type ChangeRecord = WritePlan & { historyId: string };
 
 /**
  * The history row and the notice mails of one change, as statements for the caller's db.batch() (the change, its

@@ -1,8 +1,7 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { count, type SQL, sql } from "drizzle-orm";
-import { type Db, getDb } from "../../db/client";
+import type { Db } from "../../db/client";
 import { products } from "../../db/schema";
-import type { AppEnv } from "../../env";
+import type { Handler } from "../../env";
 import { type CsvColumns, selectColumns } from "../../lib/csv";
 import { admitExport, csvAnswer, EXPORT_MAX_ROWS, pagesOf } from "../../lib/export";
 import type { Ordering } from "../../lib/ordering";
@@ -50,12 +49,12 @@ export async function exportedProducts(
   };
 }
 
-export const exportProducts: RouteHandler<typeof routes.exportProducts, AppEnv> = async (c) => {
+export const exportProducts: Handler<typeof routes.exportProducts> = async (c) => {
   const { selected, ordering, where } = readListQuery(c.req.valid("query"));
   const columns = selectColumns(COLUMNS, PRODUCT_FIELDS, selected);
-  const db = getDb(c.env.DB);
+  const { db, caller } = c.var;
   const matched = await exportedProducts(db, where, ordering);
-  await admitExport(c, db, "products", matched.ids.length, matched.count);
+  await admitExport(c, db, caller, "products", matched.ids.length, matched.count);
   return csvAnswer(c, {
     name: "products",
     total: matched.ids.length,

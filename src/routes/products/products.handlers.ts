@@ -1,18 +1,19 @@
-import type { RouteHandler, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import type { z } from "@hono/zod-openapi";
+import type { Context, TypedResponse } from "hono";
+import type { JSONParsed } from "hono/utils/types";
 import { addressKeyOf } from "../../auth/client";
-import { getDb } from "../../db/client";
 import { products } from "../../db/schema";
-import type { AppEnv, AuthUser } from "../../env";
+import type { AppEnv, Handler, SignedInEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { parseFieldSelection, pickFields } from "../../lib/fields";
 import { errorFields, log } from "../../lib/log";
 import { parsePriceParam, priceToCents } from "../../lib/money";
+import { API_PREFIX } from "../../lib/openapi";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { toIso } from "../../lib/time";
 import { sendQueued } from "../../mail/enqueue";
-import type { ProductViewMessage } from "../../queues/product-views";
+import type { ProductViewMessage } from "../../queues/views";
 import {
   ANONYMOUS_CACHE_CONTROL,
   cached,
@@ -35,23 +36,23 @@ import {
   unchangedSince,
 } from "./products.queries";
 import type * as routes from "./products.routes";
-import { PRODUCT_FIELDS, PRODUCT_ORDERING, type ProductExportQuery } from "./products.schemas";
-
-export { ANONYMOUS_CACHE_CONTROL, SIGNED_IN_CACHE_CONTROL } from "./products.cache";
-export { diffProduct } from "./products.changes";
-export { toProduct } from "./products.queries";
+import {
+  PRODUCT_FIELDS,
+  PRODUCT_ORDERING,
+  type ProductExportQuery,
+  type ProductPageSchema,
+  type ProductSchema,
+} from "./products.schemas";
 
 /** A weak validator (RFC 9110 §8.8.1): equal tags mean semantically equivalent representations. */
-export async function weakEtag(value: unknown): Promise<string> {
+async function weakEtag(value: unknown): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(value)));
   const hex = [...new Uint8Array(digest).slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `W/"${hex}"`;
 }
 
-const currentUser = (c: Context<AppEnv>) => c.get("user") as AuthUser | undefined;
-
 /** Runs after the response: the outbox rows are committed, so a failed send leaves them `queued`, never lost. */
-function sendAfterResponse(c: Context<AppEnv>, queueMessages: Parameters<typeof sendQueued>[1]) {
+function sendAfterResponse<E extends AppEnv>(c: Context<E>, queueMessages: Parameters<typeof sendQueued>[1]) {
   if (queueMessages.length === 0) return;
   const sending = sendQueued(c.env, queueMessages).catch((error) =>
     log("error", "product notice: queue send failed; outbox rows stay queued", {
@@ -72,33 +73,43 @@ function countView(c: Context<AppEnv>, sku: string) {
   const message: ProductViewMessage = { type: "product.view", id: crypto.randomUUID(), sku, at: Date.now() };
   const key = addressKeyOf(c);
   const sending = (key ? c.env.VIEW_LIMITER.limit({ key }) : Promise.resolve({ success: true }))
-    .then(({ success }) => (success ? c.env.ANALYTICS_QUEUE.send(message, { contentType: "json" }) : undefined))
+    .then(({ success }) => (success ? c.env.VIEWS_QUEUE.send(message, { contentType: "json" }) : undefined))
     .catch((error) =>
       log("error", "product view: queue send failed; view not counted", { sku, ...errorFields(error) }),
     );
   c.executionCtx.waitUntil(sending);
 }
 
-/** A cached 200 as this request's answer (conditionalGet turns it into a 304 when the ETag matches). */
-function hit(stored: { body: string; headers: [string, string][] }): Response {
+type Json<Schema extends z.ZodType> = TypedResponse<JSONParsed<z.output<Schema>>, 200, "json">;
+
+/**
+ * A cached 200 as this request's answer (conditionalGet turns it into a 304 when the ETag matches). Its body is the
+ * text fresh() stored for the same route, so it is typed as that route's 200 without being parsed back.
+ */
+function hit<Schema extends z.ZodType>(stored: { body: string; headers: [string, string][] }): Json<Schema> {
   const headers = new Headers(stored.headers);
   headers.set("X-Cache", "HIT");
-  return new Response(stored.body, { status: 200, headers });
+  return new Response(stored.body, { status: 200, headers }) as unknown as Json<Schema>;
 }
 
 /**
- * A 200 built from D1: anonymous answers are public for ANONYMOUS_MAX_AGE seconds and stored under `key`; signed-in
- * ones are private and never stored.
+ * A 200 built from D1: anonymous answers are public for ANONYMOUS_MAX_AGE seconds and stored under `key` (as the
+ * text hit() answers later); signed-in ones are private and never stored.
  */
-function fresh(c: Context<AppEnv>, body: string, etag: string, key: string | undefined): Response {
+function fresh<Schema extends z.ZodType>(
+  c: Context<AppEnv>,
+  body: z.output<Schema>,
+  etag: string,
+  key: string | undefined,
+): Json<Schema> {
   const headers: Record<string, string> = {
-    "Content-Type": "application/json",
     ETag: etag,
     "Cache-Control": key ? ANONYMOUS_CACHE_CONTROL : SIGNED_IN_CACHE_CONTROL,
     Vary: "Authorization",
   };
-  if (key) store(c, key, body, headers);
-  return c.body(body, 200, key ? { ...headers, "X-Cache": "MISS" } : headers);
+  if (!key) return c.json(body, 200, headers);
+  store(c, key, JSON.stringify(body), { "Content-Type": "application/json", ...headers });
+  return c.json(body, 200, { ...headers, "X-Cache": "MISS" });
 }
 
 function priceBound(name: string, text: string | undefined): number | undefined {
@@ -137,10 +148,10 @@ export function readListQuery(query: z.infer<typeof ProductExportQuery>) {
   return { selected, ordering, min, max, where: listConditions({ brand: query.brand, q: query.q, min, max }) };
 }
 
-export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = async (c) => {
+export const listProducts: Handler<typeof routes.listProducts> = async (c) => {
   const query = c.req.valid("query");
   const { selected, ordering, min, max, where } = readListQuery(query);
-  const key = currentUser(c)
+  const key = c.var.caller
     ? undefined
     : await listKey(
         {
@@ -157,43 +168,43 @@ export const listProducts: RouteHandler<typeof routes.listProducts, AppEnv> = as
         LIST_DEFAULTS,
       );
   const stored = key && (await cached(key));
-  if (stored) return hit(stored) as never;
+  if (stored) return hit<typeof ProductPageSchema>(stored);
 
   const pagination = { limit: query.limit, offset: query.offset };
-  const { rows, total } = await listProductRows(getDb(c.env.DB), where, ordering, pagination);
+  const { rows, total } = await listProductRows(c.var.db, where, ordering, pagination);
   const body = page(
     rows.map((row) => pickFields(toProduct(row), selected)),
     total,
     pagination,
   );
-  return fresh(c, JSON.stringify(body), await weakEtag(body), key) as never;
+  return fresh<typeof ProductPageSchema>(c, body, await weakEtag(body), key);
 };
 
-export const getProduct: RouteHandler<typeof routes.getProduct, AppEnv> = async (c) => {
+export const getProduct: Handler<typeof routes.getProduct> = async (c) => {
   const { sku } = c.req.valid("param");
-  const key = currentUser(c) ? undefined : itemKey(sku);
+  const key = c.var.caller ? undefined : itemKey(sku);
   // HEAD (served by this handler too) transfers no product, so it is not a view; a read from the cache is one.
   const view = key !== undefined && c.req.method === "GET";
   const stored = key && (await cached(key));
   if (stored) {
     if (view) countView(c, sku);
-    return hit(stored) as never;
+    return hit<typeof ProductSchema>(stored);
   }
-  const product = toProduct(await findProduct(getDb(c.env.DB), sku));
+  const product = toProduct(await findProduct(c.var.db, sku));
   if (view) countView(c, sku);
   // views is left out of the validator: counting views must not invalidate every cached copy of the product.
   const { views: _views, ...stable } = product;
-  return fresh(c, JSON.stringify(product), await weakEtag(stable), key) as never;
+  return fresh<typeof ProductSchema>(c, product, await weakEtag(stable), key);
 };
 
 const LOST_UPDATE = "The product was changed by someone else meanwhile; read it again and retry.";
 
-export const createProduct: RouteHandler<typeof routes.createProduct, AppEnv> = async (c) => {
+export const createProduct: Handler<typeof routes.createProduct> = async (c) => {
   const body = c.req.valid("json");
-  const db = getDb(c.env.DB);
-  // The caller check rides along with this read (requireUserBatched), so the actor is complete after it.
-  const recipients = await recipientsQuery(db, c.get("user"));
-  const actor = c.get("user");
+  const { db, caller } = c.var;
+  // The caller check rides along with this read (requireCallerBatched), so the caller's row is at hand after it.
+  const recipients = await recipientsQuery(db, caller);
+  const actor = await caller.row();
   const now = Date.now();
   const row: ProductRow = {
     sku: crypto.randomUUID(),
@@ -208,16 +219,20 @@ export const createProduct: RouteHandler<typeof routes.createProduct, AppEnv> = 
   await db.batch([db.insert(products).values(row), ...record.statements]);
   await purge(row.sku);
   sendAfterResponse(c, record.queueMessages);
-  return c.json(toProduct(row), 201, { Location: `/api/v1/products/${row.sku}` });
+  return c.json(toProduct(row), 201, { Location: `${API_PREFIX}/products/${row.sku}` });
 };
 
 /**
  * PUT and PATCH: only changed fields are written, recorded and mailed; no change, no write. Two round trips: the
  * product with the recipients (and the caller check), then the change, whose statements guard themselves.
  */
-async function update(c: Context<AppEnv>, sku: string, body: { name?: string; brand?: string; price?: number }) {
-  const db = getDb(c.env.DB);
-  const { existing, recipients } = await productAndRecipients(db, sku, c.get("user"));
+async function update(
+  c: Context<AppEnv & SignedInEnv>,
+  sku: string,
+  body: { name?: string; brand?: string; price?: number },
+) {
+  const { db, caller } = c.var;
+  const { existing, recipients } = await productAndRecipients(db, sku, caller);
   const next: Editable = {
     name: body.name ?? existing.name,
     brand: body.brand ?? existing.brand,
@@ -226,7 +241,8 @@ async function update(c: Context<AppEnv>, sku: string, body: { name?: string; br
   const changes = diffProduct(existing, next);
   if (Object.keys(changes).length === 0) return toProduct(existing);
   const now = Date.now();
-  const record = changeRecord(db, c.env, c.get("user"), "update", { sku, ...next }, changes, now, recipients, true);
+  const actor = await caller.row();
+  const record = changeRecord(db, c.env, actor, "update", { sku, ...next }, changes, now, recipients, true);
   const [written] = await db.batch([
     db
       .update(products)
@@ -241,23 +257,23 @@ async function update(c: Context<AppEnv>, sku: string, body: { name?: string; br
   return toProduct({ ...existing, ...next, updatedAt: now });
 }
 
-export const replaceProduct: RouteHandler<typeof routes.replaceProduct, AppEnv> = async (c) => {
+export const replaceProduct: Handler<typeof routes.replaceProduct> = async (c) => {
   const { sku } = c.req.valid("param");
   return c.json(await update(c, sku, c.req.valid("json")), 200);
 };
 
-export const patchProduct: RouteHandler<typeof routes.patchProduct, AppEnv> = async (c) => {
+export const patchProduct: Handler<typeof routes.patchProduct> = async (c) => {
   const { sku } = c.req.valid("param");
   return c.json(await update(c, sku, c.req.valid("json")), 200);
 };
 
-export const deleteProduct: RouteHandler<typeof routes.deleteProduct, AppEnv> = async (c) => {
+export const deleteProduct: Handler<typeof routes.deleteProduct> = async (c) => {
   const { sku } = c.req.valid("param");
-  const db = getDb(c.env.DB);
-  const { existing, recipients } = await productAndRecipients(db, sku, c.get("user"));
+  const { db, caller } = c.var;
+  const { existing, recipients } = await productAndRecipients(db, sku, caller);
   const now = Date.now();
   const changes = diffProduct(existing, null);
-  const record = changeRecord(db, c.env, c.get("user"), "delete", existing, changes, now, recipients, true);
+  const record = changeRecord(db, c.env, await caller.row(), "delete", existing, changes, now, recipients, true);
   const [deleted] = await db.batch([
     db.delete(products).where(unchangedSince(existing)).returning({ sku: products.sku }),
     ...record.statements,
@@ -268,10 +284,10 @@ export const deleteProduct: RouteHandler<typeof routes.deleteProduct, AppEnv> = 
   return c.body(null, 204);
 };
 
-export const productHistoryList: RouteHandler<typeof routes.productHistory, AppEnv> = async (c) => {
+export const productHistoryList: Handler<typeof routes.productHistory> = async (c) => {
   const { sku } = c.req.valid("param");
   const { limit, offset } = c.req.valid("query");
-  const db = getDb(c.env.DB);
+  const { db } = c.var;
   const [rows, [totals], exists] = await db.batch(historyQueries(db, sku, { limit, offset }));
   const total = totals?.n ?? 0;
   // Seeded products have no history yet; only a sku that never existed is a 404.

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { optionalUser, requireRole, requireUser, requireUserBatched } from "../../auth/require-auth";
+import { optionalCaller, requireCaller, requireCallerBatched, requireRole } from "../../auth/require-auth";
 import { csvResponse, EXPORT_RULES } from "../../lib/export";
 import {
   BODY_ERRORS,
@@ -53,7 +53,7 @@ export const listProducts = createRoute({
     "`q` (substring of the name, case-insensitive), `min_price`/`max_price` (inclusive). List reads are not counted " +
     "as views. Answers carry an ETag over the whole page; If-None-Match with it answers 304.",
   security: optionalBearerSecurity,
-  middleware: [optionalUser, conditionalGet] as const,
+  middleware: [optionalCaller, conditionalGet] as const,
   request: { query: ProductListQuery },
   responses: {
     200: { ...jsonContent(ProductPageSchema, "A page of products"), headers: cacheHeaders },
@@ -69,11 +69,11 @@ export const getProduct = createRoute({
   tags,
   summary: "Read one product",
   description:
-    "Anyone may read a product. Each read by an anonymous caller (200 or 304) counts one view, sent to the `analytics` " +
+    "Anyone may read a product. Each read by an anonymous caller (200 or 304) counts one view, sent to the `views` " +
     "queue after the response; reads with a token do not count. The weak ETag covers every field except `views`, so " +
     "a cached copy stays valid while views are counted; `views` in a 200 is exact up to messages still in the queue.",
   security: optionalBearerSecurity,
-  middleware: [optionalUser, conditionalGet] as const,
+  middleware: [optionalCaller, conditionalGet] as const,
   request: { params: SkuParam },
   responses: {
     200: { ...jsonContent(ProductSchema, "The product"), headers: cacheHeaders },
@@ -95,7 +95,7 @@ export const createProduct = createRoute({
     "Creates a product with a generated sku. The product, its history entry and a mail to every other admin and the " +
     "superuser are written in one batch. Unknown fields are a 422.",
   security: bearerSecurity,
-  middleware: [requireUserBatched, requireRole("admin")] as const,
+  middleware: [requireCallerBatched, requireRole("admin")] as const,
   request: { body: jsonBody(ProductCreateSchema) },
   responses: {
     201: {
@@ -117,7 +117,7 @@ export const replaceProduct = createRoute({
     "mailed; a PUT that changes nothing writes nothing and answers the product unchanged. 409 when another admin " +
     "changed or deleted the product between this request's read and its write (nothing is written then).",
   security: bearerSecurity,
-  middleware: [requireUserBatched, requireRole("admin")] as const,
+  middleware: [requireCallerBatched, requireRole("admin")] as const,
   request: { params: SkuParam, body: jsonBody(ProductReplaceSchema) },
   responses: {
     200: jsonContent(ProductSchema, "The product after the change"),
@@ -133,7 +133,7 @@ export const patchProduct = createRoute({
   summary: "Change some of a product's fields (admin)",
   description: "Like PUT, but with any non-empty subset of name, brand and price.",
   security: bearerSecurity,
-  middleware: [requireUserBatched, requireRole("admin")] as const,
+  middleware: [requireCallerBatched, requireRole("admin")] as const,
   request: { params: SkuParam, body: jsonBody(ProductPatchSchema) },
   responses: {
     200: jsonContent(ProductSchema, "The product after the change"),
@@ -151,7 +151,7 @@ export const deleteProduct = createRoute({
     "Deletes the product; its history (including this delete) stays readable and the other admins are mailed. " +
     "Its daily view counts are kept but no longer reported.",
   security: bearerSecurity,
-  middleware: [requireUserBatched, requireRole("admin")] as const,
+  middleware: [requireCallerBatched, requireRole("admin")] as const,
   request: { params: SkuParam },
   responses: {
     204: { description: "Deleted" },
@@ -169,7 +169,7 @@ export const productHistory = createRoute({
     "Every create, update and delete, newest first: who, when, and each changed field from → to (prices as numbers). " +
     "Still readable after the product is deleted; 404 only when the sku never existed.",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")] as const,
+  middleware: [requireCaller, requireRole("admin")] as const,
   request: { params: SkuParam, query: PaginationQuery },
   responses: {
     200: jsonContent(HistoryPageSchema, "A page of history entries"),
@@ -188,7 +188,7 @@ export const exportProducts = createRoute({
     "same filters, `ordering` and `fields`/`omit` as the list; prices are written with two decimals. Never cached. " +
     EXPORT_RULES,
   security: optionalBearerSecurity,
-  middleware: [optionalUser] as const,
+  middleware: [optionalCaller] as const,
   request: { query: ProductExportQuery },
   responses: {
     200: csvResponse("The products as CSV, one record per product"),

@@ -1,8 +1,6 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, between, desc, eq, sql, sum } from "drizzle-orm";
-import { getDb } from "../../db/client";
 import { products, productViewsDaily } from "../../db/schema";
-import type { AppEnv } from "../../env";
+import type { Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { dayStart, utcDay } from "../../lib/time";
 import type * as routes from "./reports.routes";
@@ -36,11 +34,11 @@ export function reportDays(query: { from?: string; to?: string }): { from: strin
   return { from, to, days: daysBetween(from, to) };
 }
 
-export const productViews: RouteHandler<typeof routes.productViews, AppEnv> = async (c) => {
+export const productViews: Handler<typeof routes.productViews> = async (c) => {
   const query = c.req.valid("query");
   const { from, to, days } = reportDays(query);
 
-  const db = getDb(c.env.DB);
+  const { db } = c.var;
   const total = sql<number>`cast(${sum(productViewsDaily.views)} as integer)`;
   const top = await db
     .select({ sku: products.sku, name: products.name, brand: products.brand, total })
@@ -86,10 +84,10 @@ export const productViews: RouteHandler<typeof routes.productViews, AppEnv> = as
   );
 };
 
-export const productViewsSeries: RouteHandler<typeof routes.productViewsSeries, AppEnv> = async (c) => {
+export const productViewsSeries: Handler<typeof routes.productViewsSeries> = async (c) => {
   const { sku } = c.req.valid("param");
   const { from, to, days } = reportDays(c.req.valid("query"));
-  const db = getDb(c.env.DB);
+  const { db } = c.var;
   const [[product], rows] = await db.batch([
     db.select({ name: products.name, brand: products.brand }).from(products).where(eq(products.sku, sku)),
     db

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { requireRole, requireUser } from "../../auth/require-auth";
+import { requireCaller, requireRole } from "../../auth/require-auth";
 import { bearerSecurity, errorResponses, jsonContent, UuidParam } from "../../lib/openapi";
 import {
   ProductViewsQuery,
@@ -16,10 +16,10 @@ export const productViews = createRoute({
   summary: "Most viewed products (admin)",
   description:
     "The `limit` products with the most anonymous views between `from` and `to` (UTC days, inclusive, at most 366 " +
-    "days), most viewed first, each with its daily series. Counts come from the analytics queue, so views still in " +
+    "days), most viewed first, each with its daily series. Counts come from the `views` queue, so views still in " +
     "the queue are not included yet; deleted products are left out.",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")] as const,
+  middleware: [requireCaller, requireRole("admin")] as const,
   request: { query: ProductViewsQuery },
   responses: {
     200: jsonContent(ProductViewsReportSchema, "The report"),
@@ -35,10 +35,10 @@ export const productViewsSeries = createRoute({
   summary: "One product's views per day (admin)",
   description:
     "The product's anonymous views on each UTC day from `from` to `to` (inclusive, at most 366 days; default the " +
-    "last 7 days to today), zero-filled, and their total. Counts come from the analytics queue, so views still in " +
+    "last 7 days to today), zero-filled, and their total. Counts come from the views queue, so views still in " +
     "the queue are not included yet. 404 when no product has this sku (a deleted product's views are not reported).",
   security: bearerSecurity,
-  middleware: [requireUser, requireRole("admin")] as const,
+  middleware: [requireCaller, requireRole("admin")] as const,
   request: { params: UuidParam("sku"), query: ProductViewsSeriesQuery },
   responses: {
     200: jsonContent(ProductViewsSeriesSchema, "The product's daily views"),

@@ -1,8 +1,7 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { isAdmin } from "../../auth/require-auth";
-import { type Db, getDb } from "../../db/client";
+import type { Db } from "../../db/client";
 import { tasks } from "../../db/schema";
-import type { AppEnv, AuthUser } from "../../env";
+import type { Caller, Handler } from "../../env";
 import { type CsvColumns, selectColumns } from "../../lib/csv";
 import { admitExport, csvAnswer, EXPORT_MAX_ROWS, pagesOf } from "../../lib/export";
 import { parseFieldSelection } from "../../lib/fields";
@@ -32,7 +31,7 @@ const COLUMNS: CsvColumns<Task> = {
  * The ids of the tasks the list's query matches, in its order (one more than an export holds, at most, so a wider
  * filter shows), and their rows page by page by id.
  */
-export async function exportedTasks(db: Db, query: TaskFilters & { ordering?: string }, user: AuthUser) {
+export async function exportedTasks(db: Db, query: TaskFilters & { ordering?: string }, user: Pick<Caller, "role">) {
   const ordering = parseOrdering(query.ordering, TASK_ORDERING, { field: "created_at", direction: "desc" });
   // The list's own conditions, so the export obeys the same rule on who may search by what.
   const where = await listConditions(db, query, { emailSubstring: isAdmin(user) });
@@ -60,12 +59,12 @@ export async function exportedTasks(db: Db, query: TaskFilters & { ordering?: st
   };
 }
 
-export const exportTasks: RouteHandler<typeof routes.exportTasks, AppEnv> = async (c) => {
+export const exportTasks: Handler<typeof routes.exportTasks> = async (c) => {
   const query = c.req.valid("query");
   const columns = selectColumns(COLUMNS, TASK_FIELDS, parseFieldSelection(TASK_FIELDS, query.fields, query.omit));
-  const db = getDb(c.env.DB);
-  const matched = await exportedTasks(db, query, c.get("user"));
-  await admitExport(c, db, "tasks", matched.ids.length, matched.count);
+  const { db, caller } = c.var;
+  const matched = await exportedTasks(db, query, caller);
+  await admitExport(c, db, caller, "tasks", matched.ids.length, matched.count);
   return csvAnswer(c, {
     name: "tasks",
     total: matched.ids.length,

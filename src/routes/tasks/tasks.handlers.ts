@@ -1,18 +1,18 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { and, eq, inArray } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import { isAdmin } from "../../auth/require-auth";
-import { getDb } from "../../db/client";
+import type { Db } from "../../db/client";
 import { tasks } from "../../db/schema";
-import type { AppEnv, AuthUser } from "../../env";
+import type { WritePlan } from "../../db/write-plan";
+import type { Caller, Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { parseFieldSelection, pickFields } from "../../lib/fields";
 import { errorFields, log } from "../../lib/log";
+import { API_PREFIX } from "../../lib/openapi";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { settings } from "../../lib/settings";
 import { fromIso } from "../../lib/time";
-import { type Prepared, sendQueued } from "../../mail/enqueue";
+import { sendQueued } from "../../mail/enqueue";
 import { armedMail, expiryOnWrite } from "../../tasks/expiry";
 import {
   canEditAll,
@@ -23,8 +23,8 @@ import {
   loadTasks,
   planUpdate,
   type TaskRow,
+  type TaskUpdate,
   toTask,
-  type WritePlan,
 } from "./tasks.queries";
 import type * as routes from "./tasks.routes";
 import { TASK_FIELDS, TASK_ORDERING, type TaskChanges } from "./tasks.schemas";
@@ -36,8 +36,6 @@ function notFound(id: string): never {
   throw new ApiError("not_found", `No task with id ${id}.`);
 }
 
-type Part = { statements: BatchItem<"sqlite">[]; queueMessages: Prepared["queueMessages"] };
-
 /**
  * Runs the parts' statements as one transaction, then queues the mail of the notices it actually wrote (a part's
  * notice is guarded, and its arm, the part's last statement, says whether it was written: see tasks/expiry.ts).
@@ -45,10 +43,10 @@ type Part = { statements: BatchItem<"sqlite">[]; queueMessages: Prepared["queueM
  * write that happened, and a create would be made twice): the outbox rows stay `queued` and the every-minute
  * requeue sweep sends them.
  */
-async function commit(env: Env, parts: Part[]): Promise<unknown[]> {
+async function commit(db: Db, env: Env, parts: WritePlan[]): Promise<unknown[]> {
   const [first, ...rest] = parts.flatMap((part) => part.statements);
   if (!first) return [];
-  const results = await getDb(env.DB).batch([first, ...rest]);
+  const results = await db.batch([first, ...rest]);
   const queueMessages = armedMail(parts, results);
   try {
     await sendQueued(env, queueMessages);
@@ -61,13 +59,13 @@ async function commit(env: Env, parts: Part[]): Promise<unknown[]> {
   return results;
 }
 
-export const listTasks: RouteHandler<typeof routes.listTasks, AppEnv> = async (c) => {
+export const listTasks: Handler<typeof routes.listTasks> = async (c) => {
   const query = c.req.valid("query");
   const selected = parseFieldSelection(TASK_FIELDS, query.fields, query.omit);
   const ordering = parseOrdering(query.ordering, TASK_ORDERING, { field: "created_at", direction: "desc" });
   const pagination = { limit: query.limit, offset: query.offset };
-  const db = getDb(c.env.DB);
-  const where = await listConditions(db, query, { emailSubstring: isAdmin(c.get("user")) });
+  const { db, caller } = c.var;
+  const where = await listConditions(db, query, { emailSubstring: isAdmin(caller) });
   if (where === null) return c.json(page([], 0, pagination), 200);
   const { rows, total } = await listTaskRows(db, where, ordering, pagination);
   return c.json(
@@ -80,19 +78,20 @@ export const listTasks: RouteHandler<typeof routes.listTasks, AppEnv> = async (c
   );
 };
 
-export const getTask: RouteHandler<typeof routes.getTask, AppEnv> = async (c) => {
+export const getTask: Handler<typeof routes.getTask> = async (c) => {
   const { id } = c.req.valid("param");
   const { fields, omit } = c.req.valid("query");
   const selected = parseFieldSelection(TASK_FIELDS, fields, omit);
-  const row = await loadTask(getDb(c.env.DB), id);
+  const row = await loadTask(c.var.db, id);
   if (!row) notFound(id);
   return c.json(pickFields(toTask(row), selected), 200);
 };
 
-export const createTask: RouteHandler<typeof routes.createTask, AppEnv> = async (c) => {
+export const createTask: Handler<typeof routes.createTask> = async (c) => {
   const body = c.req.valid("json");
-  const user = c.get("user");
-  const db = getDb(c.env.DB);
+  const { db, caller } = c.var;
+  // requireCaller checked the caller before this handler (a write checks first), so the row is at hand.
+  const user = await caller.row();
   const now = Date.now();
   const id = crypto.randomUUID();
   const expiresAt = fromIso(body.expires_at);
@@ -120,7 +119,7 @@ export const createTask: RouteHandler<typeof routes.createTask, AppEnv> = async 
   const { creatorUsername: _u, creatorEmail: _e, creatorDeletedAt: _d, ...values } = row;
   const max = settings(c.env).tasksMaxPerUser;
   // Refused, the INSERT writes nothing and neither does the notice after it (guarded by the task's row).
-  const [inserted] = await commit(c.env, [
+  const [inserted] = await commit(db, c.env, [
     { statements: [insertUnderCap(db, values, max), ...expiry.statements], queueMessages: expiry.queueMessages },
   ]);
   if ((inserted as unknown[]).length === 0) {
@@ -129,41 +128,39 @@ export const createTask: RouteHandler<typeof routes.createTask, AppEnv> = async 
       `You have ${max} tasks, the most one account may keep; delete some (finished ones, say) to create more.`,
     );
   }
-  c.header("Location", `/api/v1/tasks/${id}`);
+  c.header("Location", `${API_PREFIX}/tasks/${id}`);
   return c.json(toTask(row), 201);
 };
 
 /** Applies one task's changes after the permission check; 403 when a non-status field changes for a non-owner. */
-async function updateOne(c: { env: Env; get: (key: "user") => AuthUser }, id: string, changes: TaskChanges) {
-  const db = getDb(c.env.DB);
+async function updateOne({ db, caller }: { db: Db; caller: Caller }, env: Env, id: string, changes: TaskChanges) {
   const row = await loadTask(db, id);
   if (!row) notFound(id);
-  const plan = planUpdate(db, c.env, row, changes, Date.now(), c.get("user").id);
-  if (!canEditAll(c.get("user"), row) && plan.changed.some((field) => field !== "status")) {
+  const plan = planUpdate(db, env, row, changes, Date.now(), caller.id);
+  if (!canEditAll(caller, row) && plan.changed.some((field) => field !== "status")) {
     throw new ApiError("forbidden", FORBIDDEN_EDIT, {
       errors: plan.changed
         .filter((field) => field !== "status")
         .map((field) => ({ path: field, message: "only the creator or an admin may change this" })),
     });
   }
-  await commit(c.env, [plan]);
+  await commit(db, env, [plan]);
   return toTask(plan.after);
 }
 
-export const replaceTask: RouteHandler<typeof routes.replaceTask, AppEnv> = async (c) => {
+export const replaceTask: Handler<typeof routes.replaceTask> = async (c) => {
   const { id } = c.req.valid("param");
-  return c.json(await updateOne(c, id, c.req.valid("json")), 200);
+  return c.json(await updateOne(c.var, c.env, id, c.req.valid("json")), 200);
 };
 
-export const patchTask: RouteHandler<typeof routes.patchTask, AppEnv> = async (c) => {
+export const patchTask: Handler<typeof routes.patchTask> = async (c) => {
   const { id } = c.req.valid("param");
-  return c.json(await updateOne(c, id, c.req.valid("json")), 200);
+  return c.json(await updateOne(c.var, c.env, id, c.req.valid("json")), 200);
 };
 
-export const deleteTask: RouteHandler<typeof routes.deleteTask, AppEnv> = async (c) => {
+export const deleteTask: Handler<typeof routes.deleteTask> = async (c) => {
   const { id } = c.req.valid("param");
-  const db = getDb(c.env.DB);
-  const user = c.get("user");
+  const { db, caller: user } = c.var;
   // One round trip when allowed: the permission is part of the DELETE, and RETURNING says whether it matched. Only
   // a refusal reads the row, to tell 404 from 403. The scan only ever notices rows that exist, so removing the row
   // is what cancels a pending notice.
@@ -187,10 +184,9 @@ function bulkFailure(failures: (Failure & { path: string })[], total: number, ve
   });
 }
 
-export const bulkUpdateTasks: RouteHandler<typeof routes.bulkUpdateTasks, AppEnv> = async (c) => {
+export const bulkUpdateTasks: Handler<typeof routes.bulkUpdateTasks> = async (c) => {
   const { tasks: items } = c.req.valid("json");
-  const user = c.get("user");
-  const db = getDb(c.env.DB);
+  const { db, caller: user } = c.var;
   const rows = new Map(
     (
       await loadTasks(
@@ -201,7 +197,7 @@ export const bulkUpdateTasks: RouteHandler<typeof routes.bulkUpdateTasks, AppEnv
   );
   const now = Date.now();
   const failures: (Failure & { path: string })[] = [];
-  const plans: WritePlan[] = [];
+  const plans: TaskUpdate[] = [];
   items.forEach(({ id, ...changes }, index) => {
     const row = rows.get(id);
     if (!row) {
@@ -216,14 +212,13 @@ export const bulkUpdateTasks: RouteHandler<typeof routes.bulkUpdateTasks, AppEnv
     plans.push(plan);
   });
   if (failures.length > 0) bulkFailure(failures, items.length, "changed");
-  await commit(c.env, plans);
+  await commit(db, c.env, plans);
   return c.json({ items: plans.map((plan) => toTask(plan.after)) }, 200);
 };
 
-export const bulkDeleteTasks: RouteHandler<typeof routes.bulkDeleteTasks, AppEnv> = async (c) => {
+export const bulkDeleteTasks: Handler<typeof routes.bulkDeleteTasks> = async (c) => {
   const { ids } = c.req.valid("json");
-  const user = c.get("user");
-  const db = getDb(c.env.DB);
+  const { db, caller: user } = c.var;
   const rows = new Map((await loadTasks(db, ids)).map((row) => [row.id, row]));
   const failures: (Failure & { path: string })[] = [];
   ids.forEach((id, index) => {

@@ -1,15 +1,14 @@
 import { and, asc, count, desc, eq, getTableColumns, gt, inArray, lt, or, type SQL, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { isAdmin } from "../../auth/require-auth";
 import type { Db } from "../../db/client";
 import { insertSelect } from "../../db/insert-select";
 import { counters, type TaskStatus, tasks, users } from "../../db/schema";
-import type { AuthUser } from "../../env";
+import type { WritePlan } from "../../db/write-plan";
+import type { Caller } from "../../env";
 import type { Ordering } from "../../lib/ordering";
 import type { Pagination } from "../../lib/pagination";
 import { fromIso, toIso } from "../../lib/time";
-import type { Prepared } from "../../mail/enqueue";
 import { expiryOnWrite } from "../../tasks/expiry";
 import type { TASK_ORDERING, Task, TaskChanges } from "./tasks.schemas";
 
@@ -54,7 +53,7 @@ export async function loadTask(db: Db, id: string): Promise<TaskRow | undefined>
   return row;
 }
 
-export function canEditAll(user: AuthUser, row: Pick<TaskRow, "createdBy">): boolean {
+export function canEditAll(user: Pick<Caller, "id" | "role">, row: Pick<TaskRow, "createdBy">): boolean {
   return row.createdBy === user.id || isAdmin(user);
 }
 
@@ -183,13 +182,13 @@ export function insertUnderCap(db: Db, values: typeof tasks.$inferInsert, max: n
   return insertSelect(db, tasks, values, { where: under }).returning({ id: tasks.id });
 }
 
-export type WritePlan = {
+/**
+ * A task update as a write plan: the UPDATE, then (for a new expiry already past) the guarded notice and its arm,
+ * last; its mail is queued only if the arm returned the task (tasks/expiry.ts armedMail).
+ */
+export type TaskUpdate = WritePlan & {
   /** Fields whose value differs from the stored one. */
   changed: (keyof TaskChanges)[];
-  /** The UPDATE, then (for a new expiry already past) the guarded notice and its arm, last. */
-  statements: BatchItem<"sqlite">[];
-  /** Mail to queue only if the arm returned the task (tasks/expiry.ts armedMail). */
-  queueMessages: Prepared["queueMessages"];
   /** The task as written (`notifiedFor` is not part of any response and is left as read). */
   after: TaskRow;
 };
@@ -205,7 +204,7 @@ export function planUpdate(
   changes: TaskChanges,
   now: number,
   actorId: string,
-): WritePlan {
+): TaskUpdate {
   const next = {
     title: changes.title ?? row.title,
     description: changes.description ?? row.description,

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { requireUser, requireUserBatched } from "../../auth/require-auth";
+import { requireCaller, requireCallerBatched } from "../../auth/require-auth";
 import { csvResponse, EXPORT_RULES } from "../../lib/export";
 import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent } from "../../lib/openapi";
 import {
@@ -21,7 +21,7 @@ import {
 
 const tags = ["tasks"];
 // The caller check joins each handler's first read (one batch); a create uses the caller's name before any read.
-const signedIn = [requireUserBatched];
+const signedIn: [typeof requireCallerBatched] = [requireCallerBatched];
 const WHO =
   "Any signed-in user may change `status`; only the creator or an admin may change other fields (403 otherwise).";
 const EXPIRY =
@@ -61,7 +61,7 @@ export const createTask = createRoute({
     "The caller becomes the creator. Unknown fields are a 422. An account keeps at most TASKS_MAX_PER_USER tasks " +
     `(5,000 by default, done or not): past it a 409 until it deletes some. ${EXPIRY}`,
   security: bearerSecurity,
-  middleware: [requireUser],
+  middleware: [requireCaller] as const,
   request: { body: jsonBody(TaskCreateSchema) },
   responses: {
     201: {

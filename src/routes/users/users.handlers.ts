@@ -1,4 +1,3 @@
-import type { RouteHandler } from "@hono/zod-openapi";
 import { and, asc, count, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import { retireAccountTokens } from "../../auth/account-tokens";
 import { assertAvailable, conflict, deletionStatements, toUser, uniqueViolation } from "../../auth/accounts";
@@ -6,10 +5,11 @@ import { assertPasswordAllowed } from "../../auth/password-policy";
 import { hashPassword } from "../../auth/passwords";
 import { limits, takeAttempt } from "../../auth/rate-limit";
 import { revokeUserTokens } from "../../auth/refresh";
-import { type Db, getDb } from "../../db/client";
+import type { Db } from "../../db/client";
 import { users } from "../../db/schema";
-import type { AppEnv } from "../../env";
+import type { Handler } from "../../env";
 import { ApiError } from "../../lib/errors";
+import { API_PREFIX } from "../../lib/openapi";
 import { parseOrdering } from "../../lib/ordering";
 import { page } from "../../lib/pagination";
 import { forbiddenReason, type UserAction } from "./users.policy";
@@ -48,7 +48,7 @@ async function mapConflicts<T>(write: Promise<T>): Promise<T> {
   }
 }
 
-export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
+export const list: Handler<typeof routes.list> = async (c) => {
   const { limit, offset, role, search, ordering } = c.req.valid("query");
   const order = parseOrdering(ordering, USER_ORDERING, { field: "created_at", direction: "desc" });
   const conditions: SQL[] = [isNull(users.deletedAt)];
@@ -61,7 +61,7 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
     );
   }
   const where = and(...conditions);
-  const db = getDb(c.env.DB);
+  const { db } = c.var;
   const column = orderColumns[order.field];
   const [rows, [{ total }]] = await db.batch([
     db
@@ -76,15 +76,14 @@ export const list: RouteHandler<typeof routes.list, AppEnv> = async (c) => {
   return c.json(page(rows.map(toUser), total, { limit, offset }), 200);
 };
 
-export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
+export const create: Handler<typeof routes.create> = async (c) => {
   const body = c.req.valid("json");
-  const admin = c.get("user");
-  authorize(admin, null, { kind: "create", role: body.role });
-  const db = getDb(c.env.DB);
+  const { db, caller } = c.var;
+  authorize(caller, null, { kind: "create", role: body.role });
   const now = Date.now();
   await assertAvailable(db, c.env, body);
   // Per admin, not per address: admins are signed in and accountable, and an office shares one address.
-  await takeAttempt(db, [limits.accountCreation(admin.id)], now, "Too many accounts created by you today");
+  await takeAttempt(db, [limits.accountCreation(caller.id)], now, "Too many accounts created by you today");
   const row = {
     id: crypto.randomUUID(),
     email: body.email,
@@ -99,21 +98,21 @@ export const create: RouteHandler<typeof routes.create, AppEnv> = async (c) => {
     tokenVersion: 0,
   };
   await mapConflicts(db.insert(users).values(row));
-  c.header("Location", `/api/v1/users/${row.id}`);
+  c.header("Location", `${API_PREFIX}/users/${row.id}`);
   return c.json(toUser(row), 201);
 };
 
-export const get: RouteHandler<typeof routes.get, AppEnv> = async (c) => {
-  const row = await liveUser(getDb(c.env.DB), c.req.valid("param").id);
+export const get: Handler<typeof routes.get> = async (c) => {
+  const row = await liveUser(c.var.db, c.req.valid("param").id);
   return c.json(toUser(row), 200);
 };
 
-export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
+export const update: Handler<typeof routes.update> = async (c) => {
   const { id } = c.req.valid("param");
   const body = c.req.valid("json");
-  const db = getDb(c.env.DB);
+  const { db } = c.var;
   const target = await liveUser(db, id);
-  authorize(c.get("user"), target, { kind: "update", role: body.role });
+  authorize(c.var.caller, target, { kind: "update", role: body.role });
 
   assertPasswordAllowed(body.password, target);
   await assertAvailable(
@@ -152,11 +151,11 @@ export const update: RouteHandler<typeof routes.update, AppEnv> = async (c) => {
   return c.json(toUser({ ...target, ...changes }), 200);
 };
 
-export const remove: RouteHandler<typeof routes.remove, AppEnv> = async (c) => {
+export const remove: Handler<typeof routes.remove> = async (c) => {
   const { id } = c.req.valid("param");
-  const db = getDb(c.env.DB);
+  const { db } = c.var;
   const target = await liveUser(db, id);
-  authorize(c.get("user"), target, { kind: "delete" });
+  authorize(c.var.caller, target, { kind: "delete" });
   await db.batch([...deletionStatements(db, id, Date.now())]);
   return c.body(null, 204);
 };

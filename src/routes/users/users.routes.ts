@@ -1,11 +1,14 @@
 import { createRoute } from "@hono/zod-openapi";
-import { requireRole, requireUserBatched } from "../../auth/require-auth";
+import { requireCallerBatched, requireRole } from "../../auth/require-auth";
 import { BODY_ERRORS, bearerSecurity, errorResponses, jsonBody, jsonContent, UuidParam } from "../../lib/openapi";
 import { CreateUserBody, ListUsersQuery, UpdateUserBody, UserPageSchema, UserSchema } from "./users.schemas";
 
 const tags = ["users"];
 // The caller check joins each handler's first read (one batch); the handlers use only its id and role before it.
-const adminOnly = [requireUserBatched, requireRole("admin")];
+const adminOnly: [typeof requireCallerBatched, ReturnType<typeof requireRole>] = [
+  requireCallerBatched,
+  requireRole("admin"),
+];
 const RULES =
   "Admins and the superuser only. Admins manage members; only the superuser creates, changes or deletes admins. " +
   "The superuser itself can be neither changed nor deleted (403), and nobody may delete or demote themselves.";

@@ -119,7 +119,7 @@ describe("D1 round trips on the sign-in paths", () => {
     ).resolves.toBeUndefined();
   });
 
-  it("GET /auth/me: one, the caller's own read by requireUser", async () => {
+  it("GET /auth/me: one, the caller's own read by requireCaller", async () => {
     const user = await createUser("member");
     const { db, counter } = countingD1(env.DB);
     const res = await createApp().fetch(

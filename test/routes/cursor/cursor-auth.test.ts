@@ -6,6 +6,7 @@ import {
   signCursorToken,
   verifiedTokenCount,
 } from "../../../src/auth/session-tokens";
+import { getDb } from "../../../src/db/client";
 import { ApiError } from "../../../src/lib/errors";
 import { api, expectProblem } from "../../helpers";
 
@@ -27,31 +28,31 @@ describe("session token cache (per isolate)", () => {
     const b = crypto.randomUUID();
     const token = await signCursorToken(env, a);
     const before = verifiedTokenCount();
-    expect(await status(authorizeSession(env, a, `Bearer ${token}`))).toBe("ok");
+    expect(await status(authorizeSession(env, getDb(env.DB), a, `Bearer ${token}`))).toBe("ok");
     expect(verifiedTokenCount()).toBe(before + 1);
     // Served from the cache this time, and the subject is still compared with the session.
-    expect(await status(authorizeSession(env, a, `Bearer ${token}`))).toBe("ok");
-    expect(await status(authorizeSession(env, b, `Bearer ${token}`))).toBe(403);
+    expect(await status(authorizeSession(env, getDb(env.DB), a, `Bearer ${token}`))).toBe("ok");
+    expect(await status(authorizeSession(env, getDb(env.DB), b, `Bearer ${token}`))).toBe(403);
     expect(verifiedTokenCount()).toBe(before + 1);
   });
 
   it("never lets a cached token vouch for an altered one", async () => {
     const a = crypto.randomUUID();
     const token = await signCursorToken(env, a);
-    expect(await status(authorizeSession(env, a, `Bearer ${token}`))).toBe("ok");
+    expect(await status(authorizeSession(env, getDb(env.DB), a, `Bearer ${token}`))).toBe("ok");
     const [header, payload, signature] = token.split(".");
     const flipped = `${signature!.slice(0, -2)}${signature!.endsWith("A") ? "BB" : "AA"}`;
-    expect(await status(authorizeSession(env, a, `Bearer ${header}.${payload}.${flipped}`))).toBe(401);
+    expect(await status(authorizeSession(env, getDb(env.DB), a, `Bearer ${header}.${payload}.${flipped}`))).toBe(401);
   });
 
   it("does not use an entry past the token's own expiry", async () => {
     const a = crypto.randomUUID();
     // Expires 30 s from now.
     const token = await signCursorToken(env, a, Date.now() - CURSOR_TOKEN_TTL_SECONDS * 1000 + 30_000);
-    expect(await status(authorizeSession(env, a, `Bearer ${token}`))).toBe("ok");
+    expect(await status(authorizeSession(env, getDb(env.DB), a, `Bearer ${token}`))).toBe("ok");
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 60_000);
-    expect(await status(authorizeSession(env, a, `Bearer ${token}`))).toBe(401);
+    expect(await status(authorizeSession(env, getDb(env.DB), a, `Bearer ${token}`))).toBe(401);
   });
 });
 

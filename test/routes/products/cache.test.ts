@@ -30,7 +30,7 @@ async function fetchApi(path: string, init: RequestInit & { token?: string; json
   });
   const ctx = createExecutionContext();
   const queue = { send: async (message: unknown) => void sent.push(message) } as unknown as Queue;
-  const res = await worker.fetch!(request as never, { ...env, ANALYTICS_QUEUE: queue }, ctx);
+  const res = await worker.fetch!(request as never, { ...env, VIEWS_QUEUE: queue }, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

@@ -30,7 +30,7 @@ async function read(address: string) {
   const queue = { send: async (message: { sku: string }) => void sent.push(message) } as unknown as Queue;
   const res = await worker.fetch!(
     new Request(`http://localhost/api/v1/products/${sku}`, { headers: { "cf-connecting-ip": address } }) as never,
-    { ...env, ANALYTICS_QUEUE: queue },
+    { ...env, VIEWS_QUEUE: queue },
     ctx,
   );
   await waitOnExecutionContext(ctx);

@@ -134,7 +134,7 @@ describe("GET /reports/product-views", () => {
     expect((await report("from=2026-02-01&to=2026-02-03", superuser.token)).items).toHaveLength(3);
   });
 
-  it("includes anonymous views once the analytics queue has applied them", async () => {
+  it("includes anonymous views once the views queue has applied them", async () => {
     const res = await api("/products", {
       method: "POST",
       token: admin.token,

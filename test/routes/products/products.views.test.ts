@@ -31,7 +31,7 @@ async function storedViews(sku: string): Promise<number> {
   return row!.views;
 }
 
-/** Bounded poll: the real analytics consumer applies views in the background (max_batch_timeout = 1 s). */
+/** Bounded poll: the real views consumer applies views in the background (max_batch_timeout = 1 s). */
 async function waitForViews(sku: string, expected: number, timeoutMs = 20_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let views = await storedViews(sku);
@@ -44,8 +44,8 @@ async function waitForViews(sku: string, expected: number, timeoutMs = 20_000): 
 
 /** Watches the view messages the Worker sends, still delivering them to the real queue. */
 function watchViewSends() {
-  const send = env.ANALYTICS_QUEUE.send.bind(env.ANALYTICS_QUEUE);
-  const spy = vi.spyOn(env.ANALYTICS_QUEUE, "send").mockImplementation((body, options) => send(body, options));
+  const send = env.VIEWS_QUEUE.send.bind(env.VIEWS_QUEUE);
+  const spy = vi.spyOn(env.VIEWS_QUEUE, "send").mockImplementation((body, options) => send(body, options));
   return (sku: string) =>
     spy.mock.calls
       .map(([body]) => body as { type: string; id: string; sku: string; at: number })

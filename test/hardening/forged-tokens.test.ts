@@ -10,7 +10,6 @@ import {
   makeCallers,
   makeCursorSession,
   makeUser,
-  printSummary,
   SHARED_PASSWORD,
 } from "./support";
 
@@ -50,8 +49,6 @@ const TARGETS = () => [
   `/api/v1/cursor/sessions/${session.id}/stats`,
 ];
 
-let cases = 0;
-
 /** Every target refuses the token with a 401 problem, a WWW-Authenticate challenge and a detail that names no check. */
 async function refusedEverywhere(
   token: string,
@@ -62,7 +59,6 @@ async function refusedEverywhere(
     const body = await expectProblem(res, 401);
     expect(res.headers.get("www-authenticate")).toMatch(/^Bearer /);
     expect(body.detail).toMatch(detail);
-    cases += 1;
   }
 }
 
@@ -117,7 +113,6 @@ describe("forged, foreign and stale access tokens are refused", () => {
       await expectProblem(await call(path, { token: refresh_token }), 401);
       // A session token is signed with the same key but its own typ and audience: no access anywhere else.
       await expectProblem(await call(path, { token: session.token }), 401);
-      cases += 2;
     }
     // Nor does an access-token-shaped JWT with the cursor audience work as a session token.
     const crossed = await signJwt(env, {
@@ -133,7 +128,6 @@ describe("forged, foreign and stale access tokens are refused", () => {
       session.id,
     );
     await expectProblem(await call(`/api/v1/cursor/sessions/${session.id}/stats`, { token: foreignSession }), 401);
-    cases += 2;
   });
 
   it("malformed Authorization headers", async () => {
@@ -149,7 +143,6 @@ describe("forged, foreign and stale access tokens are refused", () => {
     ]) {
       const res = await call("/api/v1/auth/me", { headers: { authorization: header } });
       await expectProblem(res, 401);
-      cases += 1;
     }
   });
 });
@@ -163,7 +156,6 @@ describe("tokens of users who changed", () => {
     expect((await api(`/users/${user.id}`, { method: "DELETE", token: c.admin.token })).status).toBe(204);
     await refusedEverywhere(user.token);
     await expectProblem(await api("/auth/refresh", { method: "POST", json: { refresh_token } }), 401);
-    cases += 1;
   });
 
   it("a demoted admin's old token no longer opens admin routes, nor any other", async () => {
@@ -202,13 +194,11 @@ describe("refresh tokens", () => {
       await api("/auth/refresh", { method: "POST", json: { refresh_token: second.refresh_token } }),
       401,
     );
-    cases += 2;
   });
 
   it("garbage, an access token and a logged-out token are all refused", async () => {
     for (const refresh_token of ["x", c.member.token, "A".repeat(512), "'; DROP TABLE refresh_tokens; --"]) {
       await expectProblem(await api("/auth/refresh", { method: "POST", json: { refresh_token } }), 401);
-      cases += 1;
     }
     const login = await api("/auth/login", {
       method: "POST",
@@ -217,7 +207,6 @@ describe("refresh tokens", () => {
     const { refresh_token } = (await login.json()) as { refresh_token: string };
     expect((await api("/auth/logout", { method: "POST", json: { refresh_token } })).status).toBe(204);
     await expectProblem(await api("/auth/refresh", { method: "POST", json: { refresh_token } }), 401);
-    cases += 1;
   });
 });
 
@@ -255,7 +244,6 @@ describe("signed tokens whose claims are not what we issue: 401, never a 5xx", (
       for (const path of cursorTargets()) {
         const res = await call(path, { token });
         expect(res.status, `${JSON.stringify(sub)} on ${path}`).toBe(401);
-        cases += 1;
       }
     }
   });
@@ -280,13 +268,5 @@ describe("signed tokens whose claims are not what we issue: 401, never a 5xx", (
       headers: { "cf-connecting-ip": "198.51.100.99" },
     });
     expect(res.status).toBe(401);
-    cases += 1;
-  });
-});
-
-describe("summary", () => {
-  it("counts the refusals", () => {
-    printSummary("tokens", { refusals_checked: cases });
-    expect(cases).toBeGreaterThan(50);
   });
 });

@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/app";
 import { ADDRESS_FACTOR } from "../../src/auth/rate-limit";
 import { MAX_EVENTS_PER_BATCH } from "../../src/cursor/protocol";
@@ -9,15 +9,7 @@ import worker from "../../src/index";
 import { openViewer } from "../cursor/helpers";
 import { api, call, expectProblem } from "../helpers";
 import { MATRIX, makeWorld, tokenOf, type World } from "./operations";
-import {
-  type Document,
-  openapiDocument,
-  operationsOf,
-  printSummary,
-  resolve,
-  SHARED_PASSWORD,
-  snapshot,
-} from "./support";
+import { type Document, openapiDocument, operationsOf, resolve, SHARED_PASSWORD, snapshot } from "./support";
 
 let doc: Document;
 let w: World;
@@ -25,8 +17,6 @@ beforeAll(async () => {
   doc = await openapiDocument();
   w = await makeWorld();
 });
-
-let checks = 0;
 
 describe("login rate limiting", () => {
   const MAX = 2;
@@ -56,7 +46,6 @@ describe("login rate limiting", () => {
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(Number(env.LOGIN_WINDOW_SECONDS));
     }
-    checks += MAX + 2;
   });
 
   it("blocks an address spraying many accounts, but not other addresses", { timeout: 30_000 }, async () => {
@@ -67,7 +56,6 @@ describe("login rate limiting", () => {
     await expectProblem(await login(w.member.email, SHARED_PASSWORD, ip), 429);
     // The same account from elsewhere is fine: the address was limited, not the account.
     expect((await login(w.member.email, SHARED_PASSWORD, "203.0.113.9")).status).toBe(200);
-    checks += MAX * ADDRESS_FACTOR + 2;
   });
 });
 
@@ -86,7 +74,6 @@ describe("request body limit", () => {
       });
       await expectProblem(res, 413);
       expect(await snapshot()).toEqual(before);
-      checks += 1;
     }
   });
 
@@ -111,7 +98,6 @@ describe("request body limit", () => {
       duplex: "half",
     });
     await expectProblem(res, 413);
-    checks += 1;
   });
 
   it("a body just under the limit is read and judged on its content", async () => {
@@ -121,7 +107,6 @@ describe("request body limit", () => {
       json: { title: "x", description: "y".repeat(MAX_BODY_BYTES - 100) },
     });
     await expectProblem(res, 422);
-    checks += 1;
   });
 });
 
@@ -147,7 +132,6 @@ describe("page size cap", () => {
         await expectProblem(await call(`${built.path}?limit=${encodeURIComponent(bad)}`, { token }), 400);
       }
       lists += 1;
-      checks += 6;
     }
     expect(lists).toBeGreaterThanOrEqual(8);
   });
@@ -168,7 +152,6 @@ describe("cursor limits", () => {
     expect(over.errors?.[0]?.path).toBe("events");
     expect((await post(events(MAX_EVENTS_PER_BATCH, t0))).status).toBe(202);
     await expectProblem(await post([]), 422);
-    checks += 3;
   });
 
   it(`a viewer sending more than ${MAX_VIEWER_MESSAGE_BYTES} bytes is closed with 1009`, async () => {
@@ -178,7 +161,6 @@ describe("cursor limits", () => {
       await viewer.frame(0);
       viewer.ws.send(message);
       expect((await viewer.closed).code).toBe(1009);
-      checks += 1;
     }
   });
 
@@ -187,28 +169,24 @@ describe("cursor limits", () => {
     await viewer.frame(0);
     for (let i = 0; i <= MAX_VIEWER_MESSAGES; i++) viewer.ws.send(`noise ${i}`);
     expect((await viewer.closed).code).toBe(1008);
-    checks += 1;
   });
 
   it("pings are answered without counting against the viewer", async () => {
     const viewer = await openViewer(`/api/v1/cursor/sessions/${w.session.id}/live?token=${w.admin.token}`);
     await viewer.frame(0);
     let pongs = 0;
-    const all = new Promise<void>((resolve) => {
-      viewer.ws.addEventListener("message", (event) => {
-        if (event.data === "pong" && ++pongs === MAX_VIEWER_MESSAGES * 2) resolve();
-      });
+    viewer.ws.addEventListener("message", (event) => {
+      if (event.data === "pong") pongs += 1;
     });
     for (let i = 0; i < MAX_VIEWER_MESSAGES * 2; i++) viewer.ws.send("ping");
-    await all;
-    expect(pongs).toBe(MAX_VIEWER_MESSAGES * 2);
-    // Twice the window's worth of pings, and the viewer still has its whole window: each message it may send is
-    // answered, and only the one past the window closes it.
+    await vi.waitFor(() => expect(pongs).toBe(MAX_VIEWER_MESSAGES * 2), { timeout: 5000, interval: 10 });
+    // After twice the limit in pings, the viewer's window still has room for every message it may send: each
+    // "hello" is answered (so the socket is open), and only the one past the limit closes it.
+    const hellos = () => viewer.frames.filter((frame) => frame.type === "hello").length;
     for (let i = 0; i < MAX_VIEWER_MESSAGES; i++) viewer.ws.send(JSON.stringify({ type: "hello" }));
-    expect(await viewer.frame(MAX_VIEWER_MESSAGES)).toMatchObject({ type: "hello" });
+    await vi.waitFor(() => expect(hellos()).toBe(1 + MAX_VIEWER_MESSAGES), { timeout: 5000, interval: 10 });
     viewer.ws.send(JSON.stringify({ type: "hello" }));
     expect((await viewer.closed).code).toBe(1008);
-    expect(viewer.frames).toHaveLength(MAX_VIEWER_MESSAGES + 1);
-    printSummary("limits", { checks: checks + 1 });
+    expect(hellos()).toBe(1 + MAX_VIEWER_MESSAGES);
   });
 });

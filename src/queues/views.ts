@@ -6,13 +6,13 @@ import { processedMessages, products, productViewsDaily } from "../db/schema";
 import { log } from "../lib/log";
 import { settings } from "../lib/settings";
 import { utcDay } from "../lib/time";
-import type { AnalyticsMessage } from "./analytics-message";
 import { applyGroup } from "./backoff";
 
 /** Sent by GET /products/{sku} for each anonymous read; `id` is ours (the idempotency key), `at` epoch ms. */
 export type ProductViewMessage = { type: "product.view"; id: string; sku: string; at: number };
 
-export const PRODUCT_VIEW_QUEUE = "views";
+/** The queue's name, also what its processed_messages rows say. */
+export const VIEWS_QUEUE = "views";
 /** D1 allows at most 100 bound parameters a statement; a processed_messages row binds 3. */
 const PROCESSED_ROWS_PER_STATEMENT = 33;
 const ID_LOOKUP_CHUNK = 100;
@@ -87,26 +87,34 @@ async function withinDailyBudget(db: Db, env: Env, fresh: Map<string, ProductVie
 }
 
 /**
- * Applies a group of `product.view` messages: one UPDATE per SKU (never one per view), one upsert per (SKU, day),
- * and the message ids into processed_messages, all in ONE db.batch (a transaction on D1). Redelivery is therefore
- * harmless: ids already recorded are skipped, and should a concurrent consumer record an id between our lookup and
- * our batch, the primary key makes the whole batch fail and roll back, and the retry skips it. Views of a SKU that
- * no longer exists change nothing (the UPDATE matches no row, the daily upsert inserts nothing). Views past the day's
- * VIEWS_MAX_PER_DAY are acknowledged without being counted (withinDailyBudget).
- * All messages are acked when the batch commits and retried with backoff when it fails.
+ * The consumer of the `views` queue (binding VIEWS_QUEUE), whose messages are `product.view`s: one UPDATE per SKU
+ * (never one per view), one upsert per (SKU, day), and the message ids into processed_messages, all in ONE db.batch
+ * (a transaction on D1). Redelivery is therefore harmless: ids already recorded are skipped, and should a concurrent
+ * consumer record an id between our lookup and our batch, the primary key makes the whole batch fail and roll back,
+ * and the retry skips it. Views of a SKU that no longer exists change nothing (the UPDATE matches no row, the daily
+ * upsert inserts nothing). Views past the day's VIEWS_MAX_PER_DAY are acknowledged
+ * without being counted (withinDailyBudget). All messages are acked when the batch commits and retried with backoff when it fails; a
+ * malformed one is acknowledged at once (retrying cannot fix it). One log line per batch.
  */
-export async function handleProductViews(messages: Message<AnalyticsMessage>[], env: Env, now = Date.now()) {
-  const valid: { message: Message<AnalyticsMessage>; view: ProductViewMessage }[] = [];
-  for (const message of messages) {
+export async function handleViewsBatch(batch: MessageBatch<unknown>, env: Env, now = Date.now()): Promise<void> {
+  const valid: { message: Message<unknown>; view: ProductViewMessage }[] = [];
+  for (const message of batch.messages) {
     if (isViewMessage(message.body)) valid.push({ message, view: message.body });
     else {
-      // Retrying cannot fix a malformed body; acknowledge it so it does not end up in the dead-letter queue.
-      log("warn", "malformed product.view message acknowledged", { message_id: message.id });
+      // Kept out of the dead-letter queue: no retry can fix it.
+      log("warn", "malformed views message acknowledged", { message_id: message.id });
       message.ack();
     }
   }
-  if (valid.length === 0) return;
+  if (valid.length > 0) await applyViews(valid, env, now);
+  log("info", "views batch handled", {
+    queue: batch.queue,
+    messages: batch.messages.length,
+    malformed: batch.messages.length - valid.length,
+  });
+}
 
+async function applyViews(valid: { message: Message<unknown>; view: ProductViewMessage }[], env: Env, now: number) {
   const db = getDb(env.DB);
   await applyGroup(
     valid.map(({ message }) => message),
@@ -155,7 +163,7 @@ export async function handleProductViews(messages: Message<AnalyticsMessage>[], 
               }),
           );
         }
-        const rows = [...fresh.keys()].map((id) => ({ id, queue: PRODUCT_VIEW_QUEUE, processedAt: now }));
+        const rows = [...fresh.keys()].map((id) => ({ id, queue: VIEWS_QUEUE, processedAt: now }));
         for (let i = 0; i < rows.length; i += PROCESSED_ROWS_PER_STATEMENT) {
           statements.push(db.insert(processedMessages).values(rows.slice(i, i + PROCESSED_ROWS_PER_STATEMENT)));
         }

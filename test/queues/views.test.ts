@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { utcDay } from "../../src/lib/time";
 import { handleQueue } from "../../src/queues";
 import { backoffSeconds } from "../../src/queues/backoff";
-import { handleProductViews, type ProductViewMessage, tallyViews } from "../../src/queues/product-views";
+import { handleViewsBatch, type ProductViewMessage, tallyViews } from "../../src/queues/views";
 
 const DAY1 = Date.parse("2026-03-01T10:00:00Z");
 const DAY2 = Date.parse("2026-03-02T23:59:59Z");
@@ -165,7 +165,7 @@ describe("product.view consumer", () => {
     const ctx = createExecutionContext();
     // getQueueResult does not report delays, so watch the retry calls themselves.
     const retries = batch.messages.map((message) => vi.spyOn(message, "retry"));
-    await handleProductViews([...batch.messages] as never, { ...env, DB: failing });
+    await handleViewsBatch(batch, { ...env, DB: failing });
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages).toEqual([{ msgId: "fail-0" }, { msgId: "fail-1" }]);
@@ -204,7 +204,7 @@ describe("product.view consumer", () => {
       { id: "r-1", timestamp: new Date(), attempts: 1, body: other },
     ]);
     const ctx = createExecutionContext();
-    await handleProductViews([...batch.messages] as never, { ...env, DB: racing });
+    await handleViewsBatch(batch, { ...env, DB: racing });
     const result = await getQueueResult(batch, ctx);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["r-0", "r-1"]);
     expect(await views(sku)).toBe(1); // only the concurrent delivery's view
