@@ -1,7 +1,7 @@
 // The console (console/, a Vite + Preact single-page app) built into public/console/, where the Worker's ASSETS
 // binding serves it. `npm start`, `npm test`, `npm run deploy` and the workerd test pool call ensureConsole(): it
-// builds only when the inputs changed since the last build (a hash of console/ and the lockfile, kept beside the
-// build), so an unchanged console costs a few file reads.
+// builds only when the inputs changed since the last build (a hash of console/, src/ and the lockfile, kept beside
+// the build), so an unchanged console costs a few file reads.
 //   node scripts/console.mjs           build when stale (what the npm scripts do)
 //   node scripts/console.mjs build     build now
 //   node scripts/console.mjs watch     vite build --watch (npm run console:dev runs it beside npm start)
@@ -18,14 +18,18 @@ export const SCHEMA_FILE = join(CONSOLE_DIR, "src", "api", "schema.d.ts");
 const STAMP = join(OUT_DIR, ".inputs-sha256");
 const VITE = join(ROOT, "node_modules", "vite", "bin", "vite.js");
 
-/** Every file the build reads: console/ (sources, config, index.html) and the lockfile (library versions). */
+/**
+ * Every file the build may read: console/ (sources, config, index.html), src/ (the console imports a few pure
+ * modules of the server, such as the users policy and the console's route list; all of src/ is hashed rather than a
+ * list that could fall behind, since a rebuild takes well under a second) and the lockfile (library versions).
+ */
 function inputFiles() {
-  const files = readdirSync(CONSOLE_DIR, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
-    .filter((file) => !relative(CONSOLE_DIR, file).split("/").includes("node_modules"));
-  files.push(join(ROOT, "package-lock.json"));
-  return files.sort();
+  const under = (dir) =>
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name))
+      .filter((file) => !relative(dir, file).split("/").includes("node_modules"));
+  return [...under(CONSOLE_DIR), ...under(join(ROOT, "src")), join(ROOT, "package-lock.json")].sort();
 }
 
 export function inputsHash() {

@@ -83,7 +83,8 @@ describe("the task wall", () => {
 
     await row.getByRole("link").click();
     await page.waitForURL(/\/tasks\/[\w-]+$/);
-    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
+    // The heading takes the focus once the record has loaded (a loading frame comes first).
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
     await page.getByLabel("Title").fill(`Order more paper ${tag}`);
     await page.getByLabel("Description").fill("Two boxes.");
     await page.getByLabel("Status").selectOption("in_progress");

@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CONSOLE_ROUTES, consoleRouteOf } from "../../src/lib/console-routes";
-import { CONTENT_SECURITY_POLICY, HSTS } from "../../src/middleware/edge";
+import { HSTS } from "../../src/middleware/edge";
 import { call } from "../helpers";
 
 /**

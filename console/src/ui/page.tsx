@@ -6,6 +6,18 @@ import { handFocusOn, takeFocusPending } from "../router";
  * A page's frame: its <h1> (which takes the focus after a navigation, so keyboard and screen-reader users start at
  * the new page, not at the link they left) and the document title.
  */
+/**
+ * A heading that loses the focus because it left the document (a record's "Loading…" frame replaced by its form)
+ * hands the focus on to the next page heading, instead of dropping it to the body. The renderer may remove the old
+ * heading before or after the replaced page's effects are cleaned up, so this watches the blur itself.
+ */
+function handOnWhenRemoved(event: FocusEvent) {
+  const element = event.currentTarget as Element;
+  queueMicrotask(() => {
+    if (!element.isConnected) handFocusOn();
+  });
+}
+
 export function Page({
   title,
   actions,
@@ -20,16 +32,10 @@ export function Page({
     document.title = `${title} · edge-backoffice`;
     if (takeFocusPending()) heading.current?.focus();
   }, [title]);
-  useEffect(() => {
-    const element = heading.current;
-    return () => {
-      if (element && element === document.activeElement) handFocusOn();
-    };
-  }, []);
   return (
     <>
       <div class="page-head">
-        <h1 tabIndex={-1} ref={heading}>
+        <h1 tabIndex={-1} ref={heading} onBlur={handOnWhenRemoved}>
           {title}
         </h1>
         {actions ? <div class="page-actions">{actions}</div> : null}
