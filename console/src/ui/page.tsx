@@ -3,10 +3,6 @@ import { useEffect, useRef } from "preact/hooks";
 import { handFocusOn, takeFocusPending } from "../router";
 
 /**
- * A page's frame: its <h1> (which takes the focus after a navigation, so keyboard and screen-reader users start at
- * the new page, not at the link they left) and the document title.
- */
-/**
  * A heading that loses the focus because it left the document (a record's "Loading…" frame replaced by its form)
  * hands the focus on to the next page heading, instead of dropping it to the body. The renderer may remove the old
  * heading before or after the replaced page's effects are cleaned up, so this watches the blur itself.
@@ -18,6 +14,10 @@ function handOnWhenRemoved(event: FocusEvent) {
   });
 }
 
+/**
+ * A page's frame: its <h1> (which takes the focus after a navigation, so keyboard and screen-reader users start at
+ * the new page, not at the link they left) and the document title.
+ */
 export function Page({
   title,
   actions,
