@@ -83,7 +83,11 @@ describe("the task wall", () => {
 
     await row.getByRole("link").click();
     await page.waitForURL(/\/tasks\/[\w-]+$/);
-    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
+    // The new page's heading takes the focus once the page is drawn (its code and the task may still be loading at
+    // first: the loading frame's heading hands the focus on to the form's).
+    await expect
+      .poll(() => page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.textContent}`))
+      .toBe("H1 Edit task");
     await page.getByLabel("Title").fill(`Order more paper ${tag}`);
     await page.getByLabel("Description").fill("Two boxes.");
     await page.getByLabel("Status").selectOption("in_progress");

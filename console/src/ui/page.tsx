@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { handFocusOn, takeFocusPending } from "../router";
 
 /**
@@ -20,7 +20,9 @@ export function Page({
     document.title = `${title} · edge-backoffice`;
     if (takeFocusPending()) heading.current?.focus();
   }, [title]);
-  useEffect(() => {
+  // A layout effect: its cleanup runs while the heading is still in the document (a plain effect's cleanup runs after
+  // the next paint, when the heading is gone and the focus has already dropped to the body).
+  useLayoutEffect(() => {
     const element = heading.current;
     return () => {
       if (element && element === document.activeElement) handFocusOn();
