@@ -68,7 +68,8 @@ describe("the task wall", () => {
     await expect.poll(() => title.getAttribute("aria-invalid")).toBe("true");
     const describedBy = (await title.getAttribute("aria-describedby")) ?? "";
     const message = await page.locator(`[id="${describedBy.split(" ").at(-1)}"]`).textContent();
-    expect(message?.length).toBeGreaterThan(0);
+    // The schema's own words ("Too small: expected string to have >=1 characters") are put in a person's words.
+    expect(message).toBe("Required.");
     expect(await page.locator("main").getByRole("alert").first().textContent()).toContain(
       "Please correct the fields marked below.",
     );

@@ -38,9 +38,10 @@ export class ApiProblem extends Error {
     this.body = problem;
   }
 
-  /** The message for one form field: the problem whose path is that field (or starts with it). */
+  /** The message for one form field, in words: every problem whose path is that field (or starts with it). */
   fieldMessage(field: string): string | undefined {
-    return this.errors.find((e) => e.path === field || e.path.startsWith(`${field}.`))?.message;
+    const messages = this.errors.filter((e) => atField(e, field)).map((e) => fieldWords(e.message));
+    return messages.length > 0 ? [...new Set(messages)].join(" ") : undefined;
   }
 }
 
@@ -70,16 +71,77 @@ export function waitWords(seconds: number): string {
   return `in ${Math.ceil(minutes / 60)} hours`;
 }
 
-/** One sentence for a banner. */
+/** Whether a field problem belongs to the form field `field` (its own path, or a path inside it). */
+export const atField = (error: FieldProblem, field: string) =>
+  error.path === field || error.path.startsWith(`${field}.`);
+
+/** A sentence: the first letter capital, a full stop at the end. */
+const sentence = (text: string) => {
+  const trimmed = text.trim();
+  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+};
+
+/**
+ * The API's field messages come from its schemas: most are written for people ("a price such as 9.99"), the schema
+ * library's defaults are not ("Too small: expected string to have >=1 characters"); those are put in words here.
+ */
+const FIELD_WORDS: [RegExp, (...groups: string[]) => string][] = [
+  [/^Too small: expected string to have >=1 characters?$/, () => "Required."],
+  [/^Too small: expected string to have >=(\d+) characters?$/, (n) => `At least ${n} characters.`],
+  [/^Too big: expected string to have <=(\d+) characters?$/, (n) => `At most ${n} characters.`],
+  [/^Too small: expected number to be >=(\S+)$/, (n) => `At least ${n}.`],
+  [/^Too small: expected number to be >(\S+)$/, (n) => `More than ${n}.`],
+  [/^Too big: expected number to be <=(\S+)$/, (n) => `At most ${n}.`],
+  [/^Too big: expected number to be <(\S+)$/, (n) => `Less than ${n}.`],
+  [/^Invalid input: expected number, received \w+$/, () => "Enter a number."],
+  [/^Invalid input: expected \w+, received undefined$/, () => "Required."],
+  [/^Invalid option: expected one of .*$/, () => "Choose one of the options."],
+  [/^Invalid ISO datetime$/, () => "Enter a date and time."],
+  [/^Invalid email address$/, () => "Enter an email address, such as name@example.com."],
+];
+
+/** One field problem's message in words. */
+export function fieldWords(message: string): string {
+  for (const [pattern, words] of FIELD_WORDS) {
+    const match = pattern.exec(message);
+    if (match) return words(...match.slice(1));
+  }
+  return sentence(message);
+}
+
+/** What a status means when the API gave no sentence of its own, and what to do next where one step fits every case. */
+const STATUS_WORDS: Record<number, { said?: string; next?: string }> = {
+  400: { said: "The request was not accepted." },
+  401: { said: "You are not signed in. Sign in and try again." },
+  403: { said: "You may not do this." },
+  404: { said: "This was not found.", next: "It may have been deleted, or the link is wrong." },
+  409: { said: "This clashes with what is stored now. Reload the page and try again." },
+  413: { said: "This is too large to send.", next: "Shorten it and try again." },
+  422: { said: "Some values are not accepted.", next: "Correct what is marked and try again." },
+};
+const SERVER_FAILED =
+  "Something went wrong on the server. Try again in a moment; if it keeps happening, give an admin the request id below.";
+
+/**
+ * One banner's words for a failed call: what happened, and what to do now. The API's own sentence (`detail`) when it
+ * has one (it names the rule: "Only the creator or an admin may delete this task."), never the bare HTTP title; a 429
+ * (and a 503 that says when) gives the wait in words; a network failure says nothing typed was lost.
+ */
 export function problemText(problem: Problem): string {
   if (problem instanceof NetworkProblem)
     return "The server could not be reached. Nothing was lost: what you typed is still here. Try again.";
-  if (problem.status === 429) {
-    const when = problem.retryAfter === undefined ? "later" : waitWords(problem.retryAfter);
-    return `Too many attempts. Try again ${when}.`;
-  }
-  if (problem.detail && problem.detail !== problem.title) return `${problem.title}: ${problem.detail}`;
-  return problem.title;
+  const { status, retryAfter } = problem;
+  const when = retryAfter === undefined ? "later" : waitWords(retryAfter);
+  if (status === 429) return `Too many attempts. Try again ${when}.`;
+  if (status === 503) return `The service is busy. Try again ${when}.`;
+  if (status >= 500) return SERVER_FAILED;
+  const words = STATUS_WORDS[status] ?? {};
+  const own = problem.detail && problem.detail !== problem.title ? sentence(problem.detail) : undefined;
+  const said = own ?? words.said ?? `The request failed (${problem.title}).`;
+  // An API sentence that already says what to do ("…; sign in again.", "…; read it again and retry.") needs no more.
+  const next = own && /\b(again|retry|ask)\b/i.test(own) ? undefined : words.next;
+  return next ? `${said} ${next}` : said;
 }
 
 type Result<T> = { data?: T; error?: unknown; response: Response };
