@@ -254,6 +254,29 @@ describe("the task wall", () => {
     await rowOf(`Offline ${tag}`).waitFor();
   });
 
+  it("a list with nothing to show says why and how to get back; a task that is gone says what to do", async () => {
+    await open(page, `/tasks?q=${encodeURIComponent(`nothing like this ${tag}`)}&ordering=title`);
+    const empty = page.locator("main .empty");
+    await expect.poll(() => empty.textContent()).toBe("No tasks match these filters. Clear the filters");
+    // No "0–0 of 0" pager, and nothing to select.
+    expect(await page.getByRole("navigation", { name: "Task list pages" }).count()).toBe(0);
+    expect(await page.getByLabel("Select every task on this page").isDisabled()).toBe(true);
+    await empty.getByRole("link", { name: "Clear the filters" }).click();
+    await page.waitForURL(/\/tasks$/);
+    await expect.poll(() => page.locator("tbody tr").count()).toBeGreaterThan(0);
+
+    await open(page, `/tasks/${crypto.randomUUID()}`);
+    const alert = page.locator("main").getByRole("alert");
+    await expect
+      .poll(() => alert.textContent())
+      .toMatch(/^No task with id [\w-]+\. It may have been deleted, or the link is wrong\./);
+    // The HTTP title ("Not Found") is not what a person reads; the request id to quote is there.
+    expect(await alert.textContent()).not.toContain("Not Found");
+    expect(await alert.textContent()).toMatch(/Request id [\w-]+/);
+    await page.getByRole("link", { name: "Back to the tasks" }).click();
+    await page.waitForURL(/\/tasks$/);
+  });
+
   it("no script error on the way", () => {
     expect(errors).toEqual([]);
     expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
