@@ -37,12 +37,6 @@ export class ApiProblem extends Error {
     this.retryAfter = parseRetryAfter(response.headers.get("retry-after"));
     this.body = problem;
   }
-
-  /** The message for one form field, in words: every problem whose path is that field (or starts with it). */
-  fieldMessage(field: string): string | undefined {
-    const messages = this.errors.filter((e) => atField(e, field)).map((e) => fieldWords(e.message));
-    return messages.length > 0 ? [...new Set(messages)].join(" ") : undefined;
-  }
 }
 
 /** The request never got an answer (offline, server down, connection reset). What was typed stays on the page. */
@@ -71,44 +65,12 @@ export function waitWords(seconds: number): string {
   return `in ${Math.ceil(minutes / 60)} hours`;
 }
 
-/** Whether a field problem belongs to the form field `field` (its own path, or a path inside it). */
-export const atField = (error: FieldProblem, field: string) =>
-  error.path === field || error.path.startsWith(`${field}.`);
-
 /** A sentence: the first letter capital, a full stop at the end. */
-const sentence = (text: string) => {
+export const sentence = (text: string) => {
   const trimmed = text.trim();
   const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 };
-
-/**
- * The API's field messages come from its schemas: most are written for people ("a price such as 9.99"), the schema
- * library's defaults are not ("Too small: expected string to have >=1 characters"); those are put in words here.
- */
-const FIELD_WORDS: [RegExp, (...groups: string[]) => string][] = [
-  [/^Too small: expected string to have >=1 characters?$/, () => "Required."],
-  [/^Too small: expected string to have >=(\d+) characters?$/, (n) => `At least ${n} characters.`],
-  [/^Too big: expected string to have <=(\d+) characters?$/, (n) => `At most ${n} characters.`],
-  [/^Too small: expected number to be >=(\S+)$/, (n) => `At least ${n}.`],
-  [/^Too small: expected number to be >(\S+)$/, (n) => `More than ${n}.`],
-  [/^Too big: expected number to be <=(\S+)$/, (n) => `At most ${n}.`],
-  [/^Too big: expected number to be <(\S+)$/, (n) => `Less than ${n}.`],
-  [/^Invalid input: expected number, received \w+$/, () => "Enter a number."],
-  [/^Invalid input: expected \w+, received undefined$/, () => "Required."],
-  [/^Invalid option: expected one of .*$/, () => "Choose one of the options."],
-  [/^Invalid ISO datetime$/, () => "Enter a date and time."],
-  [/^Invalid email address$/, () => "Enter an email address, such as name@example.com."],
-];
-
-/** One field problem's message in words. */
-export function fieldWords(message: string): string {
-  for (const [pattern, words] of FIELD_WORDS) {
-    const match = pattern.exec(message);
-    if (match) return words(...match.slice(1));
-  }
-  return sentence(message);
-}
 
 /** What a status means when the API gave no sentence of its own, and what to do next where one step fits every case. */
 const STATUS_WORDS: Record<number, { said?: string; next?: string }> = {

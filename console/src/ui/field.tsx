@@ -1,5 +1,6 @@
 import { type ComponentChildren, createContext, type JSX } from "preact";
 import { useContext, useId, useRef, useState } from "preact/hooks";
+import { fieldMessage } from "../api/field-words";
 import { ApiProblem, type Problem } from "../api/problem";
 import { ActionButton } from "./button";
 import { ProblemBanner } from "./problem-banner";
@@ -37,7 +38,7 @@ export function Field({ label, name, problem, hint, error, describedBy, inline =
   const form = useContext(FormContext);
   form?.fields.add(name);
   const shown = problem === undefined ? form?.problem : problem;
-  const message = error ?? (shown instanceof ApiProblem ? shown.fieldMessage(name) : undefined);
+  const message = error ?? (shown instanceof ApiProblem ? fieldMessage(shown, name) : undefined);
   const described = [describedBy, hint ? `${id}-hint` : null, message ? `${id}-error` : null].filter(Boolean).join(" ");
   return (
     <div class={`field${inline ? " inline" : ""}${message ? " field-invalid" : ""}`}>

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from "preact";
-import { ApiProblem, atField, fieldWords, type Problem, problemText } from "../api/problem";
+import { atField, fieldWords } from "../api/field-words";
+import { ApiProblem, type Problem, problemText } from "../api/problem";
 
 /**
  * A failed call in words, with the request id to quote. Field problems are shown at their fields; the banner then
