@@ -10,6 +10,8 @@ import { NAV, ROUTES } from "./routes";
 import { hasRole, type Session, signedOut, useSession } from "./session";
 import { useStore } from "./store";
 import { useAction } from "./ui/action";
+import { ActionButton } from "./ui/button";
+import { Loading } from "./ui/loading";
 
 type Decision = { redirect: string } | { page: ComponentType } | { forbidden: "admin" | "member" } | { missing: true };
 
@@ -44,12 +46,7 @@ export function App() {
 
   let content: ComponentChildren;
   if (!decision || redirect) {
-    content = (
-      <p class="loading" role="status">
-        <span class="spinner" aria-hidden="true" />
-        Loading…
-      </p>
-    );
+    content = <Loading>Loading…</Loading>;
   } else if ("missing" in decision) content = <NotFound />;
   else if ("forbidden" in decision) content = <Forbidden role={decision.forbidden} />;
   else if ("page" in decision) {
@@ -114,15 +111,9 @@ function Header({ session, path }: { session: Session; path: string }) {
             {user.username}
             <span class="muted small"> ({user.role})</span>
           </Link>
-          <button
-            type="button"
-            class="link"
-            onClick={() => void signOut.run()}
-            aria-busy={signOut.busy}
-            aria-disabled={signOut.busy}
-          >
-            {signOut.busy ? "Signing out…" : "Sign out"}
-          </button>
+          <ActionButton class="link" busy={signOut.busy} busyText="Signing out…" onClick={() => void signOut.run()}>
+            Sign out
+          </ActionButton>
           {signOut.problem ? (
             <span role="alert" class="field-error">
               {problemText(signOut.problem)}
@@ -135,23 +126,25 @@ function Header({ session, path }: { session: Session; path: string }) {
 }
 
 function UnverifiedBanner({ email }: { email: string }) {
-  const resend = useAction(async () => {
-    await unwrap(api.POST("/api/v1/auth/verify-email/resend"));
-    return true;
-  });
-  const sent = resend.succeeded;
+  const resend = useAction(() => unwrap(api.POST("/api/v1/auth/verify-email/resend")));
   return (
     <section class="banner banner-warn" aria-label="Email address not verified">
-      <p>
-        Your address <strong>{email}</strong> is not verified yet: open the link in the mail we sent. Until then only
-        account mail goes to it.
-      </p>
-      <button type="button" onClick={() => void resend.run()} aria-busy={resend.busy} aria-disabled={resend.busy}>
-        {resend.busy ? "Sending…" : "Send again"}
-      </button>
-      <p role="status" class="small">
-        {sent ? "Sent. Check your inbox." : resend.problem ? problemText(resend.problem) : ""}
-      </p>
+      <div class="banner-inner">
+        <p>
+          Your address <strong>{email}</strong> is not verified yet: open the link in the mail we sent. Until then only
+          account mail goes to it.
+        </p>
+        <ActionButton busy={resend.busy} busyText="Sending…" onClick={() => void resend.run()}>
+          Send again
+        </ActionButton>
+        <p role="status" class="small">
+          {resend.succeeded
+            ? "Sent. Use the link in the newest mail: it replaces the earlier ones."
+            : resend.problem
+              ? problemText(resend.problem)
+              : ""}
+        </p>
+      </div>
     </section>
   );
 }

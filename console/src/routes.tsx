@@ -12,6 +12,8 @@ import { lazyPage } from "./ui/lazy";
 export type Access = "public" | "anonymous" | Role;
 export type RouteDef = { page: ComponentType; access: Access };
 
+// A page that serves two routes (a new record and a stored one) is one lazy page, loaded once for both.
+const taskPage = lazyPage(() => import("./pages/tasks/edit"));
 const productPage = lazyPage(() => import("./pages/products/edit"));
 const userPage = lazyPage(() => import("./pages/users/edit"));
 
@@ -25,8 +27,8 @@ export const ROUTES: Record<ConsoleRoute, RouteDef> = {
   "/verify-email": { page: lazyPage(() => import("./pages/verify-email")), access: "public" },
   "/account": { page: lazyPage(() => import("./pages/account")), access: "member" },
   "/tasks": { page: lazyPage(() => import("./pages/tasks/list")), access: "member" },
-  "/tasks/new": { page: lazyPage(() => import("./pages/tasks/edit")), access: "member" },
-  "/tasks/:id": { page: lazyPage(() => import("./pages/tasks/edit")), access: "member" },
+  "/tasks/new": { page: taskPage, access: "member" },
+  "/tasks/:id": { page: taskPage, access: "member" },
   "/notifications": { page: lazyPage(() => import("./pages/notifications")), access: "member" },
   "/products": { page: lazyPage(() => import("./pages/products/list")), access: "member" },
   "/products/new": { page: productPage, access: "admin" },

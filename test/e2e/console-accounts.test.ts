@@ -111,6 +111,10 @@ describe("console accounts", () => {
     await page.getByLabel("Password", { exact: true }).fill("old password e2e");
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect.poll(() => page.locator("main").getByRole("alert").first().textContent()).toMatch(/request id/i);
+    // The API's sentence, not its HTTP title ("Unauthorized: …").
+    expect(await page.locator("main").getByRole("alert").first().textContent()).toMatch(
+      /^Invalid email or password\.Request id/,
+    );
     expect(page.url()).toContain("/sign-in");
 
     await page.getByLabel("Password", { exact: true }).fill("new password e2e");

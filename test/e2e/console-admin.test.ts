@@ -174,6 +174,13 @@ describe("catalog", () => {
     await page.getByRole("link", { name }).waitFor();
     expect(await page.locator("tbody tr").count()).toBe(1);
     await expectAccessible(page, "/products filtered");
+    // From the product and back: the list keeps its filter (the link names the list, not a bare path).
+    const filtered = new URL(page.url()).search;
+    await page.getByRole("link", { name }).click();
+    await page.waitForURL(/\/products\/[0-9a-f-]{36}$/);
+    await page.getByRole("link", { name: "Back to the products" }).click();
+    await page.waitForURL((url) => url.pathname === "/products" && url.search === filtered);
+    expect(await page.getByRole("searchbox", { name: "Brand" }).inputValue()).toBe(`Brand ${tag}`);
 
     await open(page, "/products?brand=Lumo&ordering=-price");
     const [file] = await Promise.all([
@@ -309,6 +316,15 @@ describe("mail outbox", () => {
     await page.getByRole("heading", { name: "Delivery" }).waitFor();
     expect(await page.locator("main").textContent()).toContain(`Console lamp ${tag}`);
     await expectAccessible(page, "/outbox/:id");
+    // "Back to the outbox" returns to the list as it was left, filter included, as the browser's back does.
+    await page.getByRole("link", { name: "Back to the outbox" }).click();
+    await page.waitForURL((url) => url.pathname === "/outbox" && url.searchParams.get("kind") === "product.changed");
+    expect(await page.getByLabel("Kind").inputValue()).toBe("product.changed");
+    await row.getByRole("link").click();
+    await page.waitForURL(/\/outbox\/[0-9a-f-]{36}$/);
+    await page.goBack();
+    await page.waitForURL(/\/outbox\?kind=product\.changed$/);
+    await row.waitFor();
   });
 });
 

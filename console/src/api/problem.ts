@@ -37,11 +37,6 @@ export class ApiProblem extends Error {
     this.retryAfter = parseRetryAfter(response.headers.get("retry-after"));
     this.body = problem;
   }
-
-  /** The message for one form field: the problem whose path is that field (or starts with it). */
-  fieldMessage(field: string): string | undefined {
-    return this.errors.find((e) => e.path === field || e.path.startsWith(`${field}.`))?.message;
-  }
 }
 
 /** The request never got an answer (offline, server down, connection reset). What was typed stays on the page. */
@@ -70,16 +65,45 @@ export function waitWords(seconds: number): string {
   return `in ${Math.ceil(minutes / 60)} hours`;
 }
 
-/** One sentence for a banner. */
+/** A sentence: the first letter capital, a full stop at the end. */
+export const sentence = (text: string) => {
+  const trimmed = text.trim();
+  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+};
+
+/** What a status means when the API gave no sentence of its own, and what to do next where one step fits every case. */
+const STATUS_WORDS: Record<number, { said?: string; next?: string }> = {
+  400: { said: "The request was not accepted." },
+  401: { said: "You are not signed in. Sign in and try again." },
+  403: { said: "You may not do this." },
+  404: { said: "This was not found.", next: "It may have been deleted, or the link is wrong." },
+  409: { said: "This clashes with what is stored now. Reload the page and try again." },
+  413: { said: "This is too large to send.", next: "Shorten it and try again." },
+  422: { said: "Some values are not accepted.", next: "Correct what is marked and try again." },
+};
+const SERVER_FAILED =
+  "Something went wrong on the server. Try again in a moment; if it keeps happening, give an admin the request id below.";
+
+/**
+ * One banner's words for a failed call: what happened, and what to do now. The API's own sentence (`detail`) when it
+ * has one (it names the rule: "Only the creator or an admin may delete this task."), never the bare HTTP title; a 429
+ * (and a 503 that says when) gives the wait in words; a network failure says nothing typed was lost.
+ */
 export function problemText(problem: Problem): string {
   if (problem instanceof NetworkProblem)
     return "The server could not be reached. Nothing was lost: what you typed is still here. Try again.";
-  if (problem.status === 429) {
-    const when = problem.retryAfter === undefined ? "later" : waitWords(problem.retryAfter);
-    return `Too many attempts. Try again ${when}.`;
-  }
-  if (problem.detail && problem.detail !== problem.title) return `${problem.title}: ${problem.detail}`;
-  return problem.title;
+  const { status, retryAfter } = problem;
+  const when = retryAfter === undefined ? "later" : waitWords(retryAfter);
+  if (status === 429) return `Too many attempts. Try again ${when}.`;
+  if (status === 503) return `The service is busy. Try again ${when}.`;
+  if (status >= 500) return SERVER_FAILED;
+  const words = STATUS_WORDS[status] ?? {};
+  const own = problem.detail && problem.detail !== problem.title ? sentence(problem.detail) : undefined;
+  const said = own ?? words.said ?? `The request failed (${problem.title}).`;
+  // An API sentence that already says what to do ("…; sign in again.", "…; read it again and retry.") needs no more.
+  const next = own && /\b(again|retry|ask)\b/i.test(own) ? undefined : words.next;
+  return next ? `${said} ${next}` : said;
 }
 
 type Result<T> = { data?: T; error?: unknown; response: Response };

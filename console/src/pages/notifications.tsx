@@ -4,6 +4,8 @@ import { unwrap } from "../api/problem";
 import { unreadStore } from "../notifications-count";
 import { Link, setQuery, useLocation } from "../router";
 import { useAction } from "../ui/action";
+import { ActionButton } from "../ui/button";
+import { offsetOf, StatusLine } from "../ui/list";
 import { useLoad } from "../ui/load";
 import { useNow } from "../ui/now";
 import { Page } from "../ui/page";
@@ -18,7 +20,7 @@ export default function Notifications() {
   const { query, search } = useLocation();
   const now = useNow();
   const unreadOnly = query.get("unread") === "true";
-  const offset = Math.max(0, Number.parseInt(query.get("offset") ?? "0", 10) || 0);
+  const offset = offsetOf(query);
   const list = useLoad(search, () =>
     unwrap(
       api.GET("/api/v1/notifications", {
@@ -52,16 +54,7 @@ export default function Notifications() {
         </label>
       </div>
       <ProblemBanner problem={list.problem ?? mark.problem} />
-      <p role="status" class="status-line">
-        {list.loading ? (
-          <>
-            <span class="spinner" aria-hidden="true" />
-            Loading notifications…
-          </>
-        ) : (
-          ""
-        )}
-      </p>
+      <StatusLine loading={list.loading} what="notifications" />
       <ul class="notices" aria-busy={list.loading}>
         {items.map((n) => (
           <li key={n.id} class={`card notice${n.read ? "" : " unread"}`}>
@@ -83,21 +76,20 @@ export default function Notifications() {
               </p>
             </div>
             {n.read ? null : (
-              <button
-                type="button"
-                onClick={() => void mark.run(n.id)}
-                aria-busy={marking === n.id}
-                aria-disabled={mark.busy}
-              >
+              <ActionButton busy={marking === n.id} onClick={() => void mark.run(n.id)}>
                 {marking === n.id ? "Marking…" : "Mark read"}
                 <span class="visually-hidden">: {n.title}</span>
-              </button>
+              </ActionButton>
             )}
           </li>
         ))}
       </ul>
       {!list.loading && items.length === 0 && !list.problem ? (
-        <p class="empty">{unreadOnly ? "Nothing unread." : "No notifications yet."}</p>
+        <p class="empty">
+          {unreadOnly
+            ? "Nothing unread."
+            : "No notifications yet. You get one here when a task of yours is about to expire."}
+        </p>
       ) : null}
       {list.data ? <Pager offset={offset} limit={LIMIT} total={list.data.total} label="Notifications" /> : null}
     </Page>

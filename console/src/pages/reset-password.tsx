@@ -5,18 +5,16 @@ import { useFragmentToken } from "../fragment-token";
 import { Link, navigate } from "../router";
 import { signedOut } from "../session";
 import { useAction } from "../ui/action";
-import { PasswordField, Submit } from "../ui/field";
+import { ActionForm, PasswordField, Submit, useDraft } from "../ui/field";
 import { Page } from "../ui/page";
-import { ProblemBanner } from "../ui/problem-banner";
 
 /** Reached from the reset mail's link: choose a new password; every earlier sign-in of the account ends. */
 export default function ResetPassword() {
   const token = useFragmentToken();
-  const [password, setPassword] = useState("");
-  const [repeat, setRepeat] = useState("");
+  const draft = useDraft({ password: "", repeat: "" });
   const [mismatch, setMismatch] = useState(false);
   const action = useAction(async () => {
-    await unwrap(api.POST("/api/v1/auth/password/reset", { body: { token: token!, password } }));
+    await unwrap(api.POST("/api/v1/auth/password/reset", { body: { token: token!, password: draft.values.password } }));
     signedOut(); // the reset ended every session of the account, this browser's included
     navigate("/sign-in?notice=password-reset", { replace: true });
   });
@@ -36,45 +34,24 @@ export default function ResetPassword() {
   }
   return (
     <Page title="Choose a new password">
-      <form
+      <ActionForm
         class="card form narrow"
-        onSubmit={(event) => {
-          event.preventDefault();
-          setMismatch(password !== repeat);
-          if (password === repeat) void action.run();
+        action={action}
+        onRun={() => {
+          const differ = draft.values.password !== draft.values.repeat;
+          setMismatch(differ);
+          if (!differ) void action.run();
         }}
       >
-        <ProblemBanner problem={action.problem} fields={["password"]} />
+        <PasswordField label="New password" {...draft.bind("password")} kind="new" />
         <PasswordField
-          label="New password"
-          name="password"
-          problem={action.problem}
-          value={password}
-          onValue={setPassword}
-          fresh
+          label="Repeat the new password"
+          {...draft.bind("repeat")}
+          kind="repeat"
+          error={mismatch ? "The two passwords differ." : undefined}
         />
-        <div class={`field${mismatch ? " field-invalid" : ""}`}>
-          <label for="repeat-password">Repeat the new password</label>
-          <input
-            id="repeat-password"
-            type="password"
-            autoComplete="new-password"
-            required
-            aria-invalid={mismatch}
-            aria-describedby={mismatch ? "repeat-password-error" : undefined}
-            value={repeat}
-            onInput={(e) => setRepeat(e.currentTarget.value)}
-          />
-          {mismatch ? (
-            <p class="field-error" id="repeat-password-error">
-              The two passwords differ.
-            </p>
-          ) : null}
-        </div>
-        <Submit busy={action.busy} busyText="Saving…">
-          Save the new password
-        </Submit>
-      </form>
+        <Submit busyText="Saving…">Save the new password</Submit>
+      </ActionForm>
     </Page>
   );
 }

@@ -1,22 +1,19 @@
-import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import { unwrap } from "../api/problem";
 import { Link, navigate, safeNext, useLocation } from "../router";
 import { signedIn, signupStore } from "../session";
 import { useStore } from "../store";
 import { useAction } from "../ui/action";
-import { ActionForm, EmailField, Field, PasswordField, Submit } from "../ui/field";
+import { ActionForm, EmailField, PasswordField, Submit, TextField, useDraft } from "../ui/field";
 import { Page } from "../ui/page";
-import { ProblemBanner } from "../ui/problem-banner";
 
 /** Create a member account (only while sign-up is on); signed in at once, the address verified from the mail. */
 export default function SignUp() {
   const signup = useStore(signupStore);
   const { query } = useLocation();
-  const [email, setEmail] = useState("");
-  const [username, setUsername] = useState("");
-  const [password, setPassword] = useState("");
+  const draft = useDraft({ email: "", username: "", password: "" });
   const action = useAction(async () => {
+    const { email, username, password } = draft.values;
     const body = { email, password, ...(username.trim() ? { username: username.trim() } : {}) };
     const session = await unwrap(api.POST("/api/v1/auth/session/register", { body }));
     signedIn(session.user);
@@ -34,43 +31,21 @@ export default function SignUp() {
   }
   return (
     <Page title="Create an account">
-      <ActionForm class="card form narrow" onRun={action.run}>
-        <ProblemBanner problem={action.problem} fields={["email", "username", "password"]} />
+      <ActionForm class="card form narrow" action={action}>
         <EmailField
           label="Email"
-          name="email"
-          problem={action.problem}
-          value={email}
-          onValue={setEmail}
+          {...draft.bind("email")}
           hint="We mail you a link to confirm it."
           autoComplete="email"
         />
-        <Field
+        <TextField
           label="Username (optional)"
-          name="username"
-          problem={action.problem}
+          {...draft.bind("username")}
+          autoComplete="nickname"
           hint="3 to 30 of a–z, 0–9, _ . -; made from your email when left empty."
-        >
-          {(props) => (
-            <input
-              {...props}
-              autoComplete="nickname"
-              value={username}
-              onInput={(e) => setUsername(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <PasswordField
-          label="Password"
-          name="password"
-          problem={action.problem}
-          value={password}
-          onValue={setPassword}
-          fresh
         />
-        <Submit busy={action.busy} busyText="Creating…">
-          Create account
-        </Submit>
+        <PasswordField label="Password" {...draft.bind("password")} kind="new" />
+        <Submit busyText="Creating…">Create account</Submit>
       </ActionForm>
       <p class="links">
         Have an account? <Link href="/sign-in">Sign in</Link>

@@ -5,6 +5,7 @@ import { useFragmentToken } from "../fragment-token";
 import { Link } from "../router";
 import { loadSession, useSession } from "../session";
 import { useAction } from "../ui/action";
+import { Loading } from "../ui/loading";
 import { Page } from "../ui/page";
 import { ProblemBanner } from "../ui/problem-banner";
 
@@ -27,10 +28,7 @@ export default function VerifyEmail() {
           <p>This page needs the link from the verification mail. Open the mail and use its link again.</p>
         </div>
       ) : action.busy ? (
-        <p class="loading" role="status">
-          <span class="spinner" aria-hidden="true" />
-          Verifying your address…
-        </p>
+        <Loading>Verifying your address…</Loading>
       ) : action.succeeded ? (
         <div class="banner banner-ok" role="status">
           <p>Your address is verified. Thank you.</p>

@@ -1,15 +1,30 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
+import type { Problem } from "../api/problem";
+import { ActionButton } from "./button";
+import { ProblemBanner } from "./problem-banner";
+
+/** The action a confirmation runs (a useAction): its progress shows on the button, its problem inside the dialog. */
+type ConfirmedAction = {
+  run: (...args: never[]) => unknown;
+  busy: boolean;
+  problem: Problem | null;
+  setProblem: (p: null) => void;
+};
 
 type ConfirmProps = {
   open: boolean;
   title: string;
   children?: ComponentChildren;
   confirmText: string;
-  busy?: boolean;
   danger?: boolean;
-  onConfirm: () => void;
-  onCancel: () => void;
+  action: ConfirmedAction;
+  /** Replaces `action.run()` (an action that takes an argument). */
+  onConfirm?: () => void;
+  /** Closes the dialog (the action's problem is cleared with it). The action closes it too when it went through. */
+  onClose: () => void;
+  /** The page's own account of the problem's details (which records a bulk action refused). */
+  problemDetails?: ComponentChildren;
 };
 
 /**
@@ -21,11 +36,17 @@ export function ConfirmDialog({
   title,
   children,
   confirmText,
-  busy = false,
   danger = false,
-  onConfirm,
-  onCancel,
+  action,
+  onConfirm = () => void action.run(),
+  onClose,
+  problemDetails,
 }: ConfirmProps) {
+  const { busy } = action;
+  const onCancel = () => {
+    onClose();
+    action.setProblem(null);
+  };
   const dialog = useRef<HTMLDialogElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
   const opener = useRef<Element | null>(null);
@@ -60,26 +81,20 @@ export function ConfirmDialog({
       element.removeEventListener("close", restore);
       element.removeEventListener("cancel", onCancelEvent);
     };
-  }, [busy, onCancel]);
+  }, [busy, onClose]);
   const titleId = `${title.replace(/\W+/g, "-").toLowerCase()}-title`;
   return (
     <dialog ref={dialog} class="dialog" aria-labelledby={titleId}>
       <h2 id={titleId}>{title}</h2>
       {children}
+      <ProblemBanner problem={action.problem}>{problemDetails}</ProblemBanner>
       <div class="dialog-actions">
         <button type="button" ref={cancel} onClick={onCancel} disabled={busy}>
           Cancel
         </button>
-        <button
-          type="button"
-          class={danger ? "danger" : "primary"}
-          onClick={onConfirm}
-          aria-busy={busy}
-          aria-disabled={busy}
-        >
-          {busy ? <span class="spinner" aria-hidden="true" /> : null}
+        <ActionButton class={danger ? "danger" : "primary"} busy={busy} onClick={onConfirm}>
           {confirmText}
-        </button>
+        </ActionButton>
       </div>
     </dialog>
   );

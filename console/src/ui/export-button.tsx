@@ -3,8 +3,10 @@ import { EXPORT_MAX_ROWS } from "../../../src/lib/export-limits";
 import { api } from "../api/client";
 import { ApiProblem, NetworkProblem } from "../api/problem";
 import { useAction } from "./action";
+import { ActionButton } from "./button";
 import { attachmentName, saveBlob } from "./download";
 import { ProblemBanner } from "./problem-banner";
+import { plural } from "./words";
 
 type ExportQuery = Record<string, string | undefined>;
 type ListName = "tasks" | "products";
@@ -78,29 +80,24 @@ export function ExportButton({
     }
     const name = attachmentName(response, `${list}.csv`);
     saveBlob(new Blob(chunks, { type: "text/csv" }), name);
-    setSaved(`Saved ${name}: ${number.format(expected)} ${expected === 1 ? "row" : "rows"}.`);
+    setSaved(`Saved ${name}: ${plural(expected, "row")}.`);
     setProgress(null);
   });
   const tooMany = total !== undefined && total > EXPORT_MAX_ROWS;
-  const reasonId = `export-${list}-reason`;
   return (
     <div class="export">
-      <button
-        type="button"
-        onClick={() => !tooMany && void run.run()}
-        aria-busy={run.busy}
-        aria-disabled={run.busy || tooMany}
-        aria-describedby={tooMany ? reasonId : undefined}
+      <ActionButton
+        busy={run.busy}
+        busyText="Exporting…"
+        reason={
+          tooMany
+            ? `An export holds at most ${number.format(EXPORT_MAX_ROWS)} rows and these filters match ${number.format(total)}: narrow them to export.`
+            : null
+        }
+        onClick={() => void run.run()}
       >
-        {run.busy ? <span class="spinner" aria-hidden="true" /> : null}
-        {run.busy ? "Exporting…" : "Export CSV"}
-      </button>
-      {tooMany ? (
-        <p class="hint" id={reasonId}>
-          An export holds at most {number.format(EXPORT_MAX_ROWS)} rows and these filters match {number.format(total)}:
-          narrow them to export.
-        </p>
-      ) : null}
+        Export CSV
+      </ActionButton>
       {/* A polite live region, not role=status: the list below keeps the page's one status line. */}
       <p aria-live="polite" class="small export-progress">
         {run.busy && progress

@@ -1,5 +1,6 @@
 import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { Loading } from "./loading";
 
 type Loader = () => Promise<{ default: ComponentType }>;
 
@@ -38,11 +39,6 @@ export function lazyPage(loader: Loader): ComponentType {
           </p>
         </div>
       );
-    return (
-      <p class="loading" role="status">
-        <span class="spinner" aria-hidden="true" />
-        Loading…
-      </p>
-    );
+    return <Loading>Loading…</Loading>;
   };
 }

@@ -1,18 +1,6 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { handFocusOn, takeFocusPending } from "../router";
-
-/**
- * A heading that loses the focus because it left the document (a record's "Loading…" frame replaced by its form)
- * hands the focus on to the next page heading, instead of dropping it to the body. The renderer may remove the old
- * heading before or after the replaced page's effects are cleaned up, so this watches the blur itself.
- */
-function handOnWhenRemoved(event: FocusEvent) {
-  const element = event.currentTarget as Element;
-  queueMicrotask(() => {
-    if (!element.isConnected) handFocusOn();
-  });
-}
 
 /**
  * A page's frame: its <h1> (which takes the focus after a navigation, so keyboard and screen-reader users start at
@@ -32,10 +20,18 @@ export function Page({
     document.title = `${title} · edge-backoffice`;
     if (takeFocusPending()) heading.current?.focus();
   }, [title]);
+  // A layout effect: its cleanup runs while the heading is still in the document (a plain effect's cleanup runs after
+  // the next paint, when the heading is gone and the focus has already dropped to the body).
+  useLayoutEffect(() => {
+    const element = heading.current;
+    return () => {
+      if (element && element === document.activeElement) handFocusOn();
+    };
+  }, []);
   return (
     <>
       <div class="page-head">
-        <h1 tabIndex={-1} ref={heading} onBlur={handOnWhenRemoved}>
+        <h1 tabIndex={-1} ref={heading}>
           {title}
         </h1>
         {actions ? <div class="page-actions">{actions}</div> : null}

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from "preact";
+import { atField, fieldWords } from "../api/field-words";
 import { ApiProblem, type Problem, problemText } from "../api/problem";
 
 /**
@@ -25,23 +26,18 @@ export function ProblemBanner({
       </div>
     );
   }
-  const atFields =
-    problem instanceof ApiProblem
-      ? problem.errors.filter((e) => fields.some((f) => e.path === f || e.path.startsWith(`${f}.`)))
-      : [];
-  const elsewhere = problem instanceof ApiProblem ? problem.errors.filter((e) => !atFields.includes(e)) : [];
+  const errors = problem instanceof ApiProblem ? problem.errors : [];
+  const elsewhere = errors.filter((e) => !fields.some((field) => atField(e, field)));
   return (
     <div class="banner banner-error" role="alert">
       <p>
-        {atFields.length > 0 && elsewhere.length === 0
-          ? "Please correct the fields marked below."
-          : problemText(problem)}
+        {errors.length > 0 && elsewhere.length === 0 ? "Please correct the fields marked below." : problemText(problem)}
       </p>
       {elsewhere.length > 0 ? (
         <ul>
-          {elsewhere.map((e) => (
-            <li key={e.path}>
-              <code>{e.path}</code>: {e.message}
+          {elsewhere.map((e, i) => (
+            <li key={`${e.path}:${i}`}>
+              <code>{e.path}</code>: {fieldWords(e.message)}
             </li>
           ))}
         </ul>

@@ -1,4 +1,6 @@
 import type { components } from "../../api/schema";
+import { BY_AGE, listMemory, RECENTLY_CHANGED } from "../../ui/list";
+import { plural } from "../../ui/words";
 
 export type Mail = components["schemas"]["OutboxItem"];
 export type MailDetail = components["schemas"]["OutboxDetail"];
@@ -21,7 +23,7 @@ const SUPPRESSED: Record<string, string> = {
   recipient_unverified: "the address is not verified yet",
 };
 
-const tries = (n: number) => `${n} ${n === 1 ? "try" : "tries"}`;
+const tries = (n: number) => plural(n, "try", "tries");
 
 /** Why the mail is where it is, in one sentence. */
 export function statusReason(mail: Mail): string {
@@ -46,3 +48,8 @@ export function statusReason(mail: Mail): string {
 }
 
 export const STATUSES = Object.keys(STATUS_WORDS) as MailStatus[];
+
+export const ORDERINGS = [...BY_AGE, RECENTLY_CHANGED, { value: "-attempts", label: "Most tries" }];
+
+/** The list as the person last saw it, so "Back to the outbox" keeps their filters. */
+export const outboxList = listMemory("/outbox", "the outbox");

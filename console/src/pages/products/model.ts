@@ -1,13 +1,12 @@
 import type { components } from "../../api/schema";
-import { listMemory } from "../../ui/list";
+import { BY_AGE, listMemory, RECENTLY_CHANGED } from "../../ui/list";
 
 export type Product = components["schemas"]["Product"];
 export type HistoryEntry = components["schemas"]["ProductHistoryEntry"];
 
 export const ORDERINGS = [
-  { value: "-created_at", label: "Newest first" },
-  { value: "created_at", label: "Oldest first" },
-  { value: "-updated_at", label: "Recently changed" },
+  ...BY_AGE,
+  RECENTLY_CHANGED,
   { value: "name", label: "Name A–Z" },
   { value: "-name", label: "Name Z–A" },
   { value: "price", label: "Cheapest first" },
@@ -26,5 +25,5 @@ export function historyValue(field: string, value: unknown): string {
   return String(value);
 }
 
-/** The list URL the person came from, so "back to the products" keeps their filters. */
-export const productList = listMemory("/products");
+/** The list as the person last saw it, so "Back to the products" keeps their filters. */
+export const productList = listMemory("/products", "the products");

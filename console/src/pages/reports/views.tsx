@@ -1,14 +1,16 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useMemo } from "preact/hooks";
 import { api } from "../../api/client";
 import { unwrap } from "../../api/problem";
-import { Link, setQuery, useLocation } from "../../router";
+import { Link, useLocation } from "../../router";
 import { DayChart, daysBefore, seriesColor, todayUtc } from "../../ui/day-chart";
-import { StatusLine } from "../../ui/list";
+import { FilterForm, QuerySelect, StatusLine, TextFilter, useTypedFilters } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { ProblemBanner } from "../../ui/problem-banner";
+import { Table } from "../../ui/table";
+import { plural } from "../../ui/words";
 
-const LIMITS = ["5", "10", "20"];
+const LIMITS = ["5", "10", "20"].map((n) => ({ value: n, label: `Top ${n}` }));
 /** Lines drawn at most: more than this is a tangle; the table lists every product of the report. */
 const MAX_LINES = 6;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -22,13 +24,12 @@ export default function ViewsReport() {
   const today = todayUtc();
   const to = DAY.test(query.get("to") ?? "") ? query.get("to")! : today;
   const from = DAY.test(query.get("from") ?? "") ? query.get("from")! : daysBefore(to, 29);
-  const limit = LIMITS.includes(query.get("limit") ?? "") ? query.get("limit")! : "10";
+  const limit = LIMITS.find((l) => l.value === query.get("limit"))?.value ?? "10";
   const report = useLoad(search || "default", () =>
     unwrap(api.GET("/api/v1/reports/product-views", { params: { query: { from, to, limit: Number(limit) } } })),
   );
   const data = report.data;
-  const [draft, setDraft] = useState({ from, to });
-  useEffect(() => setDraft({ from, to }), [from, to]);
+  const typed = useTypedFilters({ from, to });
 
   const days = useMemo(() => data?.items[0]?.series.map((p) => p.day) ?? [], [data]);
   const series = useMemo(
@@ -43,57 +44,17 @@ export default function ViewsReport() {
 
   return (
     <Page title="Product views">
-      <form
-        class="filters card"
-        aria-label="Report range"
-        onSubmit={(event) => {
-          event.preventDefault();
-          setQuery({ from: draft.from, to: draft.to });
-        }}
-      >
-        <div class="field">
-          <label for="report-from">From (UTC day)</label>
-          <input
-            id="report-from"
-            type="date"
-            value={draft.from}
-            max={draft.to}
-            onInput={(e) => setDraft({ ...draft, from: e.currentTarget.value })}
-          />
-        </div>
-        <div class="field">
-          <label for="report-to">To (UTC day)</label>
-          <input
-            id="report-to"
-            type="date"
-            value={draft.to}
-            onInput={(e) => setDraft({ ...draft, to: e.currentTarget.value })}
-          />
-        </div>
-        <div class="field">
-          <label for="report-limit">Products</label>
-          <select
-            id="report-limit"
-            value={limit}
-            onChange={(e) => setQuery({ limit: e.currentTarget.value === "10" ? null : e.currentTarget.value })}
-          >
-            {LIMITS.map((n) => (
-              <option key={n} value={n}>
-                Top {n}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="filter-actions">
-          <button type="submit">Show</button>
-        </div>
-      </form>
+      <FilterForm label="Report range" filters={typed} submitText="Show">
+        <TextFilter filters={typed} name="from" label="From (UTC day)" type="date" max={typed.draft.to} />
+        <TextFilter filters={typed} name="to" label="To (UTC day)" type="date" />
+        <QuerySelect label="Products" param="limit" value={limit} fallback="10" options={LIMITS} />
+      </FilterForm>
       <p class="hint">Anonymous reads of single products, counted through a queue; at most 366 days.</p>
       <ProblemBanner problem={report.problem} />
       <StatusLine
         loading={report.loading}
         what="the report"
-        done={data ? `${data.items.length} products with views from ${data.from} to ${data.to}.` : null}
+        done={data ? `${plural(data.items.length, "product")} with views from ${data.from} to ${data.to}.` : null}
       />
       {data && data.items.length > 0 ? (
         <DayChart
@@ -104,42 +65,27 @@ export default function ViewsReport() {
       ) : null}
       {data ? (
         <div class="table-wrap">
-          <table class="table">
-            <caption class="visually-hidden">
-              Most viewed products from {data.from} to {data.to}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col" class="num">
-                  Rank
-                </th>
-                <th scope="col">Product</th>
-                <th scope="col">Brand</th>
-                <th scope="col" class="num">
-                  Views
-                </th>
-                <th scope="col">Busiest day</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.items.map((item, i) => {
-                const busiest = item.series.reduce((best, p) => (p.views > best.views ? p : best), item.series[0]!);
-                return (
-                  <tr key={item.sku}>
-                    <td class="num">{i + 1}</td>
-                    <td>
-                      <Link href={`/products/${item.sku}`}>{item.name}</Link>
-                    </td>
-                    <td>{item.brand}</td>
-                    <td class="num">{item.total_views}</td>
-                    <td>
-                      {busiest.day} ({busiest.views})
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <Table
+            caption={`Most viewed products from ${data.from} to ${data.to}`}
+            columns={[{ label: "Rank", num: true }, "Product", "Brand", { label: "Views", num: true }, "Busiest day"]}
+          >
+            {data.items.map((item, i) => {
+              const busiest = item.series.reduce((best, p) => (p.views > best.views ? p : best), item.series[0]!);
+              return (
+                <tr key={item.sku}>
+                  <td class="num">{i + 1}</td>
+                  <td>
+                    <Link href={`/products/${item.sku}`}>{item.name}</Link>
+                  </td>
+                  <td>{item.brand}</td>
+                  <td class="num">{item.total_views}</td>
+                  <td>
+                    {busiest.day} ({busiest.views})
+                  </td>
+                </tr>
+              );
+            })}
+          </Table>
           {data.items.length === 0 ? <p class="empty">No product was viewed in this range.</p> : null}
         </div>
       ) : null}

@@ -4,17 +4,29 @@ import "uplot/dist/uPlot.min.css";
 import { cursorChart, IDLE_MS } from "../../../../public/assets/cursor-chart.js";
 import { api } from "../../api/client";
 import { ApiProblem, NetworkProblem, unwrap } from "../../api/problem";
-import { Link, setQuery, useLocation } from "../../router";
+import { useLocation } from "../../router";
 import { useAction } from "../../ui/action";
+import { ActionButton } from "../../ui/button";
 import { ConfirmDialog } from "../../ui/dialog";
 import { attachmentName, saveBlob } from "../../ui/download";
-import { StatusLine } from "../../ui/list";
+import { BackLink, QuerySelect, RefreshButton, StatusLine } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { ProblemBanner } from "../../ui/problem-banner";
-import { ScrollTable } from "../../ui/scroll-table";
+import { RecordPage } from "../../ui/record";
+import { Facts, ScrollTable, Table } from "../../ui/table";
 import { absoluteTime } from "../../ui/time";
-import { BUCKETS, type CursorFrame, type CursorSession, distance, number, type StatsBucket, speed } from "./model";
+import { plural } from "../../ui/words";
+import {
+  BUCKETS,
+  type CursorFrame,
+  type CursorSession,
+  distance,
+  number,
+  type StatsBucket,
+  sessionList,
+  speed,
+} from "./model";
 
 /**
  * One cursor session: while it runs, its live chart (the capture page's own chart module, fed by the session's
@@ -24,83 +36,64 @@ export default function SessionPage() {
   const { params } = useLocation();
   const id = params.id ?? "";
   const session = useLoad(id, () => unwrap(api.GET("/api/v1/cursor/sessions/{id}", { params: { path: { id } } })));
-  const data = session.data as CursorSession | undefined;
+  return (
+    <RecordPage record={session} title={`Session ${id.slice(0, 8)}`} what="the session" back={sessionList}>
+      {(data) => <SessionView session={data as CursorSession} reload={session.reload} />}
+    </RecordPage>
+  );
+}
+
+function SessionView({ session: data, reload }: { session: CursorSession; reload: () => Promise<void> }) {
   const [confirmEnd, setConfirmEnd] = useState(false);
   const end = useAction(async () => {
-    await unwrap(api.DELETE("/api/v1/cursor/sessions/{id}", { params: { path: { id } } }));
+    await unwrap(api.DELETE("/api/v1/cursor/sessions/{id}", { params: { path: { id: data.id } } }));
     setConfirmEnd(false);
-    await session.reload();
+    await reload();
   });
-  const ended = Boolean(data?.ended_at);
+  const ended = Boolean(data.ended_at);
   return (
     <Page
-      title={`Session ${id.slice(0, 8)}`}
+      title={`Session ${data.id.slice(0, 8)}`}
       actions={
-        data && !ended ? (
+        ended ? null : (
           <button type="button" class="danger" onClick={() => setConfirmEnd(true)}>
             End session
           </button>
-        ) : null
+        )
       }
     >
-      <p>
-        <Link href="/sessions">Back to the sessions</Link>
-      </p>
-      <ProblemBanner problem={session.problem} />
-      {session.loading && !data ? (
-        <p class="loading" role="status">
-          <span class="spinner" aria-hidden="true" />
-          Loading the session…
-        </p>
-      ) : null}
-      {data ? (
-        <>
-          <section class="card" aria-labelledby="session-title">
-            <h2 id="session-title">Session</h2>
-            <dl class="facts">
-              <dt>Id</dt>
-              <dd>
-                <code>{data.id}</code>
-              </dd>
-              {data.label ? (
-                <>
-                  <dt>Label</dt>
-                  <dd>{data.label}</dd>
-                </>
-              ) : null}
-              <dt>State</dt>
-              <dd>
+      <BackLink to={sessionList} />
+      <section class="card" aria-labelledby="session-title">
+        <h2 id="session-title">Session</h2>
+        <Facts
+          rows={[
+            ["Id", <code key="id">{data.id}</code>],
+            ["Label", data.label || null],
+            [
+              "State",
+              <>
                 {ended ? <span class="tag">Ended</span> : <span class="tag tag-ok">Live</span>}
                 {data.ended_at ? ` ${absoluteTime(data.ended_at)}` : ""}
-              </dd>
-              <dt>Started</dt>
-              <dd>{absoluteTime(data.created_at)}</dd>
-              <dt>Viewport</dt>
-              <dd>
-                {data.viewport.width}×{data.viewport.height} px
-              </dd>
-              <dt>Stored totals</dt>
-              <dd>
-                {number.format(data.event_count)} events, {distance(data.total_distance)}
-              </dd>
-            </dl>
-          </section>
-          {ended ? null : <LiveChart id={id} onEnded={() => void session.reload()} />}
-          <Stats id={id} live={!ended} />
-          <Archive id={id} ended={ended} />
-        </>
-      ) : null}
+              </>,
+            ],
+            ["Started", absoluteTime(data.created_at)],
+            ["Viewport", `${data.viewport.width}×${data.viewport.height} px`],
+            ["Stored totals", `${number.format(data.event_count)} events, ${distance(data.total_distance)}`],
+          ]}
+        />
+      </section>
+      {ended ? null : <LiveChart id={data.id} onEnded={() => void reload()} />}
+      <Stats id={data.id} live={!ended} />
+      <Archive id={data.id} ended={ended} />
       <ConfirmDialog
         open={confirmEnd}
         title="End this session?"
         confirmText="End session"
         danger
-        busy={end.busy}
-        onConfirm={() => void end.run()}
-        onCancel={() => setConfirmEnd(false)}
+        action={end}
+        onClose={() => setConfirmEnd(false)}
       >
         <p>The page that records it stops being accepted and starts a new session; its events are archived.</p>
-        <ProblemBanner problem={end.problem} />
       </ConfirmDialog>
     </Page>
   );
@@ -254,38 +247,19 @@ const STATS_ROWS = 100;
 function Stats({ id, live }: { id: string; live: boolean }) {
   const { query } = useLocation();
   const bucket = BUCKETS.find((b) => b.value === query.get("bucket"))?.value ?? "10s";
-  const stats = useLoad(`${id}:${bucket}`, () =>
-    unwrap(api.GET("/api/v1/cursor/sessions/{id}/stats", { params: { path: { id }, query: { bucket } } })),
+  const stats = useLoad(
+    `${id}:${bucket}`,
+    () => unwrap(api.GET("/api/v1/cursor/sessions/{id}/stats", { params: { path: { id }, query: { bucket } } })),
+    { every: live ? 5_000 : undefined },
   );
-  useEffect(() => {
-    if (!live) return;
-    const timer = setInterval(() => void stats.reload(), 5_000);
-    return () => clearInterval(timer);
-  }, [live]);
+  const refresh = useAction(stats.reload);
   const buckets = ((stats.data?.buckets ?? []) as StatsBucket[]).slice(-STATS_ROWS).reverse();
   return (
     <section class="card" aria-labelledby="stats-title">
       <div class="section-head">
         <h2 id="stats-title">Statistics</h2>
-        <div class="field inline">
-          <label for="stats-bucket">Bucket</label>
-          <select
-            id="stats-bucket"
-            value={bucket}
-            onChange={(e) =>
-              setQuery({ bucket: e.currentTarget.value === "10s" ? null : e.currentTarget.value }, { replace: true })
-            }
-          >
-            {BUCKETS.map((b) => (
-              <option key={b.value} value={b.value}>
-                {b.label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button type="button" onClick={() => void stats.reload()} aria-busy={stats.loading}>
-          Refresh
-        </button>
+        <QuerySelect label="Bucket" param="bucket" value={bucket} fallback="10s" options={BUCKETS} replace inline />
+        <RefreshButton busy={refresh.busy} onClick={() => void refresh.run()} />
       </div>
       <ProblemBanner problem={stats.problem} />
       <StatusLine
@@ -293,43 +267,29 @@ function Stats({ id, live }: { id: string; live: boolean }) {
         what="statistics"
         done={
           stats.data
-            ? `${number.format(stats.data.totals.event_count)} events, ${distance(stats.data.totals.distance)} in ${stats.data.buckets.length} buckets${stats.data.buckets.length > STATS_ROWS ? ` (the latest ${STATS_ROWS} below)` : ""}.`
+            ? `${number.format(stats.data.totals.event_count)} events, ${distance(stats.data.totals.distance)} in ${plural(stats.data.buckets.length, "bucket")}${stats.data.buckets.length > STATS_ROWS ? ` (the latest ${STATS_ROWS} below)` : ""}.`
             : null
         }
       />
       <ScrollTable label="Statistics by bucket">
-        <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">From</th>
-              <th scope="col" class="num">
-                Events
-              </th>
-              <th scope="col" class="num">
-                Distance
-              </th>
-              <th scope="col" class="num">
-                Average speed
-              </th>
-              <th scope="col" class="num">
-                Peak speed
-              </th>
+        <Table
+          columns={[
+            "From",
+            ...["Events", "Distance", "Average speed", "Peak speed"].map((label) => ({ label, num: true })),
+          ]}
+        >
+          {buckets.map((b) => (
+            <tr key={b.start}>
+              <td>
+                <time dateTime={b.start}>{new Date(b.start).toLocaleTimeString("en")}</time>
+              </td>
+              <td class="num">{number.format(b.event_count)}</td>
+              <td class="num">{distance(b.distance)}</td>
+              <td class="num">{speed(b.avg_speed)}</td>
+              <td class="num">{speed(b.peak_speed)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {buckets.map((b) => (
-              <tr key={b.start}>
-                <td>
-                  <time dateTime={b.start}>{new Date(b.start).toLocaleTimeString("en")}</time>
-                </td>
-                <td class="num">{number.format(b.event_count)}</td>
-                <td class="num">{distance(b.distance)}</td>
-                <td class="num">{speed(b.avg_speed)}</td>
-                <td class="num">{speed(b.peak_speed)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
         {stats.data && buckets.length === 0 ? <p class="empty">No events yet.</p> : null}
       </ScrollTable>
     </section>
@@ -352,21 +312,14 @@ function Archive({ id, ended }: { id: string; ended: boolean }) {
     <section class="card" aria-labelledby="archive-title">
       <h2 id="archive-title">Archive</h2>
       <p>Every raw event of the session, one JSON object a line, gzip-compressed.</p>
-      <button
-        type="button"
-        aria-disabled={!ended || download.busy}
-        aria-busy={download.busy}
-        aria-describedby={ended ? undefined : "archive-why"}
-        onClick={() => ended && void download.run()}
+      <ActionButton
+        busy={download.busy}
+        busyText="Downloading…"
+        reason={ended ? null : "The archive is written when the session ends."}
+        onClick={() => void download.run()}
       >
-        {download.busy ? <span class="spinner" aria-hidden="true" /> : null}
-        {download.busy ? "Downloading…" : "Download archive"}
-      </button>
-      {ended ? null : (
-        <p class="hint why" id="archive-why">
-          The archive is written when the session ends.
-        </p>
-      )}
+        Download archive
+      </ActionButton>
       <p role="status" class="small">
         {download.succeeded ? "Downloaded." : ""}
       </p>

@@ -1,4 +1,5 @@
 import type { components } from "../../api/schema";
+import { listMemory } from "../../ui/list";
 
 export type CursorSession = components["schemas"]["CursorSession"];
 export type CursorFrame = components["schemas"]["CursorFrame"];
@@ -20,3 +21,6 @@ export const BUCKETS = [
   { value: "5m", label: "5 minutes" },
   { value: "1h", label: "1 hour" },
 ];
+
+/** The list as the person last saw it (its page), for "Back to the sessions". */
+export const sessionList = listMemory("/sessions", "the sessions");

@@ -1,27 +1,24 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api } from "../../api/client";
 import { unwrap } from "../../api/problem";
-import { Link, navigate, useLocation } from "../../router";
+import { navigate, useLocation } from "../../router";
 import { useSession } from "../../session";
 import { useAction } from "../../ui/action";
 import { ConfirmDialog } from "../../ui/dialog";
-import { ActionForm, Field, Submit } from "../../ui/field";
+import { ActionForm, SaveButtons, SelectField, TextField, useDraft } from "../../ui/field";
+import { BackLink } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { useNow } from "../../ui/now";
 import { Page } from "../../ui/page";
-import { ProblemBanner } from "../../ui/problem-banner";
+import { RecordPage } from "../../ui/record";
 import { absoluteTime, fromLocalInput, relativeTime, toLocalInput } from "../../ui/time";
-import { isExpired, listUrl, mayEdit, STATUSES, type Status, type Task } from "./model";
+import { isExpired, mayEdit, STATUSES, type Status, type Task, taskList } from "./model";
 
-const FIELDS = ["title", "description", "status", "expires_at"];
-
-type Draft = { title: string; description: string; status: Status; expires: string };
-const EMPTY: Draft = { title: "", description: "", status: "todo", expires: "" };
-const draftOf = (task: Task): Draft => ({
-  title: task.title,
-  description: task.description,
-  status: task.status,
-  expires: toLocalInput(task.expires_at),
+const draftOf = (task: Task | null) => ({
+  title: task?.title ?? "",
+  description: task?.description ?? "",
+  status: task?.status ?? "todo",
+  expires_at: toLocalInput(task?.expires_at ?? null),
 });
 
 /** Create a task (/tasks/new) or edit one (/tasks/:id); the server's per-field problems are shown at the fields. */
@@ -32,140 +29,75 @@ export default function TaskEdit() {
 }
 
 function Existing({ id }: { id: string }) {
-  const loaded = useLoad(id, () => unwrap(api.GET("/api/v1/tasks/{id}", { params: { path: { id } } })));
-  if (loaded.data) return <TaskForm task={loaded.data as Task} />;
+  const task = useLoad(id, () => unwrap(api.GET("/api/v1/tasks/{id}", { params: { path: { id } } })));
   return (
-    <Page title="Task">
-      <ProblemBanner problem={loaded.problem} />
-      {loaded.loading ? (
-        <p class="loading" role="status">
-          <span class="spinner" aria-hidden="true" />
-          Loading the task…
-        </p>
-      ) : null}
-      <p>
-        <Link href={listUrl()}>Back to the tasks</Link>
-      </p>
-    </Page>
+    <RecordPage record={task} title="Task" what="the task" back={taskList}>
+      {(data) => <TaskForm task={data as Task} />}
+    </RecordPage>
   );
 }
 
 function TaskForm({ task }: { task: Task | null }) {
   const { user } = useSession();
   const now = useNow();
-  const [draft, setDraft] = useState<Draft>(task ? draftOf(task) : EMPTY);
+  const draft = useDraft(draftOf(task));
   const [saved, setSaved] = useState<Task | null>(task);
   const [confirmDelete, setConfirmDelete] = useState(false);
-  useEffect(() => setSaved(task), [task]);
   const editable = saved === null || mayEdit(saved, user);
-  const set = (key: keyof Draft) => (event: Event) =>
-    setDraft({ ...draft, [key]: (event.currentTarget as HTMLInputElement).value });
 
   const save = useAction(async () => {
-    const body = {
-      title: draft.title,
-      description: draft.description,
-      status: draft.status,
-      expires_at: fromLocalInput(draft.expires),
-    };
+    const { title, description, status, expires_at } = draft.values;
+    const body = { title, description, status: status as Status, expires_at: fromLocalInput(expires_at) };
     if (!saved) {
       await unwrap(api.POST("/api/v1/tasks", { body }));
-      navigate(listUrl());
+      navigate(taskList.url());
       return;
     }
     // Someone who may change only the status sends only the status.
-    const changes = editable ? body : { status: draft.status };
+    const changes = editable ? body : { status: body.status };
     const updated = (await unwrap(
       api.PATCH("/api/v1/tasks/{id}", { params: { path: { id: saved.id } }, body: changes }),
     )) as Task;
     setSaved(updated);
-    setDraft(draftOf(updated));
+    draft.setValues(draftOf(updated));
   });
   const remove = useAction(async () => {
     await unwrap(api.DELETE("/api/v1/tasks/{id}", { params: { path: { id: saved!.id } } }));
     setConfirmDelete(false);
-    navigate(listUrl());
+    navigate(taskList.url());
   });
 
   const locked = editable ? undefined : "Only its creator or an admin may change this.";
   return (
     <Page title={saved ? "Edit task" : "New task"}>
-      <p>
-        <Link href={listUrl()}>Back to the tasks</Link>
-      </p>
-      <ActionForm class="card form" noValidate onRun={save.run}>
-        {save.succeeded ? (
-          <p class="banner banner-ok" role="status">
-            Saved.
-          </p>
-        ) : null}
-        <ProblemBanner problem={save.problem} fields={FIELDS} />
-        <Field label="Title" name="title" problem={save.problem} hint={locked}>
-          {(props) => (
-            <input
-              {...props}
-              required
-              maxLength={350}
-              disabled={!editable}
-              value={draft.title}
-              onInput={set("title")}
-            />
-          )}
-        </Field>
-        <Field label="Description" name="description" problem={save.problem} hint={locked}>
-          {(props) => (
-            <textarea
-              {...props}
-              rows={5}
-              maxLength={10000}
-              disabled={!editable}
-              value={draft.description}
-              onInput={set("description")}
-            />
-          )}
-        </Field>
-        <Field label="Status" name="status" problem={save.problem}>
-          {(props) => (
-            <select {...props} value={draft.status} onChange={set("status")}>
-              {STATUSES.map((s) => (
-                <option key={s.value} value={s.value}>
-                  {s.label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field
+      <BackLink to={taskList} />
+      <ActionForm class="card form" noValidate action={save} done="Saved.">
+        <TextField label="Title" {...draft.bind("title")} required maxLength={350} disabled={!editable} hint={locked} />
+        <TextField
+          label="Description"
+          {...draft.bind("description")}
+          rows={5}
+          maxLength={10000}
+          disabled={!editable}
+          hint={locked}
+        />
+        <SelectField label="Status" {...draft.bind("status")} options={STATUSES} />
+        <TextField
           label="Expires"
-          name="expires_at"
-          problem={save.problem}
+          {...draft.bind("expires_at")}
+          type="datetime-local"
+          disabled={!editable}
           hint={
             locked ??
             (saved?.expires_at
               ? `${isExpired(saved, now) ? "Expired" : "Expires"} ${relativeTime(saved.expires_at, now)} (${absoluteTime(saved.expires_at)}). Empty: never.`
               : "Your local time. Empty: never. You are notified 15 minutes before.")
           }
-        >
-          {(props) => (
-            <input
-              {...props}
-              type="datetime-local"
-              disabled={!editable}
-              value={draft.expires}
-              onInput={set("expires")}
-            />
-          )}
-        </Field>
-        <div class="form-actions">
-          <Submit busy={save.busy} busyText={saved ? "Saving…" : "Creating…"}>
-            {saved ? "Save" : "Create task"}
-          </Submit>
-          {saved && editable ? (
-            <button type="button" class="danger" onClick={() => setConfirmDelete(true)}>
-              Delete
-            </button>
-          ) : null}
-        </div>
+        />
+        <SaveButtons
+          create={saved ? null : "Create task"}
+          onDelete={saved && editable ? () => setConfirmDelete(true) : undefined}
+        />
         {saved ? (
           <p class="muted small">
             Created by {saved.created_by.username} {relativeTime(saved.created_at, now)}; changed{" "}
@@ -178,12 +110,10 @@ function TaskForm({ task }: { task: Task | null }) {
         title="Delete this task?"
         confirmText="Delete 1 task"
         danger
-        busy={remove.busy}
-        onConfirm={() => void remove.run()}
-        onCancel={() => setConfirmDelete(false)}
+        action={remove}
+        onClose={() => setConfirmDelete(false)}
       >
         <p>“{saved?.title}” cannot be brought back.</p>
-        <ProblemBanner problem={remove.problem} />
       </ConfirmDialog>
     </Page>
   );

@@ -1,6 +1,7 @@
 import type { components } from "../../api/schema";
 import type { User } from "../../session";
 import { hasRole } from "../../session";
+import { BY_AGE, listMemory, RECENTLY_CHANGED } from "../../ui/list";
 
 export type Task = components["schemas"]["Task"];
 export type Status = Task["status"];
@@ -14,9 +15,8 @@ export const STATUSES: { value: Status; label: string }[] = [
 export const statusLabel = (status: Status) => STATUSES.find((s) => s.value === status)?.label ?? status;
 
 export const ORDERINGS = [
-  { value: "-created_at", label: "Newest first" },
-  { value: "created_at", label: "Oldest first" },
-  { value: "-updated_at", label: "Recently changed" },
+  ...BY_AGE,
+  RECENTLY_CHANGED,
   { value: "expires_at", label: "Expiring soonest" },
   { value: "-expires_at", label: "Expiring latest" },
   { value: "title", label: "Title A–Z" },
@@ -31,9 +31,5 @@ export const mayEdit = (task: Pick<Task, "created_by">, user: User | null) =>
 export const isExpired = (task: Pick<Task, "expires_at" | "status">, now: number) =>
   task.status !== "done" && task.expires_at !== null && Date.parse(task.expires_at) <= now;
 
-/** The list URL the person came from, so "back to the tasks" keeps their filters. */
-let lastList = "/tasks";
-export const rememberList = (url: string) => {
-  lastList = url;
-};
-export const listUrl = () => lastList;
+/** The list as the person last saw it, so "Back to the tasks" keeps their filters. */
+export const taskList = listMemory("/tasks", "the tasks");

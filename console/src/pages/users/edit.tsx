@@ -1,15 +1,17 @@
-import type { ComponentChildren } from "preact";
-import { useId, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api } from "../../api/client";
 import { unwrap } from "../../api/problem";
-import { Link, navigate, useLocation } from "../../router";
+import { navigate, useLocation } from "../../router";
 import { useSession } from "../../session";
 import { useAction } from "../../ui/action";
+import { ActionButton } from "../../ui/button";
 import { ConfirmDialog } from "../../ui/dialog";
-import { Field, Submit } from "../../ui/field";
+import { ActionForm, Field, PasswordField, SaveButtons, SelectField, TextField, useDraft } from "../../ui/field";
+import { BackLink } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
-import { ProblemBanner } from "../../ui/problem-banner";
+import { RecordPage } from "../../ui/record";
+import { Facts, VerifiedEmail } from "../../ui/table";
 import { absoluteTime } from "../../ui/time";
 import { ASSIGNABLE_ROLES, type AssignableRole, type ManagedUser, userList, whyNot } from "./model";
 
@@ -23,74 +25,19 @@ export default function UserPage() {
   return params.id ? <Existing id={params.id} key={params.id} /> : <NewUser />;
 }
 
-function Back() {
-  return (
-    <p>
-      <Link href={userList.url()}>Back to the users</Link>
-    </p>
-  );
-}
-
-/** A button that stays focusable while it may not be used, and says why (aria-disabled plus the reason). */
-function GuardedButton({
-  reason,
-  busy = false,
-  class: className,
-  onClick,
-  children,
-}: {
-  reason: string | null;
-  busy?: boolean;
-  class?: string;
-  onClick: () => void;
-  children: ComponentChildren;
-}) {
-  const id = useId();
-  return (
-    <>
-      <button
-        type="button"
-        class={className}
-        aria-disabled={Boolean(reason) || busy}
-        aria-busy={busy}
-        aria-describedby={reason ? `${id}-why` : undefined}
-        onClick={() => {
-          if (!reason && !busy) onClick();
-        }}
-      >
-        {busy ? <span class="spinner" aria-hidden="true" /> : null}
-        {children}
-      </button>
-      {reason ? (
-        <p class="hint why" id={`${id}-why`}>
-          {reason}
-        </p>
-      ) : null}
-    </>
-  );
-}
-
 function Existing({ id }: { id: string }) {
-  const loaded = useLoad(id, () => unwrap(api.GET("/api/v1/users/{id}", { params: { path: { id } } })));
-  if (loaded.data) return <UserForms initial={loaded.data as ManagedUser} />;
+  const user = useLoad(id, () => unwrap(api.GET("/api/v1/users/{id}", { params: { path: { id } } })));
   return (
-    <Page title="User">
-      <ProblemBanner problem={loaded.problem} />
-      {loaded.loading ? (
-        <p class="loading" role="status">
-          <span class="spinner" aria-hidden="true" />
-          Loading the user…
-        </p>
-      ) : null}
-      <Back />
-    </Page>
+    <RecordPage record={user} title="User" what="the user" back={userList}>
+      {(data) => <UserForms initial={data as ManagedUser} />}
+    </RecordPage>
   );
 }
 
 function UserForms({ initial }: { initial: ManagedUser }) {
   const { user: me } = useSession();
   const [target, setTarget] = useState(initial);
-  const [profile, setProfile] = useState({ email: initial.email, username: initial.username });
+  const profile = useDraft({ email: initial.email, username: initial.username });
   const [role, setRole] = useState<AssignableRole>(initial.role === "admin" ? "admin" : "member");
   const [confirm, setConfirm] = useState<"role" | "delete" | null>(null);
 
@@ -99,13 +46,13 @@ function UserForms({ initial }: { initial: ManagedUser }) {
       api.PATCH("/api/v1/users/{id}", { params: { path: { id: target.id } }, body }),
     )) as ManagedUser;
     setTarget(updated);
-    setProfile({ email: updated.email, username: updated.username });
+    profile.setValues({ email: updated.email, username: updated.username });
     setRole(updated.role === "admin" ? "admin" : "member");
   };
   const saveProfile = useAction(async () => {
     const body: { email?: string; username?: string } = {};
-    if (profile.email !== target.email) body.email = profile.email;
-    if (profile.username !== target.username) body.username = profile.username;
+    if (profile.values.email !== target.email) body.email = profile.values.email;
+    if (profile.values.username !== target.username) body.username = profile.values.username;
     if (Object.keys(body).length > 0) await patch(body);
   });
   const saveRole = useAction(async () => {
@@ -134,126 +81,90 @@ function UserForms({ initial }: { initial: ManagedUser }) {
 
   return (
     <Page title={target.username}>
-      <Back />
+      <BackLink to={userList} />
       <section class="card" aria-labelledby="facts-title">
         <h2 id="facts-title">Account</h2>
-        <dl class="facts">
-          <dt>Email</dt>
-          <dd>
-            {target.email}{" "}
-            {target.email_verified ? (
-              <span class="tag tag-ok">verified</span>
-            ) : (
-              <span class="tag tag-warn">not verified</span>
-            )}
-          </dd>
-          <dt>Role</dt>
-          <dd>
-            {target.role}
-            {isSelf ? " (you)" : ""}
-          </dd>
-          <dt>Since</dt>
-          <dd>{absoluteTime(target.created_at)}</dd>
-          <dt>Changed</dt>
-          <dd>{absoluteTime(target.updated_at)}</dd>
-        </dl>
+        <Facts
+          rows={[
+            ["Email", <VerifiedEmail key="email" email={target.email} verified={target.email_verified} />],
+            ["Role", `${target.role}${isSelf ? " (you)" : ""}`],
+            ["Since", absoluteTime(target.created_at)],
+            ["Changed", absoluteTime(target.updated_at)],
+          ]}
+        />
       </section>
 
       <section class="card" aria-labelledby="profile-title">
         <h2 id="profile-title">Email and username</h2>
-        <form
+        <ActionForm
           class="form"
           noValidate
-          onSubmit={(event) => {
-            event.preventDefault();
-            if (!profileWhy) void saveProfile.run();
-          }}
+          action={saveProfile}
+          done="Saved. An address set by an admin counts as verified."
+          onRun={() => !profileWhy && void saveProfile.run()}
         >
-          {saveProfile.succeeded ? (
-            <p class="banner banner-ok" role="status">
-              Saved. An address set by an admin counts as verified.
-            </p>
-          ) : null}
-          <ProblemBanner problem={saveProfile.problem} fields={["email", "username"]} />
           {profileWhy ? (
             <p class="hint why" id="profile-why">
               {profileWhy}
             </p>
           ) : null}
-          <Field label="Email" name="email" problem={saveProfile.problem}>
-            {(props) => (
-              <input
-                {...props}
-                type="email"
-                autoComplete="off"
-                disabled={Boolean(profileWhy)}
-                aria-describedby={profileWhy ? "profile-why" : props["aria-describedby"]}
-                value={profile.email}
-                onInput={(e) => setProfile({ ...profile, email: e.currentTarget.value })}
-              />
-            )}
-          </Field>
-          <Field label="Username" name="username" problem={saveProfile.problem}>
-            {(props) => (
-              <input
-                {...props}
-                autoComplete="off"
-                disabled={Boolean(profileWhy)}
-                aria-describedby={profileWhy ? "profile-why" : props["aria-describedby"]}
-                value={profile.username}
-                onInput={(e) => setProfile({ ...profile, username: e.currentTarget.value })}
-              />
-            )}
-          </Field>
-          {profileWhy ? null : (
-            <div class="form-actions">
-              <Submit busy={saveProfile.busy} busyText="Saving…">
-                Save
-              </Submit>
-            </div>
-          )}
-        </form>
+          <TextField
+            label="Email"
+            {...profile.bind("email")}
+            type="email"
+            autoComplete="off"
+            disabled={Boolean(profileWhy)}
+            describedBy={profileWhy ? "profile-why" : undefined}
+          />
+          <TextField
+            label="Username"
+            {...profile.bind("username")}
+            autoComplete="off"
+            disabled={Boolean(profileWhy)}
+            describedBy={profileWhy ? "profile-why" : undefined}
+          />
+          {profileWhy ? null : <SaveButtons create={null} />}
+        </ActionForm>
       </section>
 
       <section class="card" aria-labelledby="role-title">
         <h2 id="role-title">Role</h2>
         <div class="form">
-          <div class="field">
-            <label for="user-role">Role</label>
-            <select
-              id="user-role"
-              value={target.role === "superuser" ? "" : role}
-              disabled={roleBlocked}
-              aria-describedby={roleReasons.length ? "role-why" : undefined}
-              onChange={(e) => setRole(e.currentTarget.value as AssignableRole)}
-            >
-              {target.role === "superuser" ? <option value="">Superuser</option> : null}
-              {ASSIGNABLE_ROLES.map((r) => (
-                <option key={r.value} value={r.value} disabled={r.value !== currentRole && roleWhy(r.value) !== null}>
-                  {r.label}
-                </option>
-              ))}
-            </select>
-            {roleReasons.length ? (
-              <p class="hint why" id="role-why">
-                {roleReasons.join(" ")}
-              </p>
-            ) : (
-              <p class="hint">A new role signs them out everywhere: their tokens end at once.</p>
+          <Field label="Role" name="role" describedBy={roleReasons.length ? "role-why" : undefined}>
+            {(wiring) => (
+              <select
+                {...wiring}
+                value={target.role === "superuser" ? "" : role}
+                disabled={roleBlocked}
+                onChange={(e) => setRole(e.currentTarget.value as AssignableRole)}
+              >
+                {target.role === "superuser" ? <option value="">Superuser</option> : null}
+                {ASSIGNABLE_ROLES.map((r) => (
+                  <option key={r.value} value={r.value} disabled={r.value !== currentRole && roleWhy(r.value) !== null}>
+                    {r.label}
+                  </option>
+                ))}
+              </select>
             )}
-          </div>
+          </Field>
+          {roleReasons.length ? (
+            <p class="hint why" id="role-why">
+              {roleReasons.join(" ")}
+            </p>
+          ) : (
+            <p class="hint">A new role signs them out everywhere: their tokens end at once.</p>
+          )}
           {roleBlocked ? null : (
             <div class="form-actions">
-              <GuardedButton
+              <ActionButton
                 reason={role === currentRole ? "Choose another role first." : null}
                 class="primary"
                 onClick={() => setConfirm("role")}
               >
                 Change role
-              </GuardedButton>
+              </ActionButton>
             </div>
           )}
-          <ProblemBanner problem={confirm === null ? saveRole.problem : null} />
           {saveRole.succeeded ? (
             <p class="banner banner-ok" role="status">
               Role changed to {target.role}.
@@ -265,123 +176,79 @@ function UserForms({ initial }: { initial: ManagedUser }) {
       <section class="card" aria-labelledby="delete-title">
         <h2 id="delete-title">Delete</h2>
         <p>The account stops working at once. Its tasks and history stay.</p>
-        <GuardedButton reason={deleteWhy} class="danger" onClick={() => setConfirm("delete")}>
+        <ActionButton reason={deleteWhy} class="danger" onClick={() => setConfirm("delete")}>
           Delete {target.username}
-        </GuardedButton>
+        </ActionButton>
       </section>
 
       <ConfirmDialog
         open={confirm === "role"}
         title={`Make ${target.username} ${role === "admin" ? "an admin" : "a member"}?`}
         confirmText="Change role"
-        busy={saveRole.busy}
-        onConfirm={() => void saveRole.run()}
-        onCancel={() => {
-          setConfirm(null);
-          saveRole.setProblem(null);
-        }}
+        action={saveRole}
+        onClose={() => setConfirm(null)}
       >
         <p>They are signed out everywhere and sign in again with their new role.</p>
-        <ProblemBanner problem={saveRole.problem} />
       </ConfirmDialog>
       <ConfirmDialog
         open={confirm === "delete"}
         title={`Delete ${target.username}?`}
         confirmText="Delete user"
         danger
-        busy={remove.busy}
-        onConfirm={() => void remove.run()}
-        onCancel={() => {
-          setConfirm(null);
-          remove.setProblem(null);
-        }}
+        action={remove}
+        onClose={() => setConfirm(null)}
       >
         <p>{target.email} can no longer sign in. This cannot be undone from the console.</p>
-        <ProblemBanner problem={remove.problem} />
       </ConfirmDialog>
     </Page>
   );
 }
 
-const CREATE_FIELDS = ["email", "username", "password", "role"];
-
 function NewUser() {
   const { user: me } = useSession();
-  const [draft, setDraft] = useState({ email: "", username: "", password: "", role: "member" as AssignableRole });
+  const draft = useDraft({ email: "", username: "", password: "", role: "member" });
   const create = useAction(async () => {
-    const created = (await unwrap(api.POST("/api/v1/users", { body: draft }))) as ManagedUser;
+    const body = { ...draft.values, role: draft.values.role as AssignableRole };
+    const created = (await unwrap(api.POST("/api/v1/users", { body }))) as ManagedUser;
     navigate(`/users/${created.id}`, { replace: true });
   });
-  const set = (key: "email" | "username" | "password") => (event: Event) =>
-    setDraft({ ...draft, [key]: (event.currentTarget as HTMLInputElement).value });
-  const adminWhy = whyNot(me, null, { kind: "create", role: "admin" });
+  const roles = ASSIGNABLE_ROLES.map((r) => ({
+    ...r,
+    disabled: whyNot(me, null, { kind: "create", role: r.value }) !== null,
+  }));
   return (
     <Page title="New user">
-      <Back />
-      <form
-        class="card form"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          void create.run();
-        }}
-      >
-        <ProblemBanner problem={create.problem} fields={CREATE_FIELDS} />
-        <Field
+      <BackLink to={userList} />
+      <ActionForm class="card form" noValidate action={create}>
+        <TextField
           label="Email"
-          name="email"
-          problem={create.problem}
+          {...draft.bind("email")}
+          type="email"
+          autoComplete="off"
+          required
           hint="An address you vouch for: it counts as verified."
-        >
-          {(props) => (
-            <input {...props} type="email" autoComplete="off" required value={draft.email} onInput={set("email")} />
-          )}
-        </Field>
-        <Field
+        />
+        <TextField
           label="Username"
-          name="username"
-          problem={create.problem}
+          {...draft.bind("username")}
+          autoComplete="off"
+          required
           hint="3 to 30 letters, digits, '_', '.' or '-'."
-        >
-          {(props) => <input {...props} autoComplete="off" required value={draft.username} onInput={set("username")} />}
-        </Field>
-        <Field label="Password" name="password" problem={create.problem} hint="8 to 128 characters; tell it to them.">
-          {(props) => (
-            <input
-              {...props}
-              type="password"
-              autoComplete="new-password"
-              required
-              value={draft.password}
-              onInput={set("password")}
-            />
-          )}
-        </Field>
-        <Field label="Role" name="role" problem={create.problem} hint={adminWhy ?? undefined}>
-          {(props) => (
-            <select
-              {...props}
-              value={draft.role}
-              onChange={(e) => setDraft({ ...draft, role: e.currentTarget.value as AssignableRole })}
-            >
-              {ASSIGNABLE_ROLES.map((r) => (
-                <option
-                  key={r.value}
-                  value={r.value}
-                  disabled={whyNot(me, null, { kind: "create", role: r.value }) !== null}
-                >
-                  {r.label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <div class="form-actions">
-          <Submit busy={create.busy} busyText="Creating…">
-            Create user
-          </Submit>
-        </div>
-      </form>
+        />
+        <PasswordField
+          label="Password"
+          {...draft.bind("password")}
+          kind="new"
+          hint="8 to 128 characters; tell it to them."
+        />
+        <SelectField
+          label="Role"
+          {...draft.bind("role")}
+          options={roles}
+          hint={whyNot(me, null, { kind: "create", role: "admin" }) ?? undefined}
+        />
+        <SaveButtons create="Create user" />
+      </ActionForm>
     </Page>
   );
 }

@@ -1,7 +1,7 @@
 import { forbiddenReason, type UserAction } from "../../../../src/routes/users/users.policy";
 import type { components } from "../../api/schema";
 import type { User } from "../../session";
-import { listMemory } from "../../ui/list";
+import { BY_AGE, listMemory } from "../../ui/list";
 
 export type ManagedUser = components["schemas"]["User"];
 export type AssignableRole = "member" | "admin";
@@ -11,8 +11,7 @@ export const ASSIGNABLE_ROLES: { value: AssignableRole; label: string }[] = [
 ];
 
 export const ORDERINGS = [
-  { value: "-created_at", label: "Newest first" },
-  { value: "created_at", label: "Oldest first" },
+  ...BY_AGE,
   { value: "username", label: "Username A–Z" },
   { value: "email", label: "Email A–Z" },
 ] as const;
@@ -26,5 +25,5 @@ export function whyNot(me: User | null, target: ManagedUser | null, action: User
   return forbiddenReason(me, target, action);
 }
 
-/** The list URL the person came from, so "back to the users" keeps their filters. */
-export const userList = listMemory("/users");
+/** The list as the person last saw it, so "Back to the users" keeps their filters. */
+export const userList = listMemory("/users", "the users");
