@@ -60,8 +60,14 @@ export function stampWhenBuilt() {
 
 const VITE_BUILD = [VITE, "build", "--config", join(CONSOLE_DIR, "vite.config.ts")];
 
+/**
+ * Vite takes the build's flavour from NODE_ENV when it is set (vitest sets it to `test`), so every build names it:
+ * the same inputs then make the same files whoever starts the build.
+ */
+const BUILD_ENV = { ...env, NODE_ENV: "production" };
+
 export function buildConsole({ quiet = false } = {}) {
-  run(process.execPath, [...VITE_BUILD, ...(quiet ? ["-l", "warn"] : [])], { env });
+  run(process.execPath, [...VITE_BUILD, ...(quiet ? ["-l", "warn"] : [])], { env: BUILD_ENV });
 }
 
 /**
@@ -69,7 +75,7 @@ export function buildConsole({ quiet = false } = {}) {
  * beside it finds the build fresh instead of starting a second build in the same folder (Vite refuses that).
  */
 function watchConsole() {
-  const child = spawnLong(process.execPath, [...VITE_BUILD, "--watch"]);
+  const child = spawnLong(process.execPath, [...VITE_BUILD, "--watch"], { env: BUILD_ENV });
   const stop = () => {
     child.kill("SIGTERM");
     // The watcher may outlive a SIGTERM; it holds nothing that a kill would leave half-written.
