@@ -148,7 +148,10 @@ describe("the live cursor page, served by wrangler dev as npm start runs it", ()
     const banner = page.locator("#banner");
     await banner.waitFor({ state: "visible", timeout: 10_000 });
     expect(await banner.textContent()).toContain("Can't reach the server");
-    expect(await page.evaluate(() => document.body.dataset.state)).toBe("offline");
+    // Between its retries the page says "reconnecting" for a moment; once they keep failing it says "offline".
+    await expect
+      .poll(() => page.evaluate(() => document.body.dataset.state), { timeout: 15_000, interval: 50 })
+      .toBe("offline");
 
     await context.setOffline(false);
     down = false;

@@ -24,6 +24,8 @@ export function onSignedOut(listener: Listener): () => void {
 }
 
 let refreshing: Promise<boolean> | null = null;
+/** Successful refreshes so far: a 401 to a request sent before the latest one is answered by a retry alone. */
+let refreshes = 0;
 
 /** One refresh at a time: every call that got a 401 while one runs waits for the same answer. */
 export function refreshSession(): Promise<boolean> {
@@ -34,6 +36,7 @@ export function refreshSession(): Promise<boolean> {
   })
     .then(async (response) => {
       await response.body?.cancel();
+      if (response.ok) refreshes += 1;
       return response.ok;
     })
     .catch(() => false)
@@ -46,10 +49,12 @@ export function refreshSession(): Promise<boolean> {
 async function consoleFetch(request: Request): Promise<Response> {
   request.headers.set(CONSOLE_HEADER, "1");
   const retry = request.clone();
+  const sentAfter = refreshes;
   const response = await fetch(request);
   const path = new URL(request.url).pathname;
   if (response.status !== 401 || NO_REFRESH.has(path)) return response;
-  if (await refreshSession()) {
+  // Sent with the old cookie while another call's refresh ran: the cookie is new already, a retry is all it needs.
+  if (refreshes !== sentAfter || (await refreshSession())) {
     await response.body?.cancel();
     return fetch(retry);
   }
