@@ -35,20 +35,17 @@ export async function exportedTasks(db: Db, query: TaskFilters & { ordering?: st
   const ordering = parseOrdering(query.ordering, TASK_ORDERING, { field: "created_at", direction: "desc" });
   // The list's own conditions, so the export obeys the same rule on who may search by what.
   const where = await listConditions(db, query, { emailSubstring: isAdmin(user) });
-  const ids =
-    where === null
-      ? []
-      : (
-          await db
-            .select({ id: tasks.id })
-            .from(tasks)
-            .where(where)
-            .orderBy(...orderBy(ordering))
-            .limit(EXPORT_MAX_ROWS + 1)
-        ).map((row) => row.id);
+  const ids = (
+    await db
+      .select({ id: tasks.id })
+      .from(tasks)
+      .where(where)
+      .orderBy(...orderBy(ordering))
+      .limit(EXPORT_MAX_ROWS + 1)
+  ).map((row) => row.id);
   return {
     ids,
-    count: async () => (await countQuery(db, where ?? undefined))[0]?.total ?? 0,
+    count: async () => (await countQuery(db, where))[0]?.total ?? 0,
     pages: () =>
       pagesOf(
         ids,

@@ -93,7 +93,7 @@ export async function listConditions(
   db: Db,
   filters: TaskFilters,
   options: { emailSubstring: boolean } = { emailSubstring: false },
-): Promise<SQL | undefined | null> {
+): Promise<SQL | undefined> {
   const conditions: SQL[] = [];
   if (filters.search !== undefined) {
     const matched = await db
