@@ -1,8 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Task } from "../../../src/routes/tasks/tasks.schemas";
 import { api, createUser, expectProblem, type TestUser, tableCounts } from "../../helpers";
-
-type Task = { id: string; title: string; status: string; updated_at: string };
 
 async function create(user: TestUser, title: string): Promise<Task> {
   const res = await api("/tasks", { method: "POST", token: user.token, json: { title } });

@@ -1,19 +1,9 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXPORT_MAX_PER_WINDOW, EXPORT_MAX_ROWS } from "../../../src/lib/export";
+import type { Task } from "../../../src/routes/tasks/tasks.schemas";
 import { csvObjects, parseCsv } from "../../csv";
 import { api, createUser, expectProblem, type TestUser } from "../../helpers";
-
-type Task = {
-  id: string;
-  title: string;
-  description: string;
-  status: string;
-  expires_at: string | null;
-  created_by: { id: string; username: string };
-  created_at: string;
-  updated_at: string;
-};
 
 const tag = crypto.randomUUID().slice(0, 8);
 let owner: TestUser;

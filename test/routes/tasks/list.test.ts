@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { Task } from "../../../src/routes/tasks/tasks.schemas";
 import { api, createUser, expectProblem, type TestUser } from "../../helpers";
 
-type Task = {
-  id: string;
-  title: string;
-  status: string;
-  expires_at: string | null;
-  created_by: { id: string; username: string };
-  created_at: string;
-};
 type Page = { items: Partial<Task>[]; total: number; limit: number; offset: number };
 
 async function list(user: TestUser, query: string): Promise<Page> {

@@ -1,17 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Task } from "../../../src/routes/tasks/tasks.schemas";
 import { api, call, createUser, expectProblem, type TestUser, tableCounts } from "../../helpers";
-
-type Task = {
-  id: string;
-  title: string;
-  description: string;
-  status: string;
-  expires_at: string | null;
-  created_by: { id: string; username: string };
-  created_at: string;
-  updated_at: string;
-};
 
 async function create(user: TestUser, json: Record<string, unknown> = {}): Promise<Task> {
   const res = await api("/tasks", { method: "POST", token: user.token, json: { title: "A task", ...json } });
