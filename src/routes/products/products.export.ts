@@ -1,4 +1,4 @@
-import { count, type SQL, sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { products } from "../../db/schema";
 import type { Handler } from "../../env";
@@ -6,7 +6,7 @@ import { type CsvColumns, selectColumns } from "../../lib/csv";
 import { admitExport, csvAnswer, EXPORT_MAX_ROWS, pagesOf } from "../../lib/export";
 import type { Ordering } from "../../lib/ordering";
 import { readListQuery } from "./products.handlers";
-import { orderBy, toProduct } from "./products.queries";
+import { countQuery, orderBy, toProduct } from "./products.queries";
 import type * as routes from "./products.routes";
 import { PRODUCT_FIELDS, type PRODUCT_ORDERING, type Product } from "./products.schemas";
 
@@ -44,7 +44,7 @@ export async function exportedProducts(
       .where(sql`${products.sku} IN (SELECT value FROM json_each(${JSON.stringify(chunk)}))`);
   return {
     ids: skus,
-    count: async () => (await db.select({ n: count() }).from(products).where(where))[0]?.n ?? 0,
+    count: async () => (await countQuery(db, where))[0]?.n ?? 0,
     pages: () => pagesOf(skus, PAGE_ROWS, load, (row) => row.sku),
   };
 }

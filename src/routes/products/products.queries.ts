@@ -89,9 +89,15 @@ export function orderBy(ordering: Ordering<(typeof PRODUCT_ORDERING)[number]>): 
 }
 
 /**
- * The page and the total in one batch (one snapshot). An unfiltered total is the `products` counter (one row, kept
- * exact by triggers); a filtered one counts the matching rows only, through the index its filter uses.
+ * The total of a list: an unfiltered one is the `products` counter (one row, kept exact by triggers); a filtered one
+ * counts the matching rows only, through the index its filter uses.
  */
+export function countQuery(db: Db, where: SQL | undefined) {
+  if (where === undefined) return db.select({ n: counters.value }).from(counters).where(eq(counters.name, "products"));
+  return db.select({ n: count() }).from(products).where(where);
+}
+
+/** The page and the total in one batch (one snapshot). */
 export async function listProducts(
   db: Db,
   where: SQL | undefined,
@@ -106,9 +112,7 @@ export async function listProducts(
       .orderBy(...orderBy(ordering))
       .limit(limit)
       .offset(offset),
-    where === undefined
-      ? db.select({ n: counters.value }).from(counters).where(eq(counters.name, "products"))
-      : db.select({ n: count() }).from(products).where(where),
+    countQuery(db, where),
   ]);
   return { rows, total: counted?.n ?? 0 };
 }
