@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { EXPORT_MAX_PER_WINDOW } from "../../../src/lib/export";
+import { EXPORT_MAX_PER_WINDOW, EXPORT_MAX_ROWS } from "../../../src/lib/export";
 import { csvObjects, parseCsv } from "../../csv";
 import { api, createUser, expectProblem, type TestUser } from "../../helpers";
 
@@ -102,5 +102,36 @@ describe("GET /products/export", () => {
       (await api(`/products/export?brand=nothing-${tag}`, { headers: { "x-client-id": `calm-${tag}` } })).status,
     ).toBe(200);
     expect((await api("/products?limit=1", { headers: flood })).status).toBe(200);
+  });
+});
+
+describe("GET /products/export: a catalog wider than an export", () => {
+  it(`refuses more than ${EXPORT_MAX_ROWS} rows with the list's own total, and counts no export for it`, async () => {
+    await env.DB.prepare(
+      `INSERT INTO products (sku, name, brand, price_cents, views, created_at, updated_at)
+       WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?1)
+       SELECT lower(hex(randomblob(16))), 'Wide ' || i, ?2, 100, 0, 2000 + i, 2000 + i FROM k`,
+    )
+      .bind(EXPORT_MAX_ROWS + 1, `Wide ${tag}`)
+      .run();
+    const client = { "x-client-id": `wide-${tag}` };
+    const exportsCounted = async () =>
+      await env.DB.prepare(
+        "SELECT count(*) AS keys, coalesce(sum(count), 0) AS n FROM rate_limits WHERE key LIKE 'export:%'",
+      ).first();
+    const before = await exportsCounted();
+    const filtered = await expectProblem(
+      await api(`/products/export?brand=${encodeURIComponent(`Wide ${tag}`)}`, { headers: client }),
+      400,
+    );
+    expect(filtered).toMatchObject({ total: EXPORT_MAX_ROWS + 1, max_rows: EXPORT_MAX_ROWS });
+    // Unfiltered, the total is the list's: the whole catalog, as GET /products counts it.
+    const { total } = (await (await api("/products?limit=1", { token: member.token })).json()) as { total: number };
+    expect(total).toBeGreaterThan(EXPORT_MAX_ROWS + 1);
+    expect(await expectProblem(await api("/products/export", { headers: client }), 400)).toMatchObject({
+      total,
+      max_rows: EXPORT_MAX_ROWS,
+    });
+    expect(await exportsCounted()).toEqual(before);
   });
 });
