@@ -154,7 +154,7 @@ export const notifications = sqliteTable(
   },
   (t) => [
     index("notifications_user_created_idx").on(t.userId, t.createdAt),
-    // Retention deletes by age, a bounded page at a time (src/cron/housekeeping.ts).
+    // Retention deletes by age, a bounded page at a time (src/cron/prune-processed.ts).
     index("notifications_created_idx").on(t.createdAt),
   ],
 );

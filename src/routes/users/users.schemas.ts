@@ -20,7 +20,7 @@ export const PasswordField = z
   .max(128)
   .openapi({ example: "correct horse battery", description: "8 to 128 characters, not equal to the email." });
 
-/** The password policy (src/auth/passwords.ts) as a refinement of a body that holds the email and username too. */
+/** The password policy (src/auth/password-policy.ts) as a refinement of a body that holds the email and username too. */
 export function passwordNotIdentity(
   value: { email?: string; username?: string; password?: string },
   ctx: z.RefinementCtx,
