@@ -18,8 +18,9 @@ export const MAX_VIEWERS = 32;
 /** A viewer (a socket that is not the session's own page) only asks for the totals now and then. */
 export const MAX_VIEWER_MESSAGE_BYTES = 512;
 /**
- * Messages a socket may send per window, batches the session accepts (and resends of batches it already has) aside:
- * a viewer's hellos, anything refused. One more closes the socket with 1008.
+ * Messages a socket may send per window, batches the session accepts aside: a viewer's hellos, anything refused
+ * (a resend of a batch the session has included: the page resends at most its 8 unacknowledged batches on a new
+ * socket, while a loop of them parses like junk). One more closes the socket with 1008.
  */
 export const MAX_VIEWER_MESSAGES = 20;
 export const VIEWER_WINDOW_MS = 10_000;
@@ -152,11 +153,8 @@ export class SocketGateway {
         }
         const problem = refusalProblem(result);
         const status = PROBLEMS[problem.code].status;
-        // A resend of a batch the session has is the page catching up after a reconnect: it costs nothing.
-        if (result.code !== "duplicate") {
-          const invalid = status === PROBLEMS.validation_failed.status;
-          if (!(invalid ? this.payForRefusal(ws, attachment, size, now) : this.counted(ws, attachment, now))) return;
-        }
+        const invalid = status === PROBLEMS.validation_failed.status;
+        if (!(invalid ? this.payForRefusal(ws, attachment, size, now) : this.counted(ws, attachment, now))) return;
         const nack: NackFrame = { type: "nack", first_seq: firstSeq, status, detail: problem.detail };
         if (problem.options.errors) nack.errors = problem.options.errors;
         if ("next_seq" in result) nack.next_seq = result.next_seq;

@@ -175,6 +175,25 @@ describe("batches over the page's socket", () => {
     expect((await stub(s.id).snapshot())?.event_count).toBe(0);
   }, 60_000);
 
+  it("resends of a batch the session has count against the window too: valid-shaped junk is not free", async () => {
+    const s = await createSession();
+    const page = await openWriter(s.ws_url);
+    const batch = JSON.stringify({ type: "events", first_seq: 0, events: [{ x: 1, y: 1, t: s.server_time }] });
+    page.ws.send(batch);
+    await page.answered(1);
+    expect(page.answers[0]).toMatchObject({ type: "ack", last_seq: 0 });
+    // The page resends at most its 8 unacknowledged batches on a new socket; a loop of resends is closed.
+    let sent = 1;
+    for (; sent < 200 && page.code() === null; sent++) {
+      page.ws.send(batch);
+      await page.answered(sent + 1);
+    }
+    expect(await page.closed).toBe(1008);
+    expect(sent).toBe(1 + MAX_VIEWER_MESSAGES + 1);
+    expect(page.answers.slice(1).every((a) => a.type === "nack" && a.status === 409 && a.next_seq === 1)).toBe(true);
+    expect((await stub(s.id).snapshot())?.event_count).toBe(1);
+  });
+
   it("small junk counts against the socket's window: the one past it closes the socket (1008)", async () => {
     const s = await createSession();
     const page = await openWriter(s.ws_url);
