@@ -1,3 +1,4 @@
+import { utcDay } from "../lib/time";
 import type { EventStore } from "./event-store";
 
 /**
@@ -14,10 +15,13 @@ export const ARCHIVE_PREFIX = "cursor/";
  */
 export const ARCHIVE_MAX_BYTES_PER_EVENT = 28;
 
+/** The R2 prefix of one UTC day's archives (`day` as YYYY-MM-DD): `cursor/YYYY/MM/DD/`. */
+export function archiveDayPrefix(day: string): string {
+  return `${ARCHIVE_PREFIX}${day.replaceAll("-", "/")}/`;
+}
+
 export function archiveKey(sessionId: string, createdAt: number): string {
-  const d = new Date(createdAt);
-  const day = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, "0")}/${String(d.getUTCDate()).padStart(2, "0")}`;
-  return `${ARCHIVE_PREFIX}${day}/${sessionId}.ndjson.gz`;
+  return `${archiveDayPrefix(utcDay(createdAt))}${sessionId}.ndjson.gz`;
 }
 
 export type ArchiveMeta = { session_id: string; created_at: number; ended_at: number; event_count: number };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_EVENTS_PER_BATCH } from "../cursor/protocol";
 
 /**
  * Every setting the Worker reads, in one zod schema whose output is the typed settings object: each `[vars]` key of
@@ -107,7 +108,8 @@ const vars = {
   EXPIRY_NOTICE_MINUTES: whole(15, 0),
   CURSOR_RETENTION_DAYS: whole(30, 1),
   CURSOR_MAX_EVENTS_PER_SECOND: whole(500, 1),
-  CURSOR_MAX_EVENTS_BURST: whole(2_000, 1),
+  // At least the largest batch: a smaller burst could never admit a full batch (its wait would be infinite).
+  CURSOR_MAX_EVENTS_BURST: whole(2_000, MAX_EVENTS_PER_BATCH),
   CURSOR_MAX_EVENTS_PER_EVENT_SECOND: whole(1_000, 1),
   CURSOR_MAX_EVENTS_PER_SESSION: whole(500_000, 1),
   CURSOR_IDLE_MINUTES: whole(30, 1),

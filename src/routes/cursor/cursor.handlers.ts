@@ -2,7 +2,7 @@ import { count, desc, eq, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { clientKey } from "../../auth/client";
 import { authorizeSessionRequest, signCursorToken } from "../../auth/session-tokens";
-import { ARCHIVE_PREFIX, archiveKey } from "../../cursor/archive";
+import { archiveDayPrefix, archiveKey } from "../../cursor/archive";
 import { cursorSessionStub } from "../../cursor/cursor-session";
 import { refusalProblem } from "../../cursor/refusal";
 import { WRITER_HEADER } from "../../cursor/socket-gateway";
@@ -12,7 +12,7 @@ import type { AppEnv, Handler as RouteHandler } from "../../env";
 import { ApiError } from "../../lib/errors";
 import { page } from "../../lib/pagination";
 import { publicWebSocketUrl } from "../../lib/public-origin";
-import { fromIso, toIso } from "../../lib/time";
+import { fromIso, toIso, utcDay } from "../../lib/time";
 import { insertSessionWithinBudget } from "./cursor.queries";
 import type * as routes from "./cursor.routes";
 import { BATCH_INTERVAL_MS, BATCH_MAX_EVENTS, SAMPLE_INTERVAL_MS } from "./cursor.schemas";
@@ -244,7 +244,7 @@ export const getArchive: Handler<"getArchive"> = async (c) => {
 export const listArchives: Handler<"listArchives"> = async (c) => {
   const { day, cursor, limit } = c.req.valid("query");
   const listed = await c.env.ARCHIVE.list({
-    prefix: `${ARCHIVE_PREFIX}${(day ?? new Date().toISOString().slice(0, 10)).replaceAll("-", "/")}/`,
+    prefix: archiveDayPrefix(day ?? utcDay(Date.now())),
     cursor,
     limit,
     include: ["customMetadata"],
