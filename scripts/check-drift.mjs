@@ -4,8 +4,9 @@
 //   2. migrations/ against `drizzle-kit check` (snapshots consistent) and `drizzle-kit generate` on a copy: the schema
 //      in src/db/schema.ts must need no new migration.
 //   3. package-lock.json's root entry against package.json (dependencies and engines; `npm ci` checks the rest).
-//   4. No import cycles among the modules in src/, type-only imports included (scripts/import-cycles.mjs).
-//   5. postman/ (collection and environment) and the tables in docs/postman.md against `npm run postman`, which makes
+//   4. docs/roundtrips.md against the round-trip table the tests pin (`npm run docs:roundtrips`).
+//   5. No import cycles among the modules in src/, type-only imports included (scripts/import-cycles.mjs).
+//   6. postman/ (collection and environment) and the tables in docs/postman.md against `npm run postman`, which makes
 //      them from today's OpenAPI document: a route's schema changed without regenerating fails here.
 //   7. console/src/api/schema.d.ts against what openapi-typescript makes from today's OpenAPI document.
 // Offline and side-effect free: the types file is restored when it differed, drizzle-kit writes into a temp copy.
