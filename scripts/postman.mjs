@@ -318,12 +318,10 @@ function preRequestScript(step) {
 
 /**
  * The Bearer token variable of a request: undefined inherits the collection's, null sends none. An operation open to
- * anyone (a `{}` requirement) sends none; one signed in by a cookie (an apiKey scheme in a cookie) sends none either,
- * since a Bearer header would win over the cookie jar. Otherwise the first requirement whose scheme has a variable in
- * postman/flow.mjs decides.
+ * anyone (`security: []`, or a `{}` requirement) sends none; otherwise the first requirement whose scheme has a
+ * variable in postman/flow.mjs decides.
  */
 function authOf(doc, operation, step, schemes) {
-  if (step?.auth === "none") return { auth: null };
   if (step?.auth) return { auth: step.auth };
   const security = operation.op.security ?? doc.security;
   if (!security) return { auth: undefined };
@@ -334,8 +332,6 @@ function authOf(doc, operation, step, schemes) {
     if (names.length === 0) return { auth: null };
     const [name] = names;
     if (name in schemes) return { auth: schemes[name] === collectionVariable ? undefined : schemes[name] };
-    const scheme = doc.components?.securitySchemes?.[name];
-    if (scheme?.type === "apiKey" && scheme.in === "cookie") return { auth: null };
   }
   return {
     auth: null,
