@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { Validator } from "@cfworker/json-schema";
 import newman, { type NewmanRunSummary } from "newman";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { flow, notRun } from "../../postman/flow.mjs";
+import * as config from "../../postman/flow.mjs";
 import { openapiDocument } from "../../scripts/openapi.mjs";
-import { coverage, generatedFiles, OUTPUT, operationsOf } from "../../scripts/postman.mjs";
+import { buildPostman, coverage, generatedFiles, OUTPUT, operationsOf } from "../../scripts/postman.mjs";
 
 // The committed collection run by Newman against `npm start`, as a Postman user's CI would run it: every request of
 // the flow in order, every assertion of every test script passing, every body valid against its schema.
@@ -31,7 +31,7 @@ const keyOf = (request: Item) =>
 
 /** The operations of postman/flow.mjs as "METHOD /path", in flow order. */
 function flowKeys(doc: Doc): string[] {
-  return flow.map((step: { op: string }) => {
+  return config.flow.map((step: { op: string }) => {
     const operation = operationsOf(doc).find((candidate: { id: string }) => candidate.id === step.op);
     return operation ? `${operation.method} ${operation.path}` : `(no operation ${step.op})`;
   });
@@ -96,7 +96,7 @@ describe("the Postman collection", () => {
     expect(unlisted, `in neither the flow nor notRun of postman/flow.mjs: ${unlisted.join(", ")}`).toEqual([]);
     expect(both, `in both the flow and notRun: ${both.join(", ")}`).toEqual([]);
     expect(unknown, `in postman/flow.mjs but not in the document: ${unknown.join(", ")}`).toEqual([]);
-    for (const [id, entry] of Object.entries(notRun as Record<string, { why?: string }>)) {
+    for (const [id, entry] of Object.entries(config.notRun as Record<string, { why?: string }>)) {
       expect(entry.why, `notRun.${id} says why it is not run`).toMatch(/\w{3,}/);
     }
   });
@@ -106,6 +106,32 @@ describe("the Postman collection", () => {
     for (const [path, text] of Object.entries(files)) {
       expect(readFileSync(join(ROOT, path), "utf8") === text, `${path} is stale: run \`npm run postman\``).toBe(true);
     }
+  });
+
+  it("changes when a response schema changes, so a route changed without `npm run postman` fails check:drift", async () => {
+    const changed = structuredClone(doc);
+    const task = changed.components.schemas.Task;
+    task.properties.priority = { type: "integer" };
+    task.required = [...(task.required ?? []), "priority"];
+    const { files } = await generatedFiles(changed);
+    const committed = readFileSync(join(ROOT, OUTPUT.collection), "utf8");
+    expect(committed).not.toContain("priority");
+    expect(files[OUTPUT.collection]).toContain('\\"priority\\"'); // in a test script's schema, a JSON string in JSON
+  });
+
+  it("refuses a flow that does not fit the document, naming every problem", async () => {
+    const misfit = [
+      { op: "getTask" },
+      { op: "listTasks", query: { colour: "red" } },
+      { op: "createTask", set: { task_id: "identifier" } },
+      { op: "patchTask", path: { id: "{{unknown_id}}" }, body: { status: "done" } },
+    ];
+    // flow.mjs is plain JavaScript: its inferred type is the exact shape of today's steps, which a misfit is not.
+    const built = buildPostman(doc, { ...config, flow: misfit, notRun: {} } as unknown as typeof config);
+    await expect(built).rejects.toThrow(/getTask: the flow gives no value for path variable id/);
+    await expect(built).rejects.toThrow(/listTasks: query parameter colour is not in the document/);
+    await expect(built).rejects.toThrow(/createTask: keeps task_id from body\.identifier, which its 201 response/);
+    await expect(built).rejects.toThrow(/patchTask .*uses \{\{unknown_id\}\} before any step of the flow keeps it/);
   });
 
   it("signs in at the collection level with Bearer {{access_token}}, from the environment's base_url", () => {
@@ -180,7 +206,7 @@ describe("a Newman run of the committed collection against npm start", () => {
   it("signed in, refreshed and signed out, keeping and forgetting the tokens", () => {
     // Executions follow the flow (asserted above), so the n-th execution is the n-th step.
     const assertionsOf = (op: string) =>
-      summary.run.executions[flow.findIndex((step: { op: string }) => step.op === op)]?.assertions.map(
+      summary.run.executions[config.flow.findIndex((step: { op: string }) => step.op === op)]?.assertions.map(
         (assertion) => assertion.assertion,
       );
     expect(assertionsOf("login")).toContain("Keeps access_token, refresh_token for the next requests");
