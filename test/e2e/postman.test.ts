@@ -15,7 +15,10 @@ const ROOT = join(import.meta.dirname, "..", "..");
 const FIX = "edit postman/flow.mjs, then `npm run postman`";
 
 type Doc = Awaited<ReturnType<typeof openapiDocument>>;
-type Item = { name: string; request: { method: string; url: { path: string[] }; body?: { raw?: string } } };
+type Item = {
+  name: string;
+  request: { method: string; url: { path: string[] }; body?: { raw?: string }; auth?: { type: string } };
+};
 type Folder = { name: string; item: (Item | Folder)[] };
 const collection = JSON.parse(readFileSync(join(ROOT, OUTPUT.collection), "utf8"));
 const environment = JSON.parse(readFileSync(join(ROOT, OUTPUT.environment), "utf8"));
@@ -46,12 +49,16 @@ function executedKeys(summary: NewmanRunSummary): string[] {
   });
 }
 
-/** The JSON Schema of an operation's request body, resolved against the whole document. */
-function requestValidator(doc: Doc, request: Item) {
-  const operation = operationsOf(doc).find(
+/** The document's operation of a request. */
+function operationOf(doc: Doc, request: Item) {
+  return operationsOf(doc).find(
     (candidate: { method: string; path: string }) => `${candidate.method} ${candidate.path}` === keyOf(request),
   );
-  const schema = operation?.op.requestBody?.content?.["application/json"]?.schema;
+}
+
+/** The JSON Schema of an operation's request body, resolved against the whole document. */
+function requestValidator(doc: Doc, request: Item) {
+  const schema = operationOf(doc, request)?.op.requestBody?.content?.["application/json"]?.schema;
   return schema ? new Validator({ ...schema, components: doc.components }, "2020-12", false) : undefined;
 }
 
@@ -141,6 +148,24 @@ describe("the Postman collection", () => {
     });
     expect(environment.values.map((value: { key: string }) => value.key)).toContain("base_url");
     for (const request of requests) expect(JSON.stringify(request.request.url)).toContain("{{base_url}}");
+  });
+
+  it("sends no token where the document lets anyone in (the catalog reads among them), and one everywhere else", () => {
+    const open: string[] = [];
+    for (const request of requests) {
+      const security: Record<string, string[]>[] = operationOf(doc, request)?.op.security ?? [];
+      const anyone = security.length === 0 || security.some((requirement) => Object.keys(requirement).length === 0);
+      if (anyone) {
+        open.push(request.name);
+        expect(request.request.auth, `${request.name} is open to anyone`).toEqual({ type: "noauth" });
+      } else {
+        // No auth of its own inherits the collection's Bearer {{access_token}}; the cursor routes name their token.
+        expect(request.request.auth?.type ?? "bearer", `${request.name} needs a token`).toBe("bearer");
+      }
+    }
+    expect(open).toEqual(
+      expect.arrayContaining(["List products", "Read one product", "Sign in with email and password"]),
+    );
   });
 
   it("carries example bodies that are valid against their schemas (those with variables are checked as sent)", () => {
