@@ -7,8 +7,7 @@
 //   op      the operationId.
 //   name    the request's name when an operation runs twice (default: the operation's summary).
 //   note    appended to the request's description in Postman: what this step does in the flow.
-//   auth    the variable holding this request's Bearer token, or "none"; default from its security (see below;
-//           a cookie scheme sends no Bearer token, so the cookie jar signs the request in).
+//   auth    the variable holding this request's Bearer token; default from its security (see below).
 //   pre     variables the pre-request script makes, { name: "JavaScript expression" }.
 //   path    path variables, { id: "{{task_id}}" }: every path variable of a step needs one.
 //   query   query parameters to send (the others stay in the request, disabled).

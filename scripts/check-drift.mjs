@@ -4,13 +4,14 @@
 //   2. migrations/ against `drizzle-kit check` (snapshots consistent) and `drizzle-kit generate` on a copy: the schema
 //      in src/db/schema.ts must need no new migration.
 //   3. package-lock.json's root entry against package.json (dependencies and engines; `npm ci` checks the rest).
-//   4. No import cycles among the modules in src/, type-only imports included (scripts/import-cycles.mjs).
-//   5. postman/ (collection and environment) and the tables in docs/postman.md against `npm run postman`, which makes
+//   4. docs/roundtrips.md against the round-trip table the tests pin (`npm run docs:roundtrips`).
+//   5. No import cycles among the modules in src/, type-only imports included (scripts/import-cycles.mjs).
+//   6. postman/ (collection and environment) and the tables in docs/postman.md against `npm run postman`, which makes
 //      them from today's OpenAPI document: a route's schema changed without regenerating fails here.
 //   7. console/src/api/schema.d.ts against what openapi-typescript makes from today's OpenAPI document.
 // Offline and side-effect free: the types file is restored when it differed, drizzle-kit writes into a temp copy.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { importCycles } from "./import-cycles.mjs";
@@ -117,13 +118,29 @@ function diff(a, b) {
   } else console.log("✓ no import cycles in src/");
 }
 
-// 6. The Postman collection and environment, made from today's OpenAPI document.
+// 6. The Postman collection and environment, and the tables in docs/postman.md, made from today's OpenAPI document.
 {
-  const check = spawnSync(process.execPath, ["scripts/postman.mjs", "--check"], { cwd: ROOT, env, encoding: "utf8" });
-  if (check.status !== 0) failures.push(check.stderr.trim() || "postman/ is stale: run `npm run postman`");
-  else {
-    if (check.stderr.trim()) console.warn(check.stderr.trim());
-    console.log("✓ postman/ and docs/postman.md match `npm run postman`");
+  const { generatedFiles } = await import("./postman.mjs");
+  const { openapiDocument } = await import("./openapi.mjs");
+  try {
+    const { files, warnings } = await generatedFiles(await openapiDocument());
+    for (const warning of warnings) console.warn(`! ${warning}`);
+    const work = mkdtempSync(join(tmpdir(), "edge-backoffice-drift-"));
+    const stale = Object.entries(files).flatMap(([path, text]) => {
+      const file = join(ROOT, path);
+      if (existsSync(file) && readFileSync(file, "utf8") === text) return [];
+      const fresh = join(work, path.replaceAll("/", "_"));
+      writeFileSync(fresh, text);
+      return [
+        `${path} is not what \`npm run postman\` makes from today's document:\n${diff(file, fresh).slice(0, 4000)}`,
+      ];
+    });
+    rmSync(work, { recursive: true, force: true });
+    if (stale.length > 0)
+      failures.push(`${stale.join("\n")}\n(run \`npm run postman\` and commit postman/ and docs/postman.md)`);
+    else console.log("✓ postman/ and docs/postman.md match `npm run postman`");
+  } catch (error) {
+    failures.push(`npm run postman fails: ${error instanceof Error ? error.message : error}`);
   }
 }
 

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { Validator } from "@cfworker/json-schema";
 import newman, { type NewmanRunSummary } from "newman";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { flow, notRun } from "../../postman/flow.mjs";
+import * as config from "../../postman/flow.mjs";
 import { openapiDocument } from "../../scripts/openapi.mjs";
-import { coverage, generatedFiles, OUTPUT, operationsOf } from "../../scripts/postman.mjs";
+import { buildPostman, coverage, generatedFiles, OUTPUT, operationsOf } from "../../scripts/postman.mjs";
 
 // The committed collection run by Newman against `npm start`, as a Postman user's CI would run it: every request of
 // the flow in order, every assertion of every test script passing, every body valid against its schema.
@@ -15,7 +15,10 @@ const ROOT = join(import.meta.dirname, "..", "..");
 const FIX = "edit postman/flow.mjs, then `npm run postman`";
 
 type Doc = Awaited<ReturnType<typeof openapiDocument>>;
-type Item = { name: string; request: { method: string; url: { path: string[] }; body?: { raw?: string } } };
+type Item = {
+  name: string;
+  request: { method: string; url: { path: string[] }; body?: { raw?: string }; auth?: { type: string } };
+};
 type Folder = { name: string; item: (Item | Folder)[] };
 const collection = JSON.parse(readFileSync(join(ROOT, OUTPUT.collection), "utf8"));
 const environment = JSON.parse(readFileSync(join(ROOT, OUTPUT.environment), "utf8"));
@@ -31,7 +34,7 @@ const keyOf = (request: Item) =>
 
 /** The operations of postman/flow.mjs as "METHOD /path", in flow order. */
 function flowKeys(doc: Doc): string[] {
-  return flow.map((step: { op: string }) => {
+  return config.flow.map((step: { op: string }) => {
     const operation = operationsOf(doc).find((candidate: { id: string }) => candidate.id === step.op);
     return operation ? `${operation.method} ${operation.path}` : `(no operation ${step.op})`;
   });
@@ -46,12 +49,16 @@ function executedKeys(summary: NewmanRunSummary): string[] {
   });
 }
 
-/** The JSON Schema of an operation's request body, resolved against the whole document. */
-function requestValidator(doc: Doc, request: Item) {
-  const operation = operationsOf(doc).find(
+/** The document's operation of a request. */
+function operationOf(doc: Doc, request: Item) {
+  return operationsOf(doc).find(
     (candidate: { method: string; path: string }) => `${candidate.method} ${candidate.path}` === keyOf(request),
   );
-  const schema = operation?.op.requestBody?.content?.["application/json"]?.schema;
+}
+
+/** The JSON Schema of an operation's request body, resolved against the whole document. */
+function requestValidator(doc: Doc, request: Item) {
+  const schema = operationOf(doc, request)?.op.requestBody?.content?.["application/json"]?.schema;
   return schema ? new Validator({ ...schema, components: doc.components }, "2020-12", false) : undefined;
 }
 
@@ -96,7 +103,7 @@ describe("the Postman collection", () => {
     expect(unlisted, `in neither the flow nor notRun of postman/flow.mjs: ${unlisted.join(", ")}`).toEqual([]);
     expect(both, `in both the flow and notRun: ${both.join(", ")}`).toEqual([]);
     expect(unknown, `in postman/flow.mjs but not in the document: ${unknown.join(", ")}`).toEqual([]);
-    for (const [id, entry] of Object.entries(notRun as Record<string, { why?: string }>)) {
+    for (const [id, entry] of Object.entries(config.notRun as Record<string, { why?: string }>)) {
       expect(entry.why, `notRun.${id} says why it is not run`).toMatch(/\w{3,}/);
     }
   });
@@ -108,6 +115,32 @@ describe("the Postman collection", () => {
     }
   });
 
+  it("changes when a response schema changes, so a route changed without `npm run postman` fails check:drift", async () => {
+    const changed = structuredClone(doc);
+    const task = changed.components.schemas.Task;
+    task.properties.priority = { type: "integer" };
+    task.required = [...(task.required ?? []), "priority"];
+    const { files } = await generatedFiles(changed);
+    const committed = readFileSync(join(ROOT, OUTPUT.collection), "utf8");
+    expect(committed).not.toContain("priority");
+    expect(files[OUTPUT.collection]).toContain('\\"priority\\"'); // in a test script's schema, a JSON string in JSON
+  });
+
+  it("refuses a flow that does not fit the document, naming every problem", async () => {
+    const misfit = [
+      { op: "getTask" },
+      { op: "listTasks", query: { colour: "red" } },
+      { op: "createTask", set: { task_id: "identifier" } },
+      { op: "patchTask", path: { id: "{{unknown_id}}" }, body: { status: "done" } },
+    ];
+    // flow.mjs is plain JavaScript: its inferred type is the exact shape of today's steps, which a misfit is not.
+    const built = buildPostman(doc, { ...config, flow: misfit, notRun: {} } as unknown as typeof config);
+    await expect(built).rejects.toThrow(/getTask: the flow gives no value for path variable id/);
+    await expect(built).rejects.toThrow(/listTasks: query parameter colour is not in the document/);
+    await expect(built).rejects.toThrow(/createTask: keeps task_id from body\.identifier, which its 201 response/);
+    await expect(built).rejects.toThrow(/patchTask .*uses \{\{unknown_id\}\} before any step of the flow keeps it/);
+  });
+
   it("signs in at the collection level with Bearer {{access_token}}, from the environment's base_url", () => {
     expect(collection.auth).toEqual({
       type: "bearer",
@@ -115,6 +148,24 @@ describe("the Postman collection", () => {
     });
     expect(environment.values.map((value: { key: string }) => value.key)).toContain("base_url");
     for (const request of requests) expect(JSON.stringify(request.request.url)).toContain("{{base_url}}");
+  });
+
+  it("sends no token where the document lets anyone in (the catalog reads among them), and one everywhere else", () => {
+    const open: string[] = [];
+    for (const request of requests) {
+      const security: Record<string, string[]>[] = operationOf(doc, request)?.op.security ?? [];
+      const anyone = security.length === 0 || security.some((requirement) => Object.keys(requirement).length === 0);
+      if (anyone) {
+        open.push(request.name);
+        expect(request.request.auth, `${request.name} is open to anyone`).toEqual({ type: "noauth" });
+      } else {
+        // No auth of its own inherits the collection's Bearer {{access_token}}; the cursor routes name their token.
+        expect(request.request.auth?.type ?? "bearer", `${request.name} needs a token`).toBe("bearer");
+      }
+    }
+    expect(open).toEqual(
+      expect.arrayContaining(["List products", "Read one product", "Sign in with email and password"]),
+    );
   });
 
   it("carries example bodies that are valid against their schemas (those with variables are checked as sent)", () => {
@@ -180,7 +231,7 @@ describe("a Newman run of the committed collection against npm start", () => {
   it("signed in, refreshed and signed out, keeping and forgetting the tokens", () => {
     // Executions follow the flow (asserted above), so the n-th execution is the n-th step.
     const assertionsOf = (op: string) =>
-      summary.run.executions[flow.findIndex((step: { op: string }) => step.op === op)]?.assertions.map(
+      summary.run.executions[config.flow.findIndex((step: { op: string }) => step.op === op)]?.assertions.map(
         (assertion) => assertion.assertion,
       );
     expect(assertionsOf("login")).toContain("Keeps access_token, refresh_token for the next requests");
