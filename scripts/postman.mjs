@@ -326,7 +326,7 @@ function authOf(doc, operation, step, schemes) {
   const security = operation.op.security ?? doc.security;
   if (!security) return { auth: undefined };
   if (security.length === 0) return { auth: null };
-  const collectionVariable = Object.values(schemes)[0];
+  const collectionVariable = collectionToken(schemes);
   for (const requirement of security) {
     const names = Object.keys(requirement);
     if (names.length === 0) return { auth: null };
@@ -338,6 +338,9 @@ function authOf(doc, operation, step, schemes) {
     problem: `${operation.id}: none of its security schemes (${security.flatMap(Object.keys).join(", ")}) has a variable in securitySchemes (postman/flow.mjs)`,
   };
 }
+
+/** The collection's own token variable: the first scheme's in postman/flow.mjs (every request inherits it). */
+const collectionToken = (schemes) => Object.values(schemes)[0];
 
 const bearer = (variable) => ({ type: "bearer", bearer: [{ key: "token", value: `{{${variable}}}`, type: "string" }] });
 
@@ -432,7 +435,7 @@ function requestItem(doc, base, operation, step, context) {
     ...(item.request.header ?? []).flatMap((header) => variablesIn(header.value)),
     ...variablesIn(item.request.body?.raw ?? ""),
     // The token it sends: its own, or the collection's when it inherits that and is not open to anyone.
-    ...(auth ? [auth] : auth === undefined && operation.op.security?.length ? [Object.values(context.schemes)[0]] : []),
+    ...(auth ? [auth] : auth === undefined && operation.op.security?.length ? [collectionToken(context.schemes)] : []),
   ];
   return { item, used };
 }
@@ -598,7 +601,7 @@ export async function buildPostman(doc, { flow, notRun, securitySchemes, environ
     })),
   ];
 
-  const tokenVariable = Object.values(securitySchemes)[0];
+  const tokenVariable = collectionToken(securitySchemes);
   const signIn = steps.find((step) => tokenVariable in (step.set ?? {}));
   const steps3 = [
     `1. Import this collection and the environment, and pick the environment (it holds ${code(environment.values.map((value) => value.key))}).`,
@@ -623,7 +626,7 @@ export async function buildPostman(doc, { flow, notRun, securitySchemes, environ
       description: { content: description, type: "text/markdown" },
       schema: SCHEMA_URL,
     },
-    auth: bearer(Object.values(securitySchemes)[0]),
+    auth: bearer(tokenVariable),
     variable: [...setBy].map(([key, by]) => ({
       key,
       value: "",
