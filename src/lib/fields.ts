@@ -1,7 +1,8 @@
 import { ApiError } from "./errors";
 
 /**
- * `fields=a,b` keeps only those keys, `omit=c` drops keys; unknown names are a 400 listing each one.
+ * `fields=a,b` keeps only those keys, `omit=c` drops keys; unknown names are a 400 listing each one, and so is a
+ * selection that leaves no field.
  * Returns null when the whole object is wanted.
  */
 export function parseFieldSelection(
@@ -30,6 +31,13 @@ export function parseFieldSelection(
   }
   const selected = new Set(wanted.length > 0 ? wanted : allowed);
   for (const name of dropped) selected.delete(name);
+  if (selected.size === 0) {
+    // Nothing left: empty objects in a list, a header-less CSV of blank lines. Say so instead.
+    throw new ApiError("bad_request", "`omit` leaves no field to return. Keep at least one.", {
+      errors: [{ path: "omit", message: "leaves no field" }],
+      extra: { allowed_fields: allowed },
+    });
+  }
   return selected;
 }
 

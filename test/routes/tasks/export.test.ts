@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EXPORT_MAX_PER_WINDOW, EXPORT_MAX_ROWS } from "../../../src/lib/export";
-import type { Task } from "../../../src/routes/tasks/tasks.schemas";
+import { TASK_FIELDS, type Task } from "../../../src/routes/tasks/tasks.schemas";
 import { csvObjects, parseCsv } from "../../csv";
 import { api, createUser, expectProblem, type TestUser } from "../../helpers";
 
@@ -158,8 +158,9 @@ describe("GET /tasks/export: refusals", () => {
     await expectProblem(await api("/tasks/export"), 401);
   });
 
-  it("refuses what the list refuses: unknown ordering, unknown fields, a bad status", async () => {
-    for (const query of ["ordering=secret", "fields=id,password", "status=lost", "expires_before=soon"]) {
+  it("refuses what the list refuses: unknown ordering, unknown fields, a bad status, no field left", async () => {
+    const everyField = `omit=${TASK_FIELDS.join(",")}`;
+    for (const query of ["ordering=secret", "fields=id,password", "status=lost", "expires_before=soon", everyField]) {
       await expectProblem(await api(`/tasks/export?${query}`, { token: member.token }), 400);
     }
   });

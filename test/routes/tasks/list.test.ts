@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Task } from "../../../src/routes/tasks/tasks.schemas";
+import { TASK_FIELDS, type Task } from "../../../src/routes/tasks/tasks.schemas";
 import { api, createUser, expectProblem, type TestUser } from "../../helpers";
 
 type Page = { items: Partial<Task>[]; total: number; limit: number; offset: number };
@@ -126,6 +126,7 @@ describe("GET /tasks", () => {
       ["ordering=-description", "ordering"],
       ["fields=id,secret", "fields"],
       ["omit=password", "omit"],
+      [`omit=${TASK_FIELDS.join(",")}`, "omit"],
       ["limit=0", "limit"],
       ["limit=101", "limit"],
       ["offset=-1", "offset"],
