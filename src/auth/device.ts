@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
+import { API_PREFIX } from "../lib/openapi";
 import { settings } from "../lib/settings";
 import { checkedClaims, signJwt, verifyJwt } from "./tokens";
 
@@ -15,7 +16,7 @@ import { checkedClaims, signJwt, verifyJwt } from "./tokens";
  * match the account, so a password reset or change, logout-all, a role change and deletion (each bumps the version)
  * end every device token issued before. Nothing is stored server-side. The client keeps it as it likes: the sign-in
  * answer carries it as `device_token` (for API clients, to send back in the login body) and as an HttpOnly cookie
- * scoped to /api/v1/auth (for browsers, sent back by themselves).
+ * scoped to the auth routes, `/api/v1/auth` (for browsers, sent back by themselves).
  */
 export const DEVICE_TOKEN_TYPE = "device+jwt";
 export const DEVICE_COOKIE = "device_token";
@@ -70,7 +71,7 @@ export function setDeviceCookie(c: Context, token: string) {
   const secure = new URL(c.req.url).protocol === "https:";
   c.header(
     "Set-Cookie",
-    `${DEVICE_COOKIE}=${token}; Path=/api/v1/auth; Max-Age=${deviceTokenTtlSeconds(c.env as Env)}; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`,
+    `${DEVICE_COOKIE}=${token}; Path=${API_PREFIX}/auth; Max-Age=${deviceTokenTtlSeconds(c.env as Env)}; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`,
     { append: true },
   );
 }

@@ -85,9 +85,7 @@ function fromBearer(header: string): string {
  * admin's access token); a bad token is a 401.
  */
 export async function authenticateToken(env: Env, db: Db, token: string): Promise<AuthUser> {
-  const claims = await verify(env, token);
-  const [row] = await callerQuery(db, claims);
-  return checkCaller(row, claims);
+  return checkedRow(db, await verify(env, token));
 }
 
 /** authenticateToken for an `Authorization` header: null when none was sent, a 401 when it is not a Bearer token. */
@@ -119,10 +117,15 @@ function deferredCaller(d1: RequestD1, db: Db, claims: Claims): Caller {
   };
 }
 
+/** The caller's row checked now, with a read of its own. */
+async function checkedRow(db: Db, claims: Claims): Promise<AuthUser> {
+  const [row] = await callerQuery(db, claims);
+  return checkCaller(row, claims);
+}
+
 /** The caller checked now, with a read of its own (a write's first statement must not run for a stranger). */
 async function checkedCaller(db: Db, claims: Claims): Promise<Caller> {
-  const [row] = await callerQuery(db, claims);
-  const user = checkCaller(row, claims);
+  const user = await checkedRow(db, claims);
   return { id: user.id, role: user.role, row: async () => user };
 }
 
@@ -161,7 +164,8 @@ function signedInMiddleware(options: SignedIn): MiddlewareHandler<AppEnv> {
       privateAnswer(c);
       throw new ApiError(
         "unauthorized",
-        sentAccessCookie(c) && c.req.header(CONSOLE_HEADER) !== "1"
+        // A console request's cookie would have been taken (or refused): a cookie left here came without the header.
+        sentAccessCookie(c)
           ? `Sign in: a console cookie counts only with the header '${CONSOLE_HEADER}: 1' (or send 'Authorization: Bearer <token>').`
           : "Sign in and send 'Authorization: Bearer <token>'.",
         { headers: WWW_AUTHENTICATE },

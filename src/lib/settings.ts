@@ -58,6 +58,22 @@ function trimmed() {
     .transform((value) => (value ?? "").trim());
 }
 
+/**
+ * An http(s) origin and nothing after it (a trailing `/` is fine), or null: a path, query or user part would be
+ * dropped without a word where the value is used as an origin (links, the console's cookie rule, CORS).
+ */
+function parseOrigin(text: string): URL | null {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {}
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) return null;
+  if (url.pathname !== "/" || url.search || url.hash || url.username || url.password) return null;
+  return url;
+}
+
+const notAnOrigin = (value: string) => `is not an http(s) origin: ${JSON.stringify(value)}`;
+
 /** An http(s) origin, normalised (`new URL(...).href`), or null when empty. */
 const origin = z
   .string()
@@ -65,15 +81,34 @@ const origin = z
   .transform((value, ctx) => {
     const trimmed = (value ?? "").trim();
     if (!trimmed) return null;
-    let url: URL | null = null;
-    try {
-      url = new URL(trimmed);
-    } catch {}
-    if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
-      ctx.addIssue({ code: "custom", message: `is not an http(s) origin: ${JSON.stringify(value)}` });
+    const url = parseOrigin(trimmed);
+    if (!url) {
+      ctx.addIssue({ code: "custom", message: notAnOrigin(trimmed) });
       return z.NEVER;
     }
     return url.href;
+  });
+
+/**
+ * Comma-separated origins, each as a browser sends it in `Origin` (`https://app.example`: lower-case host, no
+ * trailing `/`), blanks dropped. An entry that is no origin (`*`, one with a path) would never match: it is refused.
+ */
+const origins = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const list: string[] = [];
+    let refused = false;
+    for (const entry of (value ?? "").split(",").map((s) => s.trim())) {
+      if (!entry) continue;
+      const url = parseOrigin(entry);
+      if (url) list.push(url.origin);
+      else {
+        ctx.addIssue({ code: "custom", message: notAnOrigin(entry) });
+        refused = true;
+      }
+    }
+    return refused ? z.NEVER : Object.freeze(list);
   });
 
 /** The JWT secret that ships in .dev.vars.example; never acceptable in production. */
@@ -83,17 +118,7 @@ const MIN_SECRET_BYTES = 32;
 /** The `[vars]` of wrangler.toml, each with its default: the one list of settings. */
 const vars = {
   ENVIRONMENT: text("development"),
-  CORS_ORIGINS: z
-    .string()
-    .optional()
-    .transform((value) =>
-      Object.freeze(
-        (value ?? "")
-          .split(",")
-          .map((s) => s.trim())
-          .filter(Boolean),
-      ),
-    ),
+  CORS_ORIGINS: origins,
   ALLOW_SIGNUP: flag(true),
   JWT_ISSUER: text("edge-backoffice"),
   JWT_AUDIENCE: text("edge-backoffice-api"),

@@ -16,8 +16,8 @@ import type { OutboxDecision } from "./types";
  * transaction, so racing writers (or the 100 inserts of one batch) each count every row committed before them and
  * can never overshoot. The counts read the partial indexes outbox_budget_recipient_idx / outbox_budget_actor_idx.
  *
- * Only the notice kinds below are budgeted (and counted): verification and password-reset mail has its own, smaller
- * per-address limit and must never be blocked by notices an attacker caused.
+ * Only the notice kinds below are budgeted (and counted): verification and password-reset mail has limits of its own
+ * (src/auth/account-mail.ts) and must never be blocked by notices an attacker caused.
  */
 export const BUDGET_WINDOW_MS = 60 * 60 * 1000;
 export const BUDGETED_KINDS = ["task.expiring", "task.expired", "product.changed"] as const;

@@ -54,6 +54,8 @@ describe("every key in one place", () => {
       limits.accountCreation(id),
       limits.forgot(id),
       limits.resend(env, id),
+      limits.exports({ userId: id }),
+      limits.exports({ client: id }),
     ].map((limit) => limit.key);
     expect(new Set(keys).size).toBe(keys.length);
   });

@@ -77,7 +77,7 @@ describe("settings (one zod schema, parsed once per isolate)", () => {
       valid({
         ENVIRONMENT: "production",
         JWT_SECRET: "a-real-production-secret-of-more-than-32-bytes",
-        CORS_ORIGINS: " https://a.example , ,https://b.example ",
+        CORS_ORIGINS: " https://a.example , ,https://B.example/ ",
         ALLOW_SIGNUP: "OFF",
         LOGIN_MAX_FAILURES: " 10 ",
         EXPIRY_NOTICE_MINUTES: "0",
@@ -115,6 +115,7 @@ describe("settings (one zod schema, parsed once per isolate)", () => {
         CURSOR_MAX_EVENTS_BURST: "999",
         MAIL_MAX_PER_RECIPIENT_HOUR: "-1",
         PUBLIC_ORIGIN: "javascript:alert(1)",
+        CORS_ORIGINS: "https://ok.example,*,https://app.example/console",
         JWT_ISSUER: 42,
         SIGNUP_WINDOW_SECONDS: "60",
       }).sort(),
@@ -131,8 +132,15 @@ describe("settings (one zod schema, parsed once per isolate)", () => {
         'CURSOR_FLUSH_SECONDS is not a whole number from 1 to 60: "61"',
         'MAIL_MAX_PER_RECIPIENT_HOUR is not a whole number from 0: "-1"',
         'PUBLIC_ORIGIN is not an http(s) origin: "javascript:alert(1)"',
+        // An entry that could never equal a browser's Origin header, not dropped in silence.
+        'CORS_ORIGINS is not an http(s) origin: "*"',
+        'CORS_ORIGINS is not an http(s) origin: "https://app.example/console"',
       ].sort(),
     );
+    // A path would be dropped without a word where the value serves as an origin (mail links, the cookie rule).
+    expect(problems({ PUBLIC_ORIGIN: "https://app.example/console" })).toEqual([
+      'PUBLIC_ORIGIN is not an http(s) origin: "https://app.example/console"',
+    ]);
   });
 
   it("refuses to serve production with a JWT secret that is missing, short or the development default", () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/db/client";
 import { settings } from "../../src/lib/settings";
 import { BUDGET_WINDOW_MS, budgetedOutboxInsert, isBudgeted } from "../../src/mail/budget";
-import { mailStatements } from "../../src/mail/enqueue";
+import { MAIL_KINDS, type MailKind, mailStatements } from "../../src/mail/enqueue";
 import { api, createUser } from "../helpers";
 import { TASK_MESSAGE } from "./stub";
 
@@ -38,11 +38,12 @@ async function mailAt(email: string, count: number, now: number, actorId: string
 
 describe("mail budgets: kinds", () => {
   it("budgets the notice kinds only; verification and reset mail have their own limit", () => {
-    expect(isBudgeted("task.expired")).toBe(true);
-    expect(isBudgeted("task.expiring")).toBe(true);
-    expect(isBudgeted("product.changed")).toBe(true);
-    expect(isBudgeted("account.verify")).toBe(false);
-    expect(isBudgeted("account.password_reset")).toBe(false);
+    // Typed as kinds, so a name that is no mail kind (which isBudgeted would call unbudgeted too) does not compile.
+    const budgeted: MailKind[] = ["task.expired", "task.expiring", "product.changed"];
+    const own: MailKind[] = ["account.verify-email", "account.password-reset"];
+    for (const kind of budgeted) expect(isBudgeted(kind), kind).toBe(true);
+    for (const kind of own) expect(isBudgeted(kind), kind).toBe(false);
+    expect([...budgeted, ...own].sort()).toEqual([...MAIL_KINDS].sort());
   });
 });
 

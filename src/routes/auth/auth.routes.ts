@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { assertConsoleRequest } from "../../auth/console";
+import { FORGOT_PER_CLIENT, FORGOT_WINDOW_MS } from "../../auth/rate-limit";
 import { requireCaller } from "../../auth/require-auth";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../lib/errors";
@@ -158,7 +159,8 @@ export const resendVerification = createRoute({
   summary: "Mail a new verification token to the caller's address",
   description:
     "Retires the caller's earlier verification tokens and mails a new one. 409 when the address is already " +
-    "verified; 429 with `Retry-After` past `ACCOUNT_MAIL_MAX_PER_HOUR` verification and reset mails to the address.",
+    "verified; 429 with `Retry-After` past `ACCOUNT_MAIL_MAX_PER_HOUR` resends an hour, a budget of the account's " +
+    "own that nobody else's requests (a stranger's forgot-password included) can spend.",
   security: bearerSecurity,
   middleware: [requireCaller] as const,
   responses: {
@@ -174,10 +176,11 @@ export const forgotPassword = createRoute({
   tags,
   summary: "Mail a password-reset token",
   description:
-    "Always 202 with the same body, after the same password-hashing work, whether or not the address has an " +
-    "account, so the answer tells nothing about who is registered. When it has one, a single-use reset token " +
-    "(30 minutes) is mailed to it, at most `ACCOUNT_MAIL_MAX_PER_HOUR` verification and reset mails per address " +
-    "per hour (beyond that, silently none). Requests per client address are limited like sign-in attempts (429).",
+    "Always 202 with the same body, headers and database work whether or not the address has an account, so the " +
+    "answer tells nothing about who is registered: the account is looked up and mailed off the request path. When " +
+    "it has one, a link with a single-use reset token (30 minutes) is mailed to it, unless its newest link still " +
+    "works and went out less than 1/`ACCOUNT_MAIL_MAX_PER_HOUR` of an hour ago (that mail is then in the inbox). " +
+    `Requests per client address are limited (${FORGOT_PER_CLIENT} per ${FORGOT_WINDOW_MS / 60_000} minutes; 429 with \`Retry-After\`).`,
   request: { body: jsonBody(ForgotPasswordBody) },
   responses: {
     202: jsonContent(AcceptedSchema, "Accepted (whether or not the address is known)"),

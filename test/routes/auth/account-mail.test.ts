@@ -91,7 +91,7 @@ describe("verified email", { timeout: 30_000 }, () => {
     await expectProblem(await post("/auth/verify-email", { token }), 400);
   });
 
-  it("resend: 409 once verified, 429 with Retry-After past the per-address mail limit", async () => {
+  it("resend: 409 once verified, 429 with Retry-After past the account's own resend budget", async () => {
     const verified = await createUser("member");
     await expectProblem(await post("/auth/verify-email/resend", undefined, verified.token), 409);
 

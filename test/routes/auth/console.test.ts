@@ -76,8 +76,10 @@ describe("console sign-in: cookies, never tokens in the body", { timeout: 30_000
     }
     expect(jar.attributes.get("__Host-access")).toContain(`Max-Age=${env.ACCESS_TOKEN_TTL_SECONDS}`);
     expect(jar.attributes.get("__Host-refresh")).toContain(`Max-Age=${Number(env.REFRESH_TOKEN_TTL_DAYS) * 86400}`);
-    // The device token as login sets it.
+    // The device token as login sets it: script cannot read it, and only the auth routes get it back.
     expect(jar.get("device_token")).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const device = jar.attributes.get("device_token")!;
+    for (const attribute of ["Path=/api/v1/auth", "HttpOnly", "SameSite=Strict"]) expect(device).toContain(attribute);
   });
 
   it("the cookie signs in reads and writes from the console; a GET without Origin needs Sec-Fetch-Site: same-origin", async () => {
