@@ -86,13 +86,24 @@ const SERVER_FAILED =
   "Something went wrong on the server. Try again in a moment; if it keeps happening, give an admin the request id below.";
 
 /**
+ * What the failed call was, for the words of a network failure: a `form` sent (what was typed is still there), data
+ * `read` for the page (the banner offers to read it again), or another `action` (a button's).
+ */
+export type ProblemContext = "form" | "read" | "action";
+
+const UNREACHED: Record<ProblemContext, string> = {
+  form: "The server could not be reached. Nothing was lost: what you typed is still here. Try again.",
+  read: "The server could not be reached, so this could not be shown. Check your connection, then try again.",
+  action: "The server could not be reached. Check your connection, then try again.",
+};
+
+/**
  * One banner's words for a failed call: what happened, and what to do now. The API's own sentence (`detail`) when it
  * has one (it names the rule: "Only the creator or an admin may delete this task."), never the bare HTTP title; a 429
- * (and a 503 that says when) gives the wait in words; a network failure says nothing typed was lost.
+ * (and a 503 that says when) gives the wait in words; a network failure says what became of the call (`context`).
  */
-export function problemText(problem: Problem): string {
-  if (problem instanceof NetworkProblem)
-    return "The server could not be reached. Nothing was lost: what you typed is still here. Try again.";
+export function problemText(problem: Problem, context: ProblemContext = "action"): string {
+  if (problem instanceof NetworkProblem) return UNREACHED[context];
   const { status, retryAfter } = problem;
   const when = retryAfter === undefined ? "later" : waitWords(retryAfter);
   if (status === 429) return `Too many attempts. Try again ${when}.`;

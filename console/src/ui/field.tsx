@@ -223,7 +223,7 @@ export function ActionForm({
           {done}
         </p>
       ) : null}
-      <ProblemBanner problem={action.problem} fields={[...fields]} />
+      <ProblemBanner problem={action.problem} fields={[...fields]} of="form" />
       <FormContext.Provider value={{ problem: action.problem, busy: action.busy, fields }}>
         {children}
       </FormContext.Provider>

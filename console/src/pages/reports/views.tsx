@@ -50,7 +50,7 @@ export default function ViewsReport() {
         <QuerySelect label="Products" param="limit" value={limit} fallback="10" options={LIMITS} />
       </FilterForm>
       <p class="hint">Anonymous reads of single products, counted through a queue; at most 366 days.</p>
-      <ProblemBanner problem={report.problem} />
+      <ProblemBanner problem={report.problem} retry={report.reload} />
       <StatusLine
         loading={report.loading}
         what="the report"

@@ -261,7 +261,7 @@ function Stats({ id, live }: { id: string; live: boolean }) {
         <QuerySelect label="Bucket" param="bucket" value={bucket} fallback="10s" options={BUCKETS} replace inline />
         <RefreshButton busy={refresh.busy} onClick={() => void refresh.run()} />
       </div>
-      <ProblemBanner problem={stats.problem} />
+      <ProblemBanner problem={stats.problem} retry={stats.reload} />
       <StatusLine
         loading={stats.loading && !stats.data}
         what="statistics"
