@@ -348,6 +348,9 @@ describe("live sessions", () => {
       .getByRole("status")
       .filter({ hasText: /^Live$/ })
       .waitFor();
+    // Before the pointer moves, the empty charts say what they wait for; the first frame takes the words away.
+    const waiting = live.getByText(/^Waiting for the pointer to move/);
+    expect(await waiting.isVisible()).toBe(true);
 
     // Move the pointer on the capture page, a few hundred pixels, one frame at a time.
     for (let i = 0; i < 40; i += 1) {
@@ -358,6 +361,7 @@ describe("live sessions", () => {
     await expect
       .poll(async () => Number(await events.getAttribute("data-value")), { timeout: 15_000 })
       .toBeGreaterThan(10);
+    expect(await waiting.count()).toBe(0);
     await live.locator(".plot canvas").nth(1).waitFor();
     await expectAccessible(page, "/sessions/:id live");
 
