@@ -75,7 +75,8 @@ export const sentence = (text: string) => {
 /** What a status means when the API gave no sentence of its own, and what to do next where one step fits every case. */
 const STATUS_WORDS: Record<number, { said?: string; next?: string }> = {
   400: { said: "The request was not accepted." },
-  401: { said: "You are not signed in. Sign in and try again." },
+  // Only the sign-in and sign-up calls show a 401 (any other one refreshes the session or goes to sign-in).
+  401: { said: "You are not signed in. Sign in and try again.", next: "Check what you typed and try again." },
   403: { said: "You may not do this." },
   404: { said: "This was not found.", next: "It may have been deleted, or the link is wrong." },
   409: { said: "This clashes with what is stored now. Reload the page and try again." },
@@ -112,8 +113,8 @@ export function problemText(problem: Problem, context: ProblemContext = "action"
   const words = STATUS_WORDS[status] ?? {};
   const own = problem.detail && problem.detail !== problem.title ? sentence(problem.detail) : undefined;
   const said = own ?? words.said ?? `The request failed (${problem.title}).`;
-  // An API sentence that already says what to do ("…; sign in again.", "…; read it again and retry.") needs no more.
-  const next = own && /\b(again|retry|ask)\b/i.test(own) ? undefined : words.next;
+  // A sentence that already says what to do ("…; sign in again.", "…; read it again and retry.") needs no more.
+  const next = /\b(again|retry|ask)\b/i.test(said) ? undefined : words.next;
   return next ? `${said} ${next}` : said;
 }
 
