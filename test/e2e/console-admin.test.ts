@@ -206,6 +206,8 @@ describe("catalog", () => {
     await open(page, "/reports/views");
     await page.getByRole("link", { name }).waitFor();
     await page.locator(".plot canvas").first().waitFor();
+    // The lines are named under the chart, also when the report holds one product.
+    expect(await page.locator("figure.chart .legend").textContent()).toContain(name);
     const row = page.getByRole("row").filter({ has: page.getByRole("link", { name }) });
     expect(await row.locator("td.num").nth(1).textContent()).toBe("3");
     await expectAccessible(page, "/reports/views");

@@ -60,7 +60,8 @@ export default function ViewsReport() {
         <DayChart
           days={days}
           series={series}
-          label={`Views per day of the ${series.length} most viewed products, ${data.from} to ${data.to}`}
+          legend
+          label={`Views per day of the ${plural(series.length, "most viewed product")}, ${data.from} to ${data.to}`}
         />
       ) : null}
       {data ? (
