@@ -111,9 +111,9 @@ describe("console accounts", () => {
     await page.getByLabel("Password", { exact: true }).fill("old password e2e");
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect.poll(() => page.locator("main").getByRole("alert").first().textContent()).toMatch(/request id/i);
-    // The API's sentence, not its HTTP title ("Unauthorized: …").
+    // The API's sentence, not its HTTP title ("Unauthorized: …"), and what to do next.
     expect(await page.locator("main").getByRole("alert").first().textContent()).toMatch(
-      /^Invalid email or password\.Request id/,
+      /^Invalid email or password\. Check what you typed and try again\.Request id/,
     );
     expect(page.url()).toContain("/sign-in");
 

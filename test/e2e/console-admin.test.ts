@@ -206,6 +206,8 @@ describe("catalog", () => {
     await open(page, "/reports/views");
     await page.getByRole("link", { name }).waitFor();
     await page.locator(".plot canvas").first().waitFor();
+    // The lines are named under the chart, also when the report holds one product.
+    expect(await page.locator("figure.chart .legend").textContent()).toContain(name);
     const row = page.getByRole("row").filter({ has: page.getByRole("link", { name }) });
     expect(await row.locator("td.num").nth(1).textContent()).toBe("3");
     await expectAccessible(page, "/reports/views");
@@ -348,6 +350,9 @@ describe("live sessions", () => {
       .getByRole("status")
       .filter({ hasText: /^Live$/ })
       .waitFor();
+    // Before the pointer moves, the empty charts say what they wait for; the first frame takes the words away.
+    const waiting = live.getByText(/^Waiting for the pointer to move/);
+    expect(await waiting.isVisible()).toBe(true);
 
     // Move the pointer on the capture page, a few hundred pixels, one frame at a time.
     for (let i = 0; i < 40; i += 1) {
@@ -358,6 +363,7 @@ describe("live sessions", () => {
     await expect
       .poll(async () => Number(await events.getAttribute("data-value")), { timeout: 15_000 })
       .toBeGreaterThan(10);
+    expect(await waiting.count()).toBe(0);
     await live.locator(".plot canvas").nth(1).waitFor();
     await expectAccessible(page, "/sessions/:id live");
 

@@ -254,6 +254,22 @@ describe("the task wall", () => {
     await rowOf(`Offline ${tag}`).waitFor();
   });
 
+  it("a list the server could not be asked for says so, and 'Try again' reads it again", async () => {
+    await createTask(`Unreachable ${tag}`);
+    const list = "**/api/v1/tasks?**";
+    await page.route(list, (route) => route.abort("connectionrefused"));
+    await open(page, "/tasks");
+    const alert = page.locator("main").getByRole("alert");
+    // A failed read is no form: nothing typed to keep, and the way on is to read it again.
+    await expect.poll(() => alert.textContent()).toContain("could not be reached, so this could not be shown");
+    expect(await alert.textContent()).not.toContain("what you typed");
+    expect(await page.locator("main .empty").count()).toBe(0);
+    await page.unroute(list);
+    await alert.getByRole("button", { name: "Try again" }).click();
+    await rowOf(`Unreachable ${tag}`).waitFor();
+    expect(await alert.count()).toBe(0);
+  });
+
   it("a list with nothing to show says why and how to get back; a task that is gone says what to do", async () => {
     await open(page, `/tasks?q=${encodeURIComponent(`nothing like this ${tag}`)}&ordering=title`);
     const empty = page.locator("main .empty");

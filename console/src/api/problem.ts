@@ -75,7 +75,8 @@ export const sentence = (text: string) => {
 /** What a status means when the API gave no sentence of its own, and what to do next where one step fits every case. */
 const STATUS_WORDS: Record<number, { said?: string; next?: string }> = {
   400: { said: "The request was not accepted." },
-  401: { said: "You are not signed in. Sign in and try again." },
+  // Only the sign-in and sign-up calls show a 401 (any other one refreshes the session or goes to sign-in).
+  401: { said: "You are not signed in. Sign in and try again.", next: "Check what you typed and try again." },
   403: { said: "You may not do this." },
   404: { said: "This was not found.", next: "It may have been deleted, or the link is wrong." },
   409: { said: "This clashes with what is stored now. Reload the page and try again." },
@@ -86,13 +87,24 @@ const SERVER_FAILED =
   "Something went wrong on the server. Try again in a moment; if it keeps happening, give an admin the request id below.";
 
 /**
+ * What the failed call was, for the words of a network failure: a `form` sent (what was typed is still there), data
+ * `read` for the page (the banner offers to read it again), or another `action` (a button's).
+ */
+export type ProblemContext = "form" | "read" | "action";
+
+const UNREACHED: Record<ProblemContext, string> = {
+  form: "The server could not be reached. Nothing was lost: what you typed is still here. Try again.",
+  read: "The server could not be reached, so this could not be shown. Check your connection, then try again.",
+  action: "The server could not be reached. Check your connection, then try again.",
+};
+
+/**
  * One banner's words for a failed call: what happened, and what to do now. The API's own sentence (`detail`) when it
  * has one (it names the rule: "Only the creator or an admin may delete this task."), never the bare HTTP title; a 429
- * (and a 503 that says when) gives the wait in words; a network failure says nothing typed was lost.
+ * (and a 503 that says when) gives the wait in words; a network failure says what became of the call (`context`).
  */
-export function problemText(problem: Problem): string {
-  if (problem instanceof NetworkProblem)
-    return "The server could not be reached. Nothing was lost: what you typed is still here. Try again.";
+export function problemText(problem: Problem, context: ProblemContext = "action"): string {
+  if (problem instanceof NetworkProblem) return UNREACHED[context];
   const { status, retryAfter } = problem;
   const when = retryAfter === undefined ? "later" : waitWords(retryAfter);
   if (status === 429) return `Too many attempts. Try again ${when}.`;
@@ -101,8 +113,8 @@ export function problemText(problem: Problem): string {
   const words = STATUS_WORDS[status] ?? {};
   const own = problem.detail && problem.detail !== problem.title ? sentence(problem.detail) : undefined;
   const said = own ?? words.said ?? `The request failed (${problem.title}).`;
-  // An API sentence that already says what to do ("…; sign in again.", "…; read it again and retry.") needs no more.
-  const next = own && /\b(again|retry|ask)\b/i.test(own) ? undefined : words.next;
+  // A sentence that already says what to do ("…; sign in again.", "…; read it again and retry.") needs no more.
+  const next = /\b(again|retry|ask)\b/i.test(said) ? undefined : words.next;
   return next ? `${said} ${next}` : said;
 }
 

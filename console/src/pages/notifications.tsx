@@ -53,7 +53,8 @@ export default function Notifications() {
           Unread only
         </label>
       </div>
-      <ProblemBanner problem={list.problem ?? mark.problem} />
+      <ProblemBanner problem={list.problem} retry={list.reload} />
+      <ProblemBanner problem={mark.problem} />
       <StatusLine loading={list.loading} what="notifications" />
       <ul class="notices" aria-busy={list.loading}>
         {items.map((n) => (

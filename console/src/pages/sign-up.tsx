@@ -4,7 +4,7 @@ import { Link, navigate, safeNext, useLocation } from "../router";
 import { signedIn, signupStore } from "../session";
 import { useStore } from "../store";
 import { useAction } from "../ui/action";
-import { ActionForm, EmailField, PasswordField, Submit, TextField, useDraft } from "../ui/field";
+import { ActionForm, EmailField, PasswordField, Submit, UsernameField, useDraft } from "../ui/field";
 import { Page } from "../ui/page";
 
 /** Create a member account (only while sign-up is on); signed in at once, the address verified from the mail. */
@@ -38,12 +38,7 @@ export default function SignUp() {
           hint="We mail you a link to confirm it."
           autoComplete="email"
         />
-        <TextField
-          label="Username (optional)"
-          {...draft.bind("username")}
-          autoComplete="nickname"
-          hint="3 to 30 of a–z, 0–9, _ . -; made from your email when left empty."
-        />
+        <UsernameField label="Username (optional)" {...draft.bind("username")} autoComplete="nickname" optional />
         <PasswordField label="Password" {...draft.bind("password")} kind="new" />
         <Submit busyText="Creating…">Create account</Submit>
       </ActionForm>

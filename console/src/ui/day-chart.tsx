@@ -26,9 +26,20 @@ function useColorScheme() {
 
 /**
  * Views (or any count) per UTC day as lines, drawn with uPlot. The canvas is an image to assistive technology
- * (`label` says what it shows); the page puts the same figures in a table beside it.
+ * (`label` says what it shows); the page puts the same figures in a table beside it. The legend names the lines when
+ * there are several, or always with `legend` (a chart of "the top n" that may hold one).
  */
-export function DayChart({ days, series, label }: { days: string[]; series: DaySeries[]; label: string }) {
+export function DayChart({
+  days,
+  series,
+  label,
+  legend = series.length > 1,
+}: {
+  days: string[];
+  series: DaySeries[];
+  label: string;
+  legend?: boolean;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const dark = useColorScheme();
   useEffect(() => {
@@ -69,11 +80,11 @@ export function DayChart({ days, series, label }: { days: string[]; series: DayS
   return (
     <figure class="chart card">
       <div class="plot" ref={box} role="img" aria-label={label} />
-      {series.length > 1 ? (
+      {legend ? (
         <figcaption>
           <ul class="legend">
             {series.map((s) => (
-              <li key={s.label}>
+              <li key={s.color}>
                 <span class="swatch" style={{ background: `var(${s.color})` }} aria-hidden="true" />
                 {s.label}
               </li>

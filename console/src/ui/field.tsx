@@ -149,6 +149,27 @@ export function EmailField({ autoComplete = "username", ...props }: Omit<TextFie
   return <TextField {...props} type="email" autoComplete={autoComplete} required />;
 }
 
+/** The API's username rule (src/auth/accounts.ts USERNAME_PATTERN; stored lower-case) in words. */
+const USERNAME_RULE = "3 to 30 letters, digits, '_', '.' or '-', starting with a letter or digit.";
+
+/**
+ * A username field with the API's rule as its hint: required, or `optional` (sign-up, where the API makes one from
+ * the email when it is left empty).
+ */
+export function UsernameField({
+  optional = false,
+  ...props
+}: Omit<TextFieldProps, "type" | "required" | "hint"> & { optional?: boolean }) {
+  return (
+    <TextField
+      {...props}
+      required={!optional}
+      maxLength={30}
+      hint={optional ? `${USERNAME_RULE} Made from your email when left empty.` : USERNAME_RULE}
+    />
+  );
+}
+
 /**
  * A password field: the `current` one, a `new` one (the API's length rule as its hint and limits), or the `repeat`
  * of a new one.
@@ -223,7 +244,7 @@ export function ActionForm({
           {done}
         </p>
       ) : null}
-      <ProblemBanner problem={action.problem} fields={[...fields]} />
+      <ProblemBanner problem={action.problem} fields={[...fields]} of="form" />
       <FormContext.Provider value={{ problem: action.problem, busy: action.busy, fields }}>
         {children}
       </FormContext.Provider>

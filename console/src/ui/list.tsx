@@ -262,7 +262,12 @@ export function StatusLine({ loading, what, done }: { loading: boolean; what: st
   );
 }
 
-type LoadedPage = { data?: { items: unknown[]; total: number }; loading: boolean; problem: Problem | null };
+type LoadedPage = {
+  data?: { items: unknown[]; total: number };
+  loading: boolean;
+  problem: Problem | null;
+  reload: () => unknown;
+};
 
 /**
  * The results of a paged list (`list`, its useLoad; `view`, its useListQuery): the problem in words, the status line
@@ -292,7 +297,7 @@ export function ListResults({
   const empty = !list.loading && !list.problem && list.data?.items.length === 0;
   return (
     <>
-      <ProblemBanner problem={list.problem} />
+      <ProblemBanner problem={list.problem} retry={list.reload} />
       <StatusLine loading={list.loading} what={noun} done={done} />
       {toolbar}
       <div class="table-wrap" aria-busy={list.loading}>

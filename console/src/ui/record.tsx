@@ -7,7 +7,8 @@ import { ProblemBanner } from "./problem-banner";
 
 /**
  * One record's page (a task, a product, a user, a mail, a session): `children` draws it once it is read; until then
- * the page says it is loading, or why it cannot be shown (a 404 in words), with the way back to the list.
+ * the page says it is loading, or why it cannot be shown (a 404 in words; "Try again" when no answer came), with the
+ * way back to the list.
  */
 export function RecordPage<T>({
   record,
@@ -17,7 +18,7 @@ export function RecordPage<T>({
   children,
 }: {
   /** The record's useLoad. */
-  record: { data?: T; problem: Problem | null; loading: boolean };
+  record: { data?: T; problem: Problem | null; loading: boolean; reload: () => unknown };
   /** The page's title until the record is there ("Task"). */
   title: string;
   /** The record in words, for "Loading the task…". */
@@ -29,7 +30,7 @@ export function RecordPage<T>({
   return (
     <Page title={title}>
       <BackLink to={back} />
-      <ProblemBanner problem={record.problem} />
+      <ProblemBanner problem={record.problem} retry={record.reload} />
       {record.loading ? <Loading>Loading {what}…</Loading> : null}
     </Page>
   );

@@ -176,7 +176,7 @@ function ViewsChart({ sku, name }: { sku: string; name: string }) {
         <h2 id="views-title">Views per day</h2>
         <QuerySelect label="Range" param="views" value={String(span)} fallback="30" options={RANGES} replace inline />
       </div>
-      <ProblemBanner problem={views.problem} />
+      <ProblemBanner problem={views.problem} retry={views.reload} />
       <StatusLine
         loading={views.loading}
         what="views"
@@ -230,7 +230,7 @@ function History({ sku }: { sku: string }) {
   return (
     <section class="card" aria-labelledby="history-title">
       <h2 id="history-title">Change history</h2>
-      <ProblemBanner problem={history.problem} />
+      <ProblemBanner problem={history.problem} retry={history.reload} />
       <StatusLine loading={history.loading} what="the history" />
       <ScrollTable label="Changes">
         <Table columns={["When", "Who", "What", "Changes"]}>

@@ -50,7 +50,7 @@ export default function ViewsReport() {
         <QuerySelect label="Products" param="limit" value={limit} fallback="10" options={LIMITS} />
       </FilterForm>
       <p class="hint">Anonymous reads of single products, counted through a queue; at most 366 days.</p>
-      <ProblemBanner problem={report.problem} />
+      <ProblemBanner problem={report.problem} retry={report.reload} />
       <StatusLine
         loading={report.loading}
         what="the report"
@@ -60,7 +60,8 @@ export default function ViewsReport() {
         <DayChart
           days={days}
           series={series}
-          label={`Views per day of the ${series.length} most viewed products, ${data.from} to ${data.to}`}
+          legend
+          label={`Views per day of the ${plural(series.length, "most viewed product")}, ${data.from} to ${data.to}`}
         />
       ) : null}
       {data ? (

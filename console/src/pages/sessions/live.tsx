@@ -104,6 +104,8 @@ type Live = {
   speed: number;
   distance: number;
   events: number;
+  /** A frame came since the page opened: until then the charts have nothing to draw. */
+  moved: boolean;
 };
 
 /** Socket URL on this page's own host: the cookie and Origin are what the API checks for a console viewer. */
@@ -123,7 +125,13 @@ const STATE_WORDS: Record<Live["state"], string> = {
 function LiveChart({ id, onEnded }: { id: string; onEnded: () => void }) {
   const speedBox = useRef<HTMLDivElement>(null);
   const distanceBox = useRef<HTMLDivElement>(null);
-  const [live, setLive] = useState<Live>({ state: "connecting", speed: 0, distance: 0, events: 0 });
+  const [live, setLive] = useState<Live>({
+    state: "connecting",
+    speed: 0,
+    distance: 0,
+    events: 0,
+    moved: false,
+  });
   const ended = useRef(onEnded);
   ended.current = onEnded;
   useEffect(() => {
@@ -173,6 +181,7 @@ function LiveChart({ id, onEnded }: { id: string; onEnded: () => void }) {
             speed: message.speed,
             distance: message.total_distance,
             events: message.event_count,
+            moved: true,
           });
         } else if (message.type === "ended") {
           stopped = true;
@@ -227,6 +236,12 @@ function LiveChart({ id, onEnded }: { id: string; onEnded: () => void }) {
           </dd>
         </div>
       </dl>
+      {live.moved ? null : (
+        <p class="muted small">
+          Waiting for the pointer to move: the charts draw the last minute of movement on the capture page as it
+          happens.
+        </p>
+      )}
       <div class="charts">
         <figure class="chart">
           <figcaption>Speed, px/s, last 60 s</figcaption>
@@ -261,7 +276,7 @@ function Stats({ id, live }: { id: string; live: boolean }) {
         <QuerySelect label="Bucket" param="bucket" value={bucket} fallback="10s" options={BUCKETS} replace inline />
         <RefreshButton busy={refresh.busy} onClick={() => void refresh.run()} />
       </div>
-      <ProblemBanner problem={stats.problem} />
+      <ProblemBanner problem={stats.problem} retry={stats.reload} />
       <StatusLine
         loading={stats.loading && !stats.data}
         what="statistics"

@@ -6,7 +6,16 @@ import { useSession } from "../../session";
 import { useAction } from "../../ui/action";
 import { ActionButton } from "../../ui/button";
 import { ConfirmDialog } from "../../ui/dialog";
-import { ActionForm, Field, PasswordField, SaveButtons, SelectField, TextField, useDraft } from "../../ui/field";
+import {
+  ActionForm,
+  Field,
+  PasswordField,
+  SaveButtons,
+  SelectField,
+  TextField,
+  UsernameField,
+  useDraft,
+} from "../../ui/field";
 import { BackLink } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
@@ -116,7 +125,7 @@ function UserForms({ initial }: { initial: ManagedUser }) {
             disabled={Boolean(profileWhy)}
             describedBy={profileWhy ? "profile-why" : undefined}
           />
-          <TextField
+          <UsernameField
             label="Username"
             {...profile.bind("username")}
             autoComplete="off"
@@ -228,13 +237,7 @@ function NewUser() {
           required
           hint="An address you vouch for: it counts as verified."
         />
-        <TextField
-          label="Username"
-          {...draft.bind("username")}
-          autoComplete="off"
-          required
-          hint="3 to 30 letters, digits, '_', '.' or '-'."
-        />
+        <UsernameField label="Username" {...draft.bind("username")} autoComplete="off" />
         <PasswordField
           label="Password"
           {...draft.bind("password")}
