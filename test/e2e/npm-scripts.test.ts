@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -38,10 +38,24 @@ describe("the console's build (scripts/console.mjs)", () => {
 
     // A stamp from other inputs (as after editing console/ or updating a library): the next start rebuilds.
     writeFileSync(stamp, "0".repeat(64));
+    const leftover = join(build.OUT_DIR, "assets", "left-by-an-older-build.js");
+    writeFileSync(leftover, "");
+    // What happens to index.html during the rebuild, as a watcher of the folder (wrangler dev) sees it.
+    const seen: string[] = [];
+    const watcher = watch(build.OUT_DIR, (event, name) => {
+      if (name === "index.html") seen.push(event);
+    });
     expect(build.isFresh()).toBe(false);
     expect(build.ensureConsole({ quiet: true })).toBe(true);
     expect(build.isFresh()).toBe(true);
     // The same inputs make the same files (hashed names included), so pages already open keep working.
     expect(readFileSync(index, "utf8")).toBe(before);
+    // index.html was rewritten in place ("change"), never removed and made again ("rename"), so a wrangler dev
+    // serving the folder never sees it missing; what the older build left is gone once the new files are out.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    watcher.close();
+    expect(seen).toContain("change");
+    expect(seen).not.toContain("rename");
+    expect(existsSync(leftover)).toBe(false);
   });
 });
